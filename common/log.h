@@ -1,0 +1,34 @@
+/* Logging to stderr with <N> priority prefixes that journald understands. */
+#pragma once
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "macros.h"
+
+/* Messages above this priority (numerically) are dropped; default LOG_INFO, LOG_DEBUG with
+ * AXPERT_DEBUG=1 in the environment. */
+void log_set_max_level(int level);
+int log_get_max_level(void);
+
+/* Logs and returns -abs(error) (or 0 when error is 0), so callers can "return log_error_errno(r, …)". */
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *format, ...) _printf_(6, 7);
+
+#define log_full_errno(level, error, ...)                                                          \
+        log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_full(level, ...) (void)log_full_errno((level), 0, __VA_ARGS__)
+
+#define log_debug(...) log_full(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_full(LOG_INFO, __VA_ARGS__)
+#define log_notice(...) log_full(LOG_NOTICE, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, __VA_ARGS__)
+#define log_error(...) log_full(LOG_ERR, __VA_ARGS__)
+
+#define log_debug_errno(error, ...) log_full_errno(LOG_DEBUG, (error), __VA_ARGS__)
+#define log_info_errno(error, ...) log_full_errno(LOG_INFO, (error), __VA_ARGS__)
+#define log_notice_errno(error, ...) log_full_errno(LOG_NOTICE, (error), __VA_ARGS__)
+#define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, (error), __VA_ARGS__)
+#define log_error_errno(error, ...) log_full_errno(LOG_ERR, (error), __VA_ARGS__)
+
+#define log_oom() log_error_errno(-ENOMEM, "Out of memory.")
