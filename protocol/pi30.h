@@ -89,6 +89,7 @@ typedef struct Pi30CommandInfo {
         uint8_t max_tokens;       /* more fields than this: likewise */
         uint8_t param_digits;     /* digits of the parameter (QPGS: 1-2, QEY: 4, …); 0 = none */
         bool crc_optional;        /* documents show the answer without CRC (QT) */
+        const char *prefix;       /* WHOLE answers: text before the value ("VERFW:") */
         const char *description;
 } Pi30CommandInfo;
 
