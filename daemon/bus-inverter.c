@@ -54,7 +54,8 @@ static int property_get_last_update(sd_bus *bus, const char *path, const char *i
                                     void *userdata, sd_bus_error *error)
 {
         Device *d = userdata;
-        return sd_bus_message_append(reply, "t", d->online ? d->last_update_usec : (uint64_t)0);
+        /* Kept while offline: it says how old the last reading is. */
+        return sd_bus_message_append(reply, "t", d->last_update_usec);
 }
 
 /* The rest of the derived properties come from one snapshot, the same one change detection

@@ -35,6 +35,7 @@ typedef struct LinkRequest {
         uint8_t wire[48];
         size_t wire_len;
         LinkDoneFunc done;
+        LinkCheckFunc check;
         void *userdata;
         unsigned attempts;
 } LinkRequest;
@@ -253,6 +254,12 @@ static bool link_handle_line(Link *l, const uint8_t *line, size_t len)
                 link_finish(l, -EREMOTEIO, NULL);
                 break;
         default:
+                if (frame.kind == PI30_FRAME_DATA && l->current->check &&
+                    !l->current->check(&frame, l->current->userdata)) {
+                        log_debug("%s: skipping a frame that is no answer to %s (stale?).",
+                                  l->display_path, l->current->command);
+                        return false;
+                }
                 link_finish(l, 0, &frame);
         }
         return true;
@@ -502,6 +509,12 @@ int link_start(Link *l)
 int link_submit(Link *l, LinkPriority priority, const char *command, LinkDoneFunc done,
                 void *userdata)
 {
+        return link_submit_checked(l, priority, command, NULL, done, userdata);
+}
+
+int link_submit_checked(Link *l, LinkPriority priority, const char *command,
+                        LinkCheckFunc check, LinkDoneFunc done, void *userdata)
+{
         LinkRequest *r;
         ssize_t n;
 
@@ -524,6 +537,7 @@ int link_submit(Link *l, LinkPriority priority, const char *command, LinkDoneFun
         strcpy(r->command, command);
         r->priority = priority;
         r->done = done;
+        r->check = check;
         r->userdata = userdata;
 
         if (l->tail[priority])
