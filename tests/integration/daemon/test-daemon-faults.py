@@ -7,6 +7,10 @@ import daemonlib
 import testlib
 
 PATH = daemonlib.ROOT + '/0'
+# daemon/journal.h
+CONNECTED = '4e815edfb9f24d4c91442fa2bc0e49e9'
+LOST = 'ff4adbd6ba654b178f4c1694a7424deb'
+REESTABLISHED = 'de5898e9ed2649d7815077fb7186e28a'
 LIVE = ('BatteryVoltage', 'GridVoltage', 'AcOutputActivePower', 'PvInputVoltage')
 
 
@@ -59,6 +63,12 @@ class FaultsMixin:
         self.dbus.pump(0.2)
         self.check_signals_sane()
         self.assertTrue(self.daemon.running())
+
+        # The journal got each transition once, not once per failed poll or reconnect attempt.
+        log = self.daemon.output()
+        self.assertEqual(log.count('MESSAGE_ID=' + CONNECTED), 1, log)
+        self.assertEqual(log.count('MESSAGE_ID=' + LOST), 1, log)
+        self.assertEqual(log.count('MESSAGE_ID=' + REESTABLISHED), 1, log)
 
     def test_silence(self):
         self.go_offline_and_back('fault silence')
