@@ -54,6 +54,11 @@ class PolicyFile(unittest.TestCase):
             self.assertTrue(message.endswith('.'), action_id)
             self.assertTrue(description and not description.endswith('.'), action_id)
             self.assertNotIn('$(', message)
+            # axpertd runs as "axpert": without this polkitd refuses to answer it about other
+            # users' processes ("Only trusted callers ... can use CheckAuthorization()").
+            owners = [n.text for n in a.findall('annotate')
+                      if n.get('key') == 'org.freedesktop.policykit.owner']
+            self.assertEqual(owners, ['unix-user:axpert'], action_id)
 
 
 class MqttRulesExample(unittest.TestCase):
