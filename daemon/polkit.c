@@ -137,7 +137,7 @@ static void polkit_query_complete(PolkitQuery *q)
         if (r >= 0)
                 r = sd_bus_enqueue_for_read(bus, q->request);
         if (r < 0) {
-                log_error_errno(r, "Failed to dispatch a method call again after authorization: %m");
+                log_error_errno(r, "Failed to dispatch a method call again after authorization: %s", strerror(-r));
                 (void)sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
                                                  "Authorization could not be completed.");
                 polkit_query_free(q);
@@ -176,7 +176,7 @@ static int polkit_check_reply(sd_bus_message *reply, void *userdata, sd_bus_erro
         if (r >= 0)
                 r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
         if (r < 0) {
-                log_warning_errno(r, "polkit sent an unexpected answer, denying: %m");
+                log_warning_errno(r, "polkit sent an unexpected answer, denying: %s", strerror(-r));
                 polkit_query_deny(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
                                   "Access denied: unexpected answer from polkit.");
                 return 0;
@@ -291,7 +291,7 @@ static int polkit_creds_reply(sd_bus_message *reply, void *userdata, sd_bus_erro
 
         r = polkit_query_send_check(q);
         if (r < 0) {
-                log_error_errno(r, "Failed to ask polkit: %m");
+                log_error_errno(r, "Failed to ask polkit: %s", strerror(-r));
                 polkit_query_deny(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
                                   "Access denied: the authorization service could not be asked.");
         }
