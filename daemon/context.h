@@ -7,7 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "config.h"
+#include "configuration.h"
 
 typedef struct Device Device;
 typedef struct Hotplug Hotplug;

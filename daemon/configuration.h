@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "macros.h"
 
 #define CONFIG_DEFAULT_FILE SYSCONFDIR "/axpert/axpertd.conf"
