@@ -56,6 +56,12 @@ def name_has_owner(conn, name):
     return r.unpack()[0]
 
 
+def as_user(uid, gid=None):
+    """The setpriv prefix that runs a command as uid:gid without supplementary groups."""
+    return ['setpriv', f'--reuid={uid}', f'--regid={gid if gid is not None else uid}',
+            '--clear-groups', '--']
+
+
 def call_argv(dest, path, iface, method, signature='', args=(), interactive=False,
               timeout=30, uid=None, gid=None):
     """The command line of a call through call.py, run as uid:gid when given."""
@@ -64,8 +70,7 @@ def call_argv(dest, path, iface, method, signature='', args=(), interactive=Fals
         argv.append('--interactive')
     argv += [dest, path, iface, method, signature, json.dumps(list(args))]
     if uid is not None:
-        argv = ['setpriv', f'--reuid={uid}', f'--regid={gid if gid is not None else uid}',
-                '--clear-groups', '--'] + argv
+        argv = as_user(uid, gid) + argv
     return argv
 
 
@@ -150,11 +155,11 @@ BUS_EXTRA = f'''<policy context="default">
 class Sim:
     """axpert-sim behind a pty, with its control socket."""
 
-    def __init__(self, case, *args):
-        import socket  # noqa: F401
-        self.tty = os.path.join(case.tmpdir, 'tty')
-        self.control = os.path.join(case.tmpdir, 'sim.control')
-        self.proc = case.spawn('axpert-sim', [testlib.build_path('sim', 'axpert-sim'),
+    def __init__(self, case, *args, rundir=None, prefix=()):
+        rundir = rundir or case.tmpdir
+        self.tty = os.path.join(rundir, 'tty')
+        self.control = os.path.join(rundir, 'sim.control')
+        self.proc = case.spawn('axpert-sim', [*prefix, testlib.build_path('sim', 'axpert-sim'),
                                                f'--pty={self.tty}', '--baud=0',
                                                f'--control={self.control}', *args])
         testlib.wait_for(lambda: os.path.exists(self.tty) and os.path.exists(self.control), 10,
@@ -202,14 +207,14 @@ class Daemon:
     """axpertd on the private bus for one simulated inverter. Polling is slowed right down so
     that the simulator's history shows the setters' requests and nothing else."""
 
-    def __init__(self, case, sim, poll=3600, settings=3600, extra_env=None):
+    def __init__(self, case, sim, poll=3600, settings=3600, extra_env=None, prefix=()):
         self.conf = os.path.join(case.tmpdir, 'axpertd.conf')
         with open(self.conf, 'w') as f:
             f.write(f'[Daemon]\nPollInterval={poll}\nSettingsInterval={settings}\n\n'
                     f'[Device {DEVICE_ID}]\nPath=serial:{sim.tty}\n')
         env = dict(case.env)
         env.update(extra_env or {})
-        self.proc = case.spawn('axpertd', [testlib.build_path('daemon', 'axpertd'),
+        self.proc = case.spawn('axpertd', [*prefix, testlib.build_path('daemon', 'axpertd'),
                                             f'--config={self.conf}'], env=env)
         self.conn = connect(case.bus.address)
         testlib.wait_for(lambda: name_has_owner(self.conn, DAEMON_NAME), 30,
