@@ -309,6 +309,20 @@ class Wire(SetterTestCase):
                          'org.axpert.Inverter.Error.NotSupported')
         self.sim.ctl('fault none')
 
+    def test_offline_sends_nothing(self):
+        self.sim.ctl('unplug')
+        testlib.wait_for(lambda: not self.daemon.get('Online'), 30, what='the device offline')
+        self.sim.clear()
+        self.assertError(self.call('SetOutputSourcePriority', 's', ['sbu'], uid=None),
+                         'org.axpert.Inverter.Error.Offline')
+        self.assertError(self.call('RawCommand', 's', ['QPI'], uid=None),
+                         'org.axpert.Inverter.Error.Offline')
+        # Validation still comes first.
+        self.assertError(self.call('SetOutputSourcePriority', 's', ['sideways'], uid=None),
+                         INVALID_ARGS)
+        self.sim.ctl('replug')
+        self.assertEqual(self.sim.writes(), [])
+
     def test_raw_command(self):
         self.polkit.set_allowed([RAW])
         r = self.assertOk(self.call('RawCommand', 's', ['QPIRI']))
