@@ -81,7 +81,7 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
 static int introspect_path(sd_bus *server, sd_bus *client, const char *path, char **ret)
 {
-        IntrospectCall call = {};
+        IntrospectCall call = { .xml = NULL };
         int r;
 
         r = sd_bus_call_method_async(client, NULL, NULL, path,

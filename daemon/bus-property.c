@@ -16,7 +16,7 @@ static bool name_in(const char *name, const char *const *list)
 
 void bus_field_list_build(BusFieldList *list, Pi30Export exp, const char *const *skip)
 {
-        bool seen[_PI30_FIELD_MAX] = {};
+        bool seen[_PI30_FIELD_MAX] = { false };
 
         list->n = 0;
         for (size_t i = 0; i < pi30_n_fields; i++) {

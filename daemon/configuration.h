@@ -33,7 +33,7 @@ typedef struct ConfigOverrides {
 } ConfigOverrides;
 
 Config *config_free(Config *c);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free)
 
 /* Loads the file (when it exists, or always when given explicitly) and applies the overrides.
  * On a bad file or value, returns -EINVAL and writes a message naming the file, group, key and

@@ -1,5 +1,6 @@
 /* The daemon's one Context: event loop, bus connection, configuration and devices. */
 #include <errno.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "bus-inverter.h"
@@ -73,7 +74,7 @@ static void context_request_name(Context *c)
         r = sd_bus_request_name_async(c->bus, NULL, "org.axpert.Inverter", 0, on_name_acquired,
                                       c);
         if (r < 0) {
-                log_error_errno(r, "Cannot request the bus name: %m");
+                log_error_errno(r, "Cannot request the bus name: %s", strerror(abs(r)));
                 sd_event_exit(c->event, EXIT_FAILURE);
         }
 }
@@ -99,7 +100,7 @@ int context_add_devices(Context *c)
         if (c->bus) {
                 r = sd_bus_add_object_manager(c->bus, &c->object_manager_slot, AXPERT_OBJECT_ROOT);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot add the object manager: %m");
+                        return log_error_errno(r, "Cannot add the object manager: %s", strerror(abs(r)));
         }
 
         c->devices = calloc(c->config->n_devices ? c->config->n_devices : 1, sizeof *c->devices);
@@ -109,27 +110,27 @@ int context_add_devices(Context *c)
                 Device *d;
                 r = device_new(c, c->config->devices[i].name, c->config->devices[i].path, &d);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot set up device %s (\"%s\"): %m",
+                        return log_error_errno(r, "Cannot set up device %s (\"%s\"): %s",
                                                c->config->devices[i].name,
-                                               c->config->devices[i].path);
+                                               c->config->devices[i].path, strerror(abs(r)));
                 c->devices[c->n_devices++] = d;
                 if (c->bus) {
                         r = bus_inverter_add_object(d);
                         if (r < 0)
-                                return log_error_errno(r, "Cannot export %s: %m", d->object_path);
+                                return log_error_errno(r, "Cannot export %s: %s", d->object_path, strerror(abs(r)));
                 }
         }
 
         r = hotplug_new(c, &c->hotplug);
         if (r < 0)
-                return log_error_errno(r, "Cannot set up hotplug: %m");
+                return log_error_errno(r, "Cannot set up hotplug: %s", strerror(abs(r)));
 
         for (size_t i = 0; i < c->n_devices; i++) {
                 log_info("Device %s on \"%s\".", c->devices[i]->id, c->devices[i]->spec);
                 r = device_start(c->devices[i]);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot start device %s: %m",
-                                               c->devices[i]->id);
+                        return log_error_errno(r, "Cannot start device %s: %s",
+                                               c->devices[i]->id, strerror(abs(r)));
         }
 
         if (c->n_devices == 0) {
@@ -141,6 +142,6 @@ int context_add_devices(Context *c)
                                        CONTEXT_NAME_TIMEOUT_USEC, USEC_PER_SEC, on_name_timeout,
                                        c);
         if (r < 0)
-                return log_error_errno(r, "Cannot add a timer: %m");
+                return log_error_errno(r, "Cannot add a timer: %s", strerror(abs(r)));
         return 0;
 }

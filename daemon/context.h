@@ -26,7 +26,7 @@ typedef struct Context {
 
 int context_new(Config *config, Context **ret); /* takes config */
 Context *context_free(Context *c);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Context *, context_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Context *, context_free)
 
 /* Creates the devices from the configuration, with their bus objects when c->bus is set. */
 int context_add_devices(Context *c);

@@ -331,8 +331,8 @@ static void device_read_done(Link *link, int result, const Pi30Frame *frame, voi
                         r = 0;
                         d->answered[rq->cmd] = true;
                 } else
-                        log_debug_errno(r, "%s: answer to %s not understood: %m", d->id,
-                                        pi30_command_info(rq->cmd)->name);
+                        log_debug_errno(r, "%s: answer to %s not understood: %s", d->id,
+                                        pi30_command_info(rq->cmd)->name, strerror(abs(r)));
         } else if ((result == -EREMOTEIO || result == -EOPNOTSUPP) && !d->answered[rq->cmd]) {
                 /* Refused before it was ever answered on this connection: this model does not
                  * have it. (A refusal after answers is a fault, reported as such.) */
@@ -414,8 +414,8 @@ int device_emit_changes(Device *d)
                         if (bus) {
                                 r = bus_unit_add_object(u);
                                 if (r < 0)
-                                        log_warning_errno(r, "Cannot export %s, ignoring: %m",
-                                                          u->object_path);
+                                        log_warning_errno(r, "Cannot export %s, ignoring: %s",
+                                                          u->object_path, strerror(abs(r)));
                                 else
                                         (void)sd_bus_emit_interfaces_added(
                                                 bus, u->object_path, AXPERT_UNIT_INTERFACE,
@@ -426,8 +426,8 @@ int device_emit_changes(Device *d)
                 r = emit_list(bus, u->object_path, AXPERT_UNIT_INTERFACE, bus_unit_fields(),
                               u->emitted, u->values, NULL, 0);
                 if (r < 0)
-                        log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %m",
-                                        u->object_path);
+                        log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s",
+                                        u->object_path, strerror(abs(r)));
         }
 
         device_get_derived(d, &now);
@@ -437,6 +437,6 @@ int device_emit_changes(Device *d)
         r = emit_list(bus, d->object_path, AXPERT_INTERFACE, bus_inverter_fields(), d->emitted,
                       d->values, extra, n_extra);
         if (r < 0)
-                log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %m", d->object_path);
+                log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s", d->object_path, strerror(abs(r)));
         return r;
 }

@@ -82,7 +82,7 @@ typedef void (*DeviceReadFunc)(Device *d, int result, void *userdata);
 
 int device_new(Context *c, const char *id, const char *spec, Device **ret);
 Device *device_free(Device *d);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free)
 
 /* Starts the link (opening, identity, polling). */
 int device_start(Device *d);

@@ -1,5 +1,6 @@
 /* Hotplug: tells offline links that a node appeared (sd-device monitor where udev runs). */
 #include <errno.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -58,7 +59,7 @@ int hotplug_new(Context *c, Hotplug **ret)
         if (r >= 0)
                 r = sd_device_monitor_start(h->monitor, on_uevent, h);
         if (r < 0) {
-                log_warning_errno(r, "Cannot watch udev, polling device paths instead: %m");
+                log_warning_errno(r, "Cannot watch udev, polling device paths instead: %s", strerror(abs(r)));
                 h->monitor = sd_device_monitor_unref(h->monitor);
         }
         *ret = h;

@@ -192,7 +192,7 @@ static void link_send_current(Link *l)
         (void)sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
         if (k < 0)
                 /* A full kernel buffer or the like: the timeout turns it into a retry. */
-                log_debug_errno(k, "%s: writing %s failed: %m", l->display_path, r->command);
+                log_debug_errno(k, "%s: writing %s failed: %s", l->display_path, r->command, strerror(abs(k)));
 }
 
 static int on_kick(sd_event_source *s, void *userdata)
@@ -238,8 +238,8 @@ static bool link_handle_line(Link *l, const uint8_t *line, size_t len)
                                              l->current->command, false, &frame);
         }
         if (r < 0) {
-                log_debug_errno(r, "%s: bad answer to %s: %m", l->display_path,
-                                l->current->command);
+                log_debug_errno(r, "%s: bad answer to %s: %s", l->display_path,
+                                l->current->command, strerror(abs(r)));
                 link_attempt_failed(l, -EPROTO);
                 return true;
         }

@@ -39,7 +39,7 @@ typedef void (*LinkEventFunc)(Link *link, LinkEvent event, int error, const char
 int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *userdata,
              Link **ret);
 Link *link_free(Link *link);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Link *, link_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Link *, link_free)
 
 /* Starts opening the node (asynchronously; LINK_EVENT_OPENED follows on success). */
 int link_start(Link *link);

@@ -47,7 +47,7 @@ static int parse_argv(int argc, char *argv[], Args *a)
                 { "device", required_argument, NULL, ARG_DEVICE },
                 { "poll-interval", required_argument, NULL, ARG_POLL_INTERVAL },
                 { "bus-introspect", no_argument, NULL, ARG_INTROSPECT },
-                {}
+                { NULL, 0, NULL, 0 }
         };
         int c;
 
@@ -107,7 +107,7 @@ static int autodetect(Config *config)
 
         r = autodetect_hidraw("/sys", &paths, &n);
         if (r < 0)
-                log_warning_errno(r, "Cannot look for inverters in /sys, ignoring: %m");
+                log_warning_errno(r, "Cannot look for inverters in /sys, ignoring: %s", strerror(abs(r)));
         for (size_t i = 0; i < n; i++) {
                 ConfigDevice *a = realloc(config->devices, (config->n_devices + 1) * sizeof *a);
                 if (!a)
@@ -141,7 +141,7 @@ static int run(int argc, char *argv[])
         _cleanup_(context_freep) Context *c = NULL;
         _cleanup_free_ char **devices = NULL;
         Config *config = NULL;
-        Args a = {};
+        Args a = { .introspect = false };
         char error[1024] = "";
         sigset_t mask;
         int r;
@@ -153,12 +153,12 @@ static int run(int argc, char *argv[])
 
         r = axpert_bus_errors_register();
         if (r < 0)
-                return log_error_errno(r, "Cannot register the D-Bus error names: %m");
+                return log_error_errno(r, "Cannot register the D-Bus error names: %s", strerror(abs(r)));
 
         if (a.introspect) {
                 r = bus_introspect_print(stdout);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot introspect the vtables: %m");
+                        return log_error_errno(r, "Cannot introspect the vtables: %s", strerror(abs(r)));
                 fflush(stdout);
                 return 0;
         }
@@ -169,14 +169,14 @@ static int run(int argc, char *argv[])
                 return r;
         }
         if (r < 0)
-                return log_error_errno(r, "Cannot load the configuration: %m");
+                return log_error_errno(r, "Cannot load the configuration: %s", strerror(abs(r)));
         if (config->n_devices == 0)
                 autodetect(config);
 
         r = context_new(config, &c);
         if (r < 0) {
                 config_free(config);
-                return log_error_errno(r, "Cannot set up the event loop: %m");
+                return log_error_errno(r, "Cannot set up the event loop: %s", strerror(abs(r)));
         }
 
         sigemptyset(&mask);
@@ -188,17 +188,17 @@ static int run(int argc, char *argv[])
         if (r >= 0)
                 r = sd_event_add_signal(c->event, NULL, SIGINT, on_signal, c);
         if (r < 0)
-                return log_error_errno(r, "Cannot watch signals: %m");
+                return log_error_errno(r, "Cannot watch signals: %s", strerror(abs(r)));
         r = sd_event_set_watchdog(c->event, true);
         if (r < 0)
-                log_warning_errno(r, "Cannot enable the watchdog, ignoring: %m");
+                log_warning_errno(r, "Cannot enable the watchdog, ignoring: %s", strerror(abs(r)));
 
         r = sd_bus_open_system(&c->bus);
         if (r < 0)
-                return log_error_errno(r, "Cannot connect to the system bus: %m");
+                return log_error_errno(r, "Cannot connect to the system bus: %s", strerror(abs(r)));
         r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
-                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %s", strerror(abs(r)));
 
         r = context_add_devices(c);
         if (r < 0)
@@ -208,7 +208,7 @@ static int run(int argc, char *argv[])
         r = sd_event_loop(c->event);
         (void)sd_notify(false, "STOPPING=1");
         if (r < 0)
-                return log_error_errno(r, "Event loop failed: %m");
+                return log_error_errno(r, "Event loop failed: %s", strerror(abs(r)));
         return r;
 }
 

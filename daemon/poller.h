@@ -11,7 +11,7 @@ typedef struct Poller Poller;
 
 int poller_new(Device *d, Poller **ret);
 Poller *poller_free(Poller *p);
-DEFINE_TRIVIAL_CLEANUP_FUNC(Poller *, poller_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Poller *, poller_free)
 
 /* The link opened or went down. */
 void poller_link_event(Poller *p, LinkEvent event, int error, const char *why);

@@ -129,7 +129,7 @@ static void test_bad_files(void)
 static void test_missing_file(void)
 {
         char error[1024], path[600];
-        ConfigOverrides o = {};
+        ConfigOverrides o = { .config_file = NULL };
         Config *c = NULL;
 
         /* A file named explicitly must exist. */

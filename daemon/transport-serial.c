@@ -1,5 +1,7 @@
 /* RS-232 transport: termios 2400 8N1 raw; works on ttyUSB, ttyACM and ptys. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -37,9 +39,9 @@ int transport_serial_open(const char *path)
         if (ioctl(fd, TIOCMGET, &bits) >= 0) {
                 bits |= TIOCM_DTR | TIOCM_RTS;
                 if (ioctl(fd, TIOCMSET, &bits) < 0)
-                        log_debug_errno(errno, "Cannot raise DTR/RTS on %s, ignoring: %m", path);
+                        log_debug_errno(errno, "Cannot raise DTR/RTS on %s, ignoring: %s", path, strerror(abs(errno)));
         } else
-                log_debug_errno(errno, "TIOCMGET failed on %s (a pty?), ignoring: %m", path);
+                log_debug_errno(errno, "TIOCMGET failed on %s (a pty?), ignoring: %s", path, strerror(abs(errno)));
 
         (void)tcflush(fd, TCIOFLUSH);
         return TAKE_FD(fd);
