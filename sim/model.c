@@ -213,12 +213,15 @@ Model *model_free(Model *m)
 /* ------------------------------------------------------------------------------------------ */
 /* Typed setters that keep what the firmware prints consistent                                 */
 
+/* The library's setters start from a clean value; the width and decimals the firmware printed
+ * (kept from the sample answer) must survive, or "51.20" would come back as "00051". */
 static void value_set_number_keep(Pi30Value *v, double d)
 {
-        uint8_t w = v->width;
+        uint8_t w = v->width, dec = v->decimals;
 
         pi30_value_set_number(v, d);
         v->width = w;
+        v->decimals = dec;
 }
 
 /* The rows that describe field f (a field reached from several answers has several rows). */
@@ -635,6 +638,7 @@ static bool text_is_printable(const char *s, bool spaces)
 static int value_parse(Pi30Field f, const char *text, Pi30Value *v, char *error, size_t error_size)
 {
         const Pi30FieldInfo *fi = pi30_field_info(f);
+        unsigned w;
         char *end;
 
         if (streq(text, "-")) {
@@ -654,6 +658,16 @@ static int value_parse(Pi30Field f, const char *text, Pi30Value *v, char *error,
                         snprintf(error, error_size, "\"%s\" is not %s", text,
                                  fi->kind == PI30_KIND_UINT ? "an unsigned integer" : "a number");
                         return -EINVAL;
+                }
+                /* Firmware prints fixed widths: a number it could not print is not a state
+                 * the inverter can be in. */
+                w = v->width ? v->width : fi->width;
+                if (w > 0 && snprintf(NULL, 0, "%0*.*f", (int)w,
+                                      v->width ? v->decimals : fi->decimals, d) > (int)w) {
+                        snprintf(error, error_size,
+                                 "\"%s\" does not fit the %u characters firmware prints for %s",
+                                 text, w, fi->name);
+                        return -ERANGE;
                 }
                 value_set_number_keep(v, d);
                 return 0;
@@ -799,7 +813,7 @@ int model_get_text(Model *m, int unit, const char *name, char *buf, size_t size,
         }
         switch (fi->kind) {
         case PI30_KIND_NUMBER:
-                snprintf(buf, size, "%.*f", fi->decimals, v->d);
+                snprintf(buf, size, "%.*f", v->width ? v->decimals : fi->decimals, v->d);
                 break;
         case PI30_KIND_UINT:
                 snprintf(buf, size, "%.0f", v->d);

@@ -127,6 +127,9 @@ static void check_setters(void)
         CHECK(answer(m, "PBCV47.0", buf, sizeof buf) == MODEL_ANSWER_ACK, "PBCV47.0");
         CHECK(m->values[PI30_F_BATTERY_RECHARGE_VOLTAGE].d == 47.0, "recharge %f",
               m->values[PI30_F_BATTERY_RECHARGE_VOLTAGE].d);
+        CHECK(answer(m, "QPIRI", buf, sizeof buf) == MODEL_ANSWER_DATA &&
+                      strstr(buf, " 48.0 47.0 42.0 ") != NULL,
+              "PBCV47.0 not shown as firmware prints it: \"%s\"", buf);
         CHECK(answer(m, "PBCV60.0", buf, sizeof buf) == MODEL_ANSWER_NAK, "PBCV60.0 out of range");
         CHECK(m->values[PI30_F_BATTERY_RECHARGE_VOLTAGE].d == 47.0, "NAK changed the value");
         CHECK(answer(m, "PBCV47", buf, sizeof buf) == MODEL_ANSWER_NAK, "PBCV47 misspelt");

@@ -115,7 +115,7 @@ class CliTest(simtest.SimTestCase):
             while data.count(b'\n') < 5:
                 data += s.recv(4096)
         self.assertEqual(data.decode().split('\n')[:5],
-                         ['requests=3', 'ok', 'Mode=line', 'ok',
+                         ['requests=6', 'ok', 'Mode=line', 'ok',
                           'error: unknown command "bogus" (try "help")'])
         # A line that never ends is refused, not buffered forever.
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
