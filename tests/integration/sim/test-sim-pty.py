@@ -185,6 +185,15 @@ class PtyTest(simtest.SimTestCase):
         self.assertEqual(c.transact_raw(request('PCP03')), ACK)
         self.assertEqual(self.fields(c, 'QPGS0')[21], '3')
         self.assertEqual(self.fields(c, 'QPGS1')[21], '3')
+        # Per-unit forms reach only their unit: PPCP<m><nn>, MCHGC<m><nn>.
+        self.assertEqual(c.transact_raw(request('PPCP101')), ACK)
+        self.assertEqual(self.fields(c, 'QPGS1')[21], '1')
+        self.assertEqual(self.fields(c, 'QPGS0')[21], '3')
+        self.assertEqual(c.transact_raw(request('MCHGC140')), ACK)
+        self.assertEqual(self.fields(c, 'QPGS1')[22], '040')
+        self.assertEqual(self.fields(c, 'QPGS0')[22], '060')
+        self.assertEqual(self.fields(c, 'QPIRI')[14], '060')
+        self.assertEqual(c.transact_raw(request('PPCP201')), NAK, 'unit 2 does not exist')
 
     def test_control_set_shows_in_answers(self):
         self.start_sim('--baud=0')
