@@ -193,8 +193,9 @@ int scenario_start(Sim *sim, ScenarioKind kind, uint64_t period_usec)
         scenario = (Scenario){ .sim = sim, .period = period_usec, .last = now };
         scenario.start = now - period_usec / 5;
 
-        r = sd_event_add_time(sim->event, &scenario.timer, CLOCK_MONOTONIC, now, 0, on_tick,
-                              &scenario);
+        /* Accuracy 0 would mean sd-event's default of 250 ms, coarser than a short day's tick. */
+        r = sd_event_add_time(sim->event, &scenario.timer, CLOCK_MONOTONIC, now,
+                              10 * USEC_PER_MSEC, on_tick, &scenario);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the day scenario: %s", ERRSTR(r));
         (void)sd_event_source_set_enabled(scenario.timer, SD_EVENT_ON);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -67,6 +68,11 @@ static void pty_close(Pty *p)
 static int link_update(const char *link, const char *target)
 {
         char tmp[PATH_MAX];
+        struct stat st;
+
+        /* A stale link from an earlier run may be replaced; a file someone else put there not. */
+        if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode))
+                return -EEXIST;
 
         if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", link, (int)getpid()) >= sizeof tmp)
                 return -ENAMETOOLONG;
@@ -144,8 +150,12 @@ static int pty_plug(Sim *sim)
 
         r = link_update(sim->pty_link, p->path);
         if (r < 0) {
-                log_error_errno(r, "Failed to create the link \"%s\" -> \"%s\": %s",
-                                sim->pty_link, p->path, ERRSTR(r));
+                if (r == -EEXIST)
+                        log_error_errno(r, "--pty=%s: exists and is not a symbolic link, refusing "
+                                        "to replace it.", sim->pty_link);
+                else
+                        log_error_errno(r, "Failed to create the link \"%s\" -> \"%s\": %s",
+                                        sim->pty_link, p->path, ERRSTR(r));
                 goto fail;
         }
 
