@@ -22,14 +22,22 @@ typedef struct Pty {
 static speed_t baud_to_speed(unsigned baud)
 {
         switch (baud) {
-        case 1200: return B1200;
-        case 4800: return B4800;
-        case 9600: return B9600;
-        case 19200: return B19200;
-        case 38400: return B38400;
-        case 57600: return B57600;
-        case 115200: return B115200;
-        default: return B2400;
+        case 1200:
+                return B1200;
+        case 4800:
+                return B4800;
+        case 9600:
+                return B9600;
+        case 19200:
+                return B19200;
+        case 38400:
+                return B38400;
+        case 57600:
+                return B57600;
+        case 115200:
+                return B115200;
+        default:
+                return B2400;
         }
 }
 
@@ -114,10 +122,12 @@ static int pty_plug(Sim *sim)
 
         p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
         if (p->master < 0)
-                return log_error_errno(errno, "Failed to open a pseudo-terminal: %s", ERRSTR(errno));
+                return log_error_errno(errno, "Failed to open a pseudo-terminal: %s",
+                                       ERRSTR(errno));
         if (grantpt(p->master) < 0 || unlockpt(p->master) < 0 ||
             ptsname_r(p->master, p->path, sizeof p->path) != 0) {
-                r = log_error_errno(errno, "Failed to set up the pseudo-terminal: %s", ERRSTR(errno));
+                r = log_error_errno(errno, "Failed to set up the pseudo-terminal: %s",
+                                    ERRSTR(errno));
                 goto fail;
         }
         p->slave = open(p->path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
@@ -151,8 +161,10 @@ static int pty_plug(Sim *sim)
         r = link_update(sim->pty_link, p->path);
         if (r < 0) {
                 if (r == -EEXIST)
-                        log_error_errno(r, "--pty=%s: exists and is not a symbolic link, refusing "
-                                        "to replace it.", sim->pty_link);
+                        log_error_errno(r,
+                                        "--pty=%s: exists and is not a symbolic link, refusing "
+                                        "to replace it.",
+                                        sim->pty_link);
                 else
                         log_error_errno(r, "Failed to create the link \"%s\" -> \"%s\": %s",
                                         sim->pty_link, p->path, ERRSTR(r));
@@ -195,10 +207,10 @@ static ssize_t pty_send(Sim *sim, const uint8_t *buf, size_t len)
 }
 
 const SimTransport sim_transport_pty = {
-        .name = "pty",
-        .chunk = 1,
-        .plug = pty_plug,
-        .unplug = pty_unplug,
-        .send = pty_send,
-        .done = pty_unplug,
+                .name = "pty",
+                .chunk = 1,
+                .plug = pty_plug,
+                .unplug = pty_unplug,
+                .send = pty_send,
+                .done = pty_unplug,
 };
