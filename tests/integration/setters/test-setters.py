@@ -303,6 +303,13 @@ class Wire(SetterTestCase):
         self.assertTrue(writes and set(writes) == {'PGR01'}, writes)
         self.assertEqual(self.daemon.get('InputVoltageRange'), 'appliance')
 
+    def test_garbled_answers_are_protocol(self):
+        self.sim.ctl('fault bad-crc')
+        self.assertError(self.call('SetInputVoltageRange', 's', ['ups'], uid=None),
+                         'org.axpert.Inverter.Error.Protocol')
+        self.sim.ctl('fault none')
+        self.assertEqual(set(self.sim.writes()), {'PGR01'})
+
     def test_echo_is_not_supported(self):
         self.sim.ctl('fault echo')
         self.assertError(self.call('SetOutputFrequency', 'd', [60.0], uid=None),
@@ -425,6 +432,33 @@ class Parallel(SetterTestCase):
     def test_unit_level_settings_are_not_per_unit(self):
         self.assertOk(self.call('SetOutputSourcePriority', 's', ['sbu'], uid=None))
         self.assertEqual(self.sim.history(), ['POP02', 'QPIRI'])
+
+
+class ParallelPartial(SetterTestCase):
+    """A unit that refuses after another one took the change: the caller learns which."""
+    # Time to switch the simulator to NAK between the two units' commands: an answer is decided
+    # when the request arrives and sent 300 ms later.
+    sim_args = ('--units=2', '--think-time=300')
+
+    def test_second_unit_refuses(self):
+        testlib.wait_for(lambda: self.daemon.get('ParallelUnits') == 2, 30,
+                         what='two parallel units')
+        self.sim.clear()
+        caller = subprocess.Popen(setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE,
+                                                       'SetMaxChargingCurrent', 'd', [40.0]),
+                                  env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: 'MCHGC040' in self.sim.history(), 10, interval=0.005,
+                         what='unit 0\'s command')
+        self.sim.ctl('fault nak')
+        out, _ = caller.communicate(timeout=60)
+        self.sim.ctl('fault none')
+        self.assertIn('org.axpert.Inverter.Error.Rejected', out)
+        self.assertIn('Unit 1 refused (NAK) MCHGC140', out)
+        self.assertIn('Already changed: unit 0', out)
+        # Nothing after the refusal: the two commands, then only re-reads.
+        self.assertEqual(self.sim.writes(), ['MCHGC040', 'MCHGC140'])
+        self.assertEqual(self.sim.ctl('unit 0 get MaxChargingCurrent'), ['MaxChargingCurrent=40'])
+        self.assertEqual(self.sim.ctl('unit 1 get MaxChargingCurrent'), ['MaxChargingCurrent=60'])
 
 
 if __name__ == '__main__':
