@@ -132,6 +132,14 @@ class Authorization(SetterTestCase):
         testlib.wait_for(lambda: 'OutputSourcePriority changed from utility-first to solar-first '
                                  f'by uid {NOBODY} ({checks[0][1]})' in self.daemon_log(), 5,
                          what='the journal entry')
+        entry = [line for line in self.daemon_log().splitlines()
+                 if 'OutputSourcePriority changed' in line]
+        self.assertEqual(len(entry), 1, entry)
+        for field in ('MESSAGE_ID=ebb0344ec62a4940b860996ba1460439', 'AXPERT_DEVICE=inv',
+                      'AXPERT_SETTING=OutputSourcePriority', 'AXPERT_OLD_VALUE=utility-first',
+                      'AXPERT_NEW_VALUE=solar-first', 'AXPERT_COMMAND=POP01',
+                      f'AXPERT_CALLER_UID={NOBODY}', f'AXPERT_CALLER_NAME={checks[0][1]}'):
+            self.assertIn(field, entry[0])
 
     def test_priorities_action_does_not_cover_battery_voltages(self):
         self.polkit.set_allowed([PRIORITIES])
