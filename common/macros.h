@@ -17,14 +17,14 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
+        __extension__({                                                                                         \
                 __typeof__(p) _p_ = (p);                                                           \
                 (p) = NULL;                                                                        \
                 _p_;                                                                               \
         })
 
 #define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
+        __extension__({                                                                                         \
                 int _fd_ = (fd);                                                                   \
                 (fd) = -1;                                                                         \
                 _fd_;                                                                              \

@@ -89,6 +89,7 @@ typedef struct Pi30CommandInfo {
         uint8_t max_tokens;       /* more fields than this: likewise */
         uint8_t param_digits;     /* digits of the parameter (QPGS: 1-2, QEY: 4, …); 0 = none */
         bool crc_optional;        /* documents show the answer without CRC (QT) */
+        const char *prefix;       /* WHOLE answers: text before the value ("VERFW:") */
         const char *description;
 } Pi30CommandInfo;
 
@@ -379,6 +380,7 @@ typedef struct Pi30Value {
         uint8_t status;       /* Pi30ValueStatus */
         uint8_t width;        /* characters of the token as received; 0 = use the table's width */
         uint8_t n;            /* LIST: entries; BITS: characters */
+        uint8_t decimals;     /* NUMBER: digits after the point as received (with width) */
         double d;             /* NUMBER, UINT, BOOL (0/1), ENUM (the code) */
         uint64_t bits;        /* BITS: bit i set when character i (from the left) is '1' */
         const char *name;     /* ENUM: the name from the closed list, "unknown" otherwise */

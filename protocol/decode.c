@@ -1,0 +1,427 @@
+/* Answer payloads -> typed values, driven by the field table; split on spaces, never offsets. */
+#include <math.h>
+#include <string.h>
+
+#include "pi30.h"
+
+#define MAX_TOKENS 40
+
+typedef struct Token {
+        const char *p;
+        size_t len;
+} Token;
+
+/* Locale-free decimal: [-]digits[.digits]. Exact for the widths PI30 uses (one division). */
+static int parse_decimal_digits(const char *p, size_t len, double *ret, uint8_t *ret_frac)
+{
+        bool neg = false, dot = false;
+        uint64_t mant = 0;
+        unsigned digits = 0, frac = 0;
+
+        if (len > 0 && p[0] == '-') {
+                neg = true;
+                p++;
+                len--;
+        }
+        if (len == 0 || len > 15)
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++) {
+                if (p[i] == '.') {
+                        if (dot)
+                                return -EBADMSG;
+                        dot = true;
+                        continue;
+                }
+                if (p[i] < '0' || p[i] > '9')
+                        return -EBADMSG;
+                mant = mant * 10 + (uint64_t)(p[i] - '0');
+                digits++;
+                if (dot)
+                        frac++;
+        }
+        if (digits == 0)
+                return -EBADMSG;
+        double d = (double)mant;
+        static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                       1e11, 1e12, 1e13, 1e14, 1e15};
+        d /= pow10[frac];
+        *ret = neg ? -d : d;
+        if (ret_frac)
+                *ret_frac = (uint8_t)frac;
+        return 0;
+}
+
+static int parse_decimal(const char *p, size_t len, double *ret)
+{
+        return parse_decimal_digits(p, len, ret, NULL);
+}
+
+static int parse_unsigned(const char *p, size_t len, double *ret)
+{
+        if (len == 0)
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++)
+                if (p[i] < '0' || p[i] > '9')
+                        return -EBADMSG;
+        return parse_decimal(p, len, ret);
+}
+
+static void set_range_status(const Pi30FieldInfo *f, Pi30Value *v)
+{
+        v->status = v->d < f->min || v->d > f->max ? PI30_VALUE_OUT_OF_RANGE : PI30_VALUE_VALID;
+}
+
+static int decode_bits_text(const char *p, size_t len, Pi30Value *v)
+{
+        if (len == 0 || len > 64 || len >= PI30_STRING_MAX)
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++) {
+                if (p[i] != '0' && p[i] != '1')
+                        return -EBADMSG;
+                if (p[i] == '1')
+                        v->bits |= UINT64_C(1) << i;
+        }
+        memcpy(v->s, p, len);
+        v->n = (uint8_t)len;
+        return 0;
+}
+
+/* One token (or the whole payload) into one value. */
+static int decode_token(const Pi30CommandInfo *cmd, const Pi30FieldInfo *f, const char *p,
+                        size_t len, Pi30Value *v)
+{
+        int r;
+
+        memset(v, 0, sizeof *v);
+        if (len == 1 && p[0] == '-')
+                return 0; /* ABSENT: the firmware's "not supported" placeholder */
+        v->width = len > 255 ? 255 : (uint8_t)len;
+
+        switch (f->kind) {
+        case PI30_KIND_NUMBER:
+                r = parse_decimal_digits(p, len, &v->d, &v->decimals);
+                if (r < 0)
+                        return r;
+                set_range_status(f, v);
+                return 0;
+
+        case PI30_KIND_UINT:
+                r = parse_unsigned(p, len, &v->d);
+                if (r < 0)
+                        return r;
+                set_range_status(f, v);
+                return 0;
+
+        case PI30_KIND_BOOL:
+                if (len != 1 || (p[0] != '0' && p[0] != '1'))
+                        return -EBADMSG;
+                v->d = p[0] == '1';
+                v->status = PI30_VALUE_VALID;
+                return 0;
+
+        case PI30_KIND_ENUM:
+                if (f->enums && f->enums->letters) {
+                        if (len != 1 || p[0] < 'A' || p[0] > 'Z')
+                                return -EBADMSG;
+                        v->d = p[0];
+                } else {
+                        r = parse_unsigned(p, len, &v->d);
+                        if (r < 0)
+                                return r;
+                        if (len > 3)
+                                return -EBADMSG;
+                }
+                v->name = pi30_enum_name(f->enums, (int)v->d);
+                v->status = PI30_VALUE_VALID;
+                return 0;
+
+        case PI30_KIND_BITS:
+                r = decode_bits_text(p, len, v);
+                if (r < 0)
+                        return r;
+                v->status = PI30_VALUE_VALID;
+                return 0;
+
+        case PI30_KIND_STRING:
+                if (cmd->prefix) {
+                        /* "VERFW:", "VERFW2:"; GK/MK answer QVFW3 with plain "VERFW:" */
+                        const char *colon = memchr(p, ':', len);
+                        if (!colon || colon - p > 7 || strncmp(p, "VERFW", 5) != 0)
+                                return -EBADMSG;
+                        len -= (size_t)(colon + 1 - p);
+                        p = colon + 1;
+                        while (len > 0 && p[0] == ' ') {
+                                p++;
+                                len--;
+                        }
+                }
+                while (len > 0 && p[len - 1] == ' ')
+                        len--;
+                if (len == 0)
+                        return -EBADMSG;
+                if (len >= PI30_STRING_MAX)
+                        return -EBADMSG;
+                memcpy(v->s, p, len);
+                v->status = PI30_VALUE_VALID;
+                return 0;
+
+        case PI30_KIND_LIST:
+        default:
+                return -EBADMSG;
+        }
+}
+
+static int decode_bit_slice(const Pi30FieldInfo *f, const Token *t, Pi30Value *v)
+{
+        memset(v, 0, sizeof *v);
+        if (t->len == 1 && t->p[0] == '-')
+                return 0;
+        if ((size_t)f->bit + f->bit_count > t->len)
+                return 0; /* the firmware sends fewer bits: not reported */
+        int code = 0;
+        for (int i = 0; i < f->bit_count; i++) {
+                char c = t->p[f->bit + i];
+                if (c != '0' && c != '1')
+                        return -EBADMSG;
+                code = code * 2 + (c - '0');
+        }
+        v->d = code;
+        v->width = f->bit_count;
+        if (f->kind == PI30_KIND_ENUM)
+                v->name = pi30_enum_name(f->enums, code);
+        v->status = PI30_VALUE_VALID;
+        return 0;
+}
+
+static int decode_flags(const char *p, size_t len, Pi30Value *out, uint8_t *ret_n_valid)
+{
+        /* (EakxyDbjuvz: lower-case letters after E are enabled, after D disabled */
+        int section = 0; /* 1 = E, 2 = D */
+        uint32_t seen = 0, enabled = 0;
+
+        if (len == 0 || p[0] != 'E')
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++) {
+                char c = p[i];
+                if (c == 'E' && section == 0)
+                        section = 1;
+                else if (c == 'D' && section == 1)
+                        section = 2;
+                else if (c >= 'a' && c <= 'z' && section > 0) {
+                        uint32_t bit = UINT32_C(1) << (c - 'a');
+                        if (seen & bit)
+                                return -EBADMSG;
+                        seen |= bit;
+                        if (section == 1)
+                                enabled |= bit;
+                } else
+                        return -EBADMSG;
+        }
+
+        uint8_t n = 0;
+        for (size_t i = 0; i < pi30_n_fields; i++) {
+                const Pi30FieldInfo *f = &pi30_fields[i];
+                if (f->command != PI30_CMD_QFLAG)
+                        continue;
+                Pi30Value *v = &out[f->id];
+                uint32_t bit = UINT32_C(1) << (f->letter - 'a');
+                memset(v, 0, sizeof *v);
+                if (seen & bit) {
+                        v->status = PI30_VALUE_VALID;
+                        v->d = (enabled & bit) != 0;
+                        v->width = 1;
+                        n++;
+                }
+        }
+        *ret_n_valid = n;
+        return 0;
+}
+
+static int tokenize(const char *p, size_t len, Token *tokens, size_t max, size_t *ret_n)
+{
+        size_t n = 0, start = 0;
+
+        /* MAX firmware ends QPIGS2 with a space before the CRC: tolerate one trailing space. */
+        if (len > 0 && p[len - 1] == ' ')
+                len--;
+        if (len == 0)
+                return -EBADMSG;
+        for (size_t i = 0; i <= len; i++) {
+                if (i == len || p[i] == ' ') {
+                        if (i == start || n >= max)
+                                return -EBADMSG;
+                        tokens[n].p = p + start;
+                        tokens[n].len = i - start;
+                        n++;
+                        start = i + 1;
+                }
+        }
+        *ret_n = n;
+        return 0;
+}
+
+/* The layout of a TOKENS command matching n fields: a command with several layouts (QPIGS2)
+ * picks the one whose last field number equals n; others use layout 0 within min..max. */
+static int pick_layout(const Pi30CommandInfo *cmd, size_t n, uint8_t *ret)
+{
+        unsigned last[4] = {0};
+        bool several = false;
+
+        for (size_t i = 0; i < pi30_n_fields; i++)
+                if (pi30_fields[i].command == cmd->id && pi30_fields[i].layout < 4) {
+                        if (pi30_fields[i].layout > 0)
+                                several = true;
+                        if (pi30_fields[i].token > last[pi30_fields[i].layout])
+                                last[pi30_fields[i].layout] = pi30_fields[i].token;
+                }
+        if (n < cmd->min_tokens || n > cmd->max_tokens)
+                return -EBADMSG;
+        if (!several) {
+                *ret = 0;
+                return 0;
+        }
+        for (uint8_t l = 0; l < 4; l++)
+                if (last[l] == n) {
+                        *ret = l;
+                        return 0;
+                }
+        return -EBADMSG;
+}
+
+int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value values[],
+                Pi30DecodeResult *ret)
+{
+        const Pi30CommandInfo *cmd = pi30_command_info(command);
+        Pi30DecodeResult res = {0};
+        Pi30Value tmp[_PI30_FIELD_MAX]; /* decoded here first: values[] stays untouched on error */
+        Token tokens[MAX_TOKENS];
+        size_t n = 0;
+        int r;
+
+        if (!cmd)
+                return -EINVAL;
+        if (!payload)
+                return -EBADMSG;
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)payload[i] < 0x20 || (unsigned char)payload[i] > 0x7e)
+                        return -EBADMSG;
+        if (len == 0 || payload[0] == ' ')
+                return -EBADMSG;
+        if (len == 3 && (memcmp(payload, "NAK", 3) == 0 || memcmp(payload, "ACK", 3) == 0))
+                return -EBADMSG; /* an acknowledgement is never an answer to an inquiry */
+
+        switch (cmd->shape) {
+        case PI30_SHAPE_FLAGS: {
+                uint8_t nv;
+                r = decode_flags(payload, len, tmp, &nv);
+                if (r < 0)
+                        return r;
+                res.n_tokens = 1;
+                res.n_valid = nv;
+                break;
+        }
+        case PI30_SHAPE_LIST: {
+                r = tokenize(payload, len, tokens, MAX_TOKENS, &n);
+                if (r < 0)
+                        return r;
+                if (n < cmd->min_tokens || n > cmd->max_tokens)
+                        return -EBADMSG;
+                for (size_t i = 0; i < pi30_n_fields; i++) {
+                        const Pi30FieldInfo *f = &pi30_fields[i];
+                        if (f->command != command)
+                                continue;
+                        Pi30Value *v = &tmp[f->id];
+                        memset(v, 0, sizeof *v);
+                        for (size_t k = 0; k < n; k++) {
+                                double d;
+                                r = parse_unsigned(tokens[k].p, tokens[k].len, &d);
+                                if (r < 0 || d > f->max)
+                                        return -EBADMSG;
+                                v->list[k] = (uint16_t)d;
+                        }
+                        v->n = (uint8_t)n;
+                        v->width = (uint8_t)tokens[0].len;
+                        v->status = PI30_VALUE_VALID;
+                        res.n_valid++;
+                }
+                res.n_tokens = (uint8_t)n;
+                break;
+        }
+        case PI30_SHAPE_WHOLE:
+                for (size_t i = 0; i < pi30_n_fields; i++) {
+                        const Pi30FieldInfo *f = &pi30_fields[i];
+                        if (f->command != command)
+                                continue;
+                        if (f->kind != PI30_KIND_STRING && memchr(payload, ' ', len))
+                                return -EBADMSG;
+                        r = decode_token(cmd, f, payload, len, &tmp[f->id]);
+                        if (r < 0)
+                                return r;
+                        if (command == PI30_CMD_QPIWS && (tmp[f->id].n < 32 || tmp[f->id].n > 40))
+                                return -EBADMSG;
+                        if (tmp[f->id].status == PI30_VALUE_VALID)
+                                res.n_valid++;
+                        else if (tmp[f->id].status == PI30_VALUE_OUT_OF_RANGE)
+                                res.n_out_of_range++;
+                        else
+                                res.n_absent++;
+                }
+                res.n_tokens = 1;
+                break;
+
+        case PI30_SHAPE_TOKENS:
+        default:
+                r = tokenize(payload, len, tokens, MAX_TOKENS, &n);
+                if (r < 0)
+                        return r;
+                r = pick_layout(cmd, n, &res.layout);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < pi30_n_fields; i++) {
+                        const Pi30FieldInfo *f = &pi30_fields[i];
+                        if (f->command != command || f->layout != res.layout)
+                                continue;
+                        Pi30Value *v = &tmp[f->id];
+                        if (f->token > n) {
+                                memset(v, 0, sizeof *v); /* missing trailing field */
+                        } else {
+                                const Token *t = &tokens[f->token - 1];
+                                r = f->bit >= 0 ? decode_bit_slice(f, t, v)
+                                                : decode_token(cmd, f, t->p, t->len, v);
+                                if (r < 0)
+                                        return r;
+                        }
+                        if (v->status == PI30_VALUE_VALID)
+                                res.n_valid++;
+                        else if (v->status == PI30_VALUE_OUT_OF_RANGE)
+                                res.n_out_of_range++;
+                        else
+                                res.n_absent++;
+                }
+                res.n_tokens = (uint8_t)n;
+                break;
+        }
+
+        /* Commit: every field of the command (all layouts) is written, nothing else. */
+        for (size_t i = 0; i < pi30_n_fields; i++) {
+                const Pi30FieldInfo *f = &pi30_fields[i];
+                if (f->command != command)
+                        continue;
+                if (cmd->shape == PI30_SHAPE_TOKENS && f->layout != res.layout) {
+                        /* a field only the other layout has is not reported by this answer */
+                        bool also_here = false;
+                        for (size_t k = 0; k < pi30_n_fields; k++)
+                                if (pi30_fields[k].command == command &&
+                                    pi30_fields[k].id == f->id &&
+                                    pi30_fields[k].layout == res.layout)
+                                        also_here = true;
+                        if (!also_here)
+                                memset(&values[f->id], 0, sizeof values[f->id]);
+                        continue;
+                }
+                values[f->id] = tmp[f->id];
+        }
+        if (ret)
+                *ret = res;
+        return (int)res.n_valid;
+}
