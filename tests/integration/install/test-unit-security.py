@@ -75,6 +75,23 @@ class UnitSecurity(unittest.TestCase):
         self.assertEqual(unitfile.value(act, 'D-BUS Service', 'SystemdService'),
                          'axpertd.service')
 
+    def test_user_and_group_names_agree(self):
+        # One user name across five files: unit, sysusers, bus policy, udev rule, tmpfiles.
+        unit = unitfile.read_unit(UNIT)
+        user = unitfile.value(unit, 'Service', 'User')
+        group = unitfile.value(unit, 'Service', 'Group')
+        with open(testlib.source_path('systemd', 'axpert.sysusers')) as f:
+            sysusers = [line.split() for line in f if line.strip() and not line.startswith('#')]
+        self.assertIn(['g', group, '-'], [e[:3] for e in sysusers])
+        self.assertIn(('u', user, f'-:{group}'), [tuple(e[:3]) for e in sysusers])
+        with open(testlib.source_path('dbus', 'org.axpert.Inverter.conf')) as f:
+            self.assertIn(f'<policy user="{user}">', f.read())
+        with open(testlib.source_path('systemd', '70-axpert.rules')) as f:
+            self.assertIn(f'GROUP="{group}"', f.read())
+        with open(testlib.source_path('systemd', 'axpert.tmpfiles')) as f:
+            self.assertRegex(f.read(), rf'(?m)^d /var/lib/axpert 0750 {user} {group} ')
+        self.assertEqual(unitfile.value(unit, 'Service', 'StateDirectory'), 'axpert')
+
 
 class MqttUnitSecurity(unittest.TestCase):
     def setUp(self):
