@@ -25,7 +25,6 @@ BATTERY = 'org.axpert.Inverter.set-battery'
 class PolkitAsyncTests:
     """The tests every polkit mock must pass (mixed into the concrete classes below)."""
     bus_extra = f'''<policy context="default">
-      <allow user="*"/>
       <allow send_destination="{NAME}"/>
     </policy>'''
     def setUp(self):
