@@ -313,9 +313,14 @@ static int run(int argc, char *argv[])
                 r = sd_bus_open_system_remote(&bus, arg_host);
         else
                 r = sd_bus_open_system(&bus);
+        if (r < 0 && arg_host)
+                return report_error(EXIT_UNREACHABLE,
+                                    "cannot connect to the system bus of %s: %s; check that "
+                                    "\"ssh %s\" works and that axpertd runs there",
+                                    arg_host, strerror(-r), arg_host);
         if (r < 0)
-                return report_error(EXIT_UNREACHABLE, "cannot connect to the system bus%s%s: %s",
-                                    arg_host ? " of " : "", arg_host ? arg_host : "", strerror(-r));
+                return report_error(EXIT_UNREACHABLE, "cannot connect to the system bus: %s; is dbus running?",
+                                    strerror(-r));
         /* Setters may need a password; polkit asks only when the message allows it. */
         (void)sd_bus_set_allow_interactive_authorization(bus, arg_ask_password);
 

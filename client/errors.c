@@ -42,11 +42,17 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, const char 
         const char *msg = e && e->message && *e->message ? e->message : strerror(r < 0 ? -r : r);
         const char *where = arg_host ? " on the remote host" : "";
 
-        if (!e || !sd_bus_error_is_set(e)) {
-                /* No error name: the connection itself failed (socket missing, ssh failed). */
+        /* No error name, or one sd-bus made up from a local errno ("System.Error.ENOTCONN"): the
+         * connection itself failed (socket missing, ssh failed, bus went away). */
+        if (!e || !sd_bus_error_is_set(e) || strneq(e->name, "System.Error.", strlen("System.Error."))) {
+                if (arg_host)
+                        return report_error(EXIT_UNREACHABLE,
+                                            "%s: cannot talk to the system bus of %s: %s; check "
+                                            "that \"ssh %s\" works and that axpertd runs there",
+                                            what, arg_host, strerror(r < 0 ? -r : r), arg_host);
                 return report_error(EXIT_UNREACHABLE,
-                                    "%s: cannot talk to the system bus%s: %s; is dbus running?",
-                                    what, where, strerror(r < 0 ? -r : r));
+                                    "%s: cannot talk to the system bus: %s; is dbus running?", what,
+                                    strerror(r < 0 ? -r : r));
         }
 
         if (error_is(e, SD_BUS_ERROR_SERVICE_UNKNOWN) || error_is(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||

@@ -219,10 +219,10 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
                         print_timestamp(ts);
                         printf("%s %s: ", path_label(path), changed.items[i].name);
                         if (old) {
-                                property_print_value(old, stdout, true, use_ascii);
+                                property_print_value_or_none(old, stdout, true, use_ascii);
                                 printf(" %s ", glyph_arrow());
                         }
-                        property_print_value(&changed.items[i], stdout, true, use_ascii);
+                        property_print_value_or_none(&changed.items[i], stdout, true, use_ascii);
                         putchar('\n');
                 }
                 for (char **s = invalidated; s && *s; s++) {

@@ -326,6 +326,21 @@ void property_print_value(const Property *p, FILE *f, bool with_unit, bool ascii
                 fprintf(f, " %s", unit);
 }
 
+bool property_is_empty(const Property *p)
+{
+        if (streq(p->type, "as") || streq(p->type, "ad"))
+                return p->n == 0;
+        return strchr("sog", p->type[0]) && p->type[1] == 0 && p->s[0] == 0;
+}
+
+void property_print_value_or_none(const Property *p, FILE *f, bool with_unit, bool ascii)
+{
+        if (property_is_empty(p))
+                fputs("(none)", f);
+        else
+                property_print_value(p, f, with_unit, ascii);
+}
+
 void property_write_json(const Property *p, JsonWriter *w)
 {
         if (streq(p->type, "as")) {

@@ -48,6 +48,10 @@ char **property_list_strv(const PropertyList *l, const char *name);        /* NU
 /* The value as text for show/get/monitor: booleans "yes"/"no", NaN "nan", arrays separated by
  * spaces, strings unquoted, numbers locale-free; with_unit appends the property's unit. */
 void property_print_value(const Property *p, FILE *f, bool with_unit, bool ascii);
+/* An empty string or list, which text output shows as "(none)" where a blank would be lost. */
+bool property_is_empty(const Property *p);
+/* property_print_value(), but "(none)" for an empty value. */
+void property_print_value_or_none(const Property *p, FILE *f, bool with_unit, bool ascii);
 /* The value as JSON (NaN -> null, booleans true/false, arrays as arrays). */
 void property_write_json(const Property *p, JsonWriter *w);
 /* The same value? (for "unchanged" in set verbs and the old value of monitor) */

@@ -111,11 +111,11 @@ static int print_change(sd_bus *bus, const char *id, const char *property, const
 
         printf("%s: ", property);
         if (old && !property_equal(old, now)) {
-                property_print_value(old, stdout, true, use_ascii);
+                property_print_value_or_none(old, stdout, true, use_ascii);
                 printf(" %s ", glyph_arrow());
-                property_print_value(now, stdout, true, use_ascii);
+                property_print_value_or_none(now, stdout, true, use_ascii);
         } else {
-                property_print_value(now, stdout, true, use_ascii);
+                property_print_value_or_none(now, stdout, true, use_ascii);
                 printf(" (unchanged)");
         }
         putchar('\n');

@@ -96,3 +96,39 @@ class CtlTestCase(testlib.BusTestCase):
             self.assertEqual(len(lines), 1, f'error is not one line: {p.stderr!r}')
             self.assertTrue(lines[0].startswith('axpertctl: '), p.stderr)
         return p
+
+
+class LineReader:
+    """The stdout of a running axpertctl (e.g. monitor), line by line, with timeouts."""
+
+    def __init__(self, proc):
+        import queue
+        import threading
+        self.proc = proc
+        self.lines = queue.Queue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip('\n'))
+        self.lines.put(None)
+
+    def next(self, timeout=10):
+        """The next line; fails after timeout, returns None at end of output."""
+        import queue
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f'no output within {timeout}s') from None
+
+    def until(self, predicate, timeout=10):
+        """Skips lines until one satisfies predicate, which is returned."""
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.next(max(0.01, deadline - time.monotonic()))
+            if line is None:
+                raise EOFError('output ended')
+            if predicate(line):
+                return line

@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""axpertctl's command line and connection errors: one line each, a hint, a distinct exit code."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctltest  # noqa: E402
+from ctltest import testlib  # noqa: E402
+
+
+class ErrorTest(ctltest.CtlTestCase):
+    def test_no_daemon(self):
+        for args in (['status'], ['show'], ['get', 'Mode'], ['list'], ['refresh'],
+                     ['set-output-source-priority', 'sbu'], ['raw', 'QID']):
+            with self.subTest(args=args):
+                p = self.assertCtl(*args, rc=ctltest.EXIT_UNREACHABLE)
+                self.assertIn('axpertd is not running; start it with "systemctl start axpertd"',
+                              p.stderr)
+
+    def test_no_bus(self):
+        p = self.assertCtl('status', rc=ctltest.EXIT_UNREACHABLE,
+                           env={'DBUS_SYSTEM_BUS_ADDRESS': f'unix:path={self.tmpdir}/nothing-here'})
+        self.assertIn('system bus', p.stderr)
+        self.assertIn('No such file or directory', p.stderr)
+
+    def test_usage_errors(self):
+        cases = [
+            (['frobnicate'], 'unknown command "frobnicate"'),
+            (['status', 'extra'], 'too many arguments for "status"'),
+            (['get'], '"get" needs the argument NAME'),
+            (['set-flag', 'buzzer'], '"set-flag" needs the argument FLAG on|off'),
+            (['set-battery-type'], '"set-battery-type" needs the argument TYPE'),
+            (['set-battery-type', 'agm', 'lib'], 'too many arguments'),
+            (['--frobnicate'], 'unknown option "--frobnicate"'),
+            (['-x'], 'unknown option "-x"'),
+            (['--json=yaml', 'status'], 'unknown --json= mode "yaml"'),
+            (['--json=short', 'refresh'], '--json does not apply to "refresh"'),
+            (['-p', 'Mode', 'status'], 'apply only to "show"'),
+            (['--device='], '--device= needs a name'),
+        ]
+        # No bus daemon listens: a usage error is found before connecting.
+        for args, text in cases:
+            with self.subTest(args=args):
+                p = self.assertCtl(*args, rc=ctltest.EXIT_USAGE)
+                self.assertIn(text, p.stderr)
+
+    def test_help_and_version(self):
+        p = self.assertCtl('--help')
+        for verb in ('status', 'show', 'get NAME', 'list', 'monitor', 'refresh', 'raw COMMAND',
+                     'set-flag FLAG on|off', 'set-output-source-priority', 'set-charger-source-priority',
+                     'set-input-voltage-range', 'set-max-charging-current', 'set-max-ac-charging-current',
+                     'set-battery-type', 'set-battery-recharge-voltage', 'set-battery-redischarge-voltage',
+                     'set-battery-under-voltage', 'set-battery-bulk-voltage', 'set-battery-float-voltage',
+                     'set-output-frequency', '--json=pretty|short', '--no-ask-password', '--host='):
+            self.assertIn(verb, p.stdout)
+        self.assertEqual(p.stderr, '')
+        self.assertRegex(self.assertCtl('--version').stdout, r'^axpertctl [0-9]+\.[0-9]+\.[0-9]+\n$')
+
+    def test_remote_host_failure(self):
+        # -H goes through ssh; an unreachable host is a connection error, in one line.
+        env = {'PATH': self.tmpdir}  # no ssh binary at all: fails fast and deterministically
+        p = self.ctl('-H', 'nobody@host.invalid', 'status', env=env)
+        self.assertEqual(p.returncode, ctltest.EXIT_UNREACHABLE, p.stderr)
+        self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+        self.assertIn('nobody@host.invalid', p.stderr)
+        self.assertIn('check that "ssh nobody@host.invalid" works', p.stderr)
+
+
+if __name__ == '__main__':
+    testlib.main()
