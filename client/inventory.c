@@ -166,7 +166,8 @@ int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error)
                 if (r < 0)
                         goto finish;
         }
-        qsort(inv.devices, inv.n_devices, sizeof *inv.devices, compare_devices);
+        if (inv.n_devices > 1) /* qsort() wants a non-NULL array even for zero elements */
+                qsort(inv.devices, inv.n_devices, sizeof *inv.devices, compare_devices);
         for (size_t i = 0; i < inv.n_devices; i++)
                 if (inv.devices[i].n_units > 1)
                         qsort(inv.devices[i].units, inv.devices[i].n_units, sizeof(UnitObject),
