@@ -12,7 +12,7 @@ typedef struct Token {
 } Token;
 
 /* Locale-free decimal: [-]digits[.digits]. Exact for the widths PI30 uses (one division). */
-static int parse_decimal(const char *p, size_t len, double *ret)
+static int parse_decimal_digits(const char *p, size_t len, double *ret, uint8_t *ret_frac)
 {
         bool neg = false, dot = false;
         uint64_t mant = 0;
@@ -46,7 +46,14 @@ static int parse_decimal(const char *p, size_t len, double *ret)
                                        1e11, 1e12, 1e13, 1e14, 1e15};
         d /= pow10[frac];
         *ret = neg ? -d : d;
+        if (ret_frac)
+                *ret_frac = (uint8_t)frac;
         return 0;
+}
+
+static int parse_decimal(const char *p, size_t len, double *ret)
+{
+        return parse_decimal_digits(p, len, ret, NULL);
 }
 
 static int parse_unsigned(const char *p, size_t len, double *ret)
@@ -92,7 +99,7 @@ static int decode_token(const Pi30CommandInfo *cmd, const Pi30FieldInfo *f, cons
 
         switch (f->kind) {
         case PI30_KIND_NUMBER:
-                r = parse_decimal(p, len, &v->d);
+                r = parse_decimal_digits(p, len, &v->d, &v->decimals);
                 if (r < 0)
                         return r;
                 set_range_status(f, v);

@@ -93,7 +93,10 @@ static void out_value(Out *o, const Pi30CommandInfo *cmd, const Pi30FieldInfo *f
         switch (f->kind) {
         case PI30_KIND_NUMBER:
         case PI30_KIND_UINT:
-                out_number(o, v->d, width, f->kind == PI30_KIND_NUMBER ? f->decimals : 0);
+                out_number(o, v->d, width,
+                           f->kind != PI30_KIND_NUMBER ? 0
+                           : v->width                  ? v->decimals
+                                                       : f->decimals);
                 break;
         case PI30_KIND_BOOL:
                 out_char(o, v->d != 0 ? '1' : '0');

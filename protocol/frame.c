@@ -119,8 +119,8 @@ int pi30_frame_parse(const uint8_t *buf, size_t len, const char *request, bool a
 
         /* Payload candidate with a CRC: everything between '(' and the last two bytes. */
         if (n >= 3 && pi30_crc_matches(pi30_crc16(buf, n - 2), buf + n - 2)) {
-                uint8_t raw[2];
-                pi30_crc_bytes(pi30_crc16(buf, n - 2), false, raw);
+                uint16_t crc = pi30_crc16(buf, n - 2);
+                uint8_t raw[2] = {crc >> 8, crc & 0xff};
                 f.crc = memcmp(raw, buf + n - 2, 2) == 0 ? PI30_CRC_OK : PI30_CRC_ESCAPED;
                 f.payload_len = n - 3;
         } else if (allow_no_crc || (n == 4 && memcmp(buf, "(NAK", 4) == 0)) {

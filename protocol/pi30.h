@@ -380,6 +380,7 @@ typedef struct Pi30Value {
         uint8_t status;       /* Pi30ValueStatus */
         uint8_t width;        /* characters of the token as received; 0 = use the table's width */
         uint8_t n;            /* LIST: entries; BITS: characters */
+        uint8_t decimals;     /* NUMBER: digits after the point as received (with width) */
         double d;             /* NUMBER, UINT, BOOL (0/1), ENUM (the code) */
         uint64_t bits;        /* BITS: bit i set when character i (from the left) is '1' */
         const char *name;     /* ENUM: the name from the closed list, "unknown" otherwise */

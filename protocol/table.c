@@ -47,6 +47,14 @@ ENUM(enum_battery_status, false, {0, "normal"}, {1, "under"}, {2, "open"});
                 .kind = (knd), .name = (nm), .unit = "", .width = (cnt), .min = 0,                 \
                 .max = (1 << (cnt)) - 1, .enums = (en), .export_to = (exp), .description = (desc)  \
         }
+/* a bit slice in answer layout 1 */
+#define BIT1(cmd, tok, b, cnt, fld, knd, nm, en, exp, desc)                                        \
+        {                                                                                          \
+                .id = (fld), .command = (cmd), .layout = 1, .token = (tok), .bit = (b),            \
+                .bit_count = (cnt), .kind = (knd), .name = (nm), .unit = "", .width = (cnt),       \
+                .min = 0, .max = (1 << (cnt)) - 1, .enums = (en), .export_to = (exp),              \
+                .description = (desc)                                                              \
+        }
 #define FLAG(l, fld, nm, exp, desc)                                                                \
         {                                                                                          \
                 .id = (fld), .command = PI30_CMD_QFLAG, .bit = -1, .letter = (l),                  \
@@ -204,10 +212,10 @@ const Pi30FieldInfo pi30_fields[] = {
             99999, NULL, INV, "PV2 charging power"),
         ROW(PI30_CMD_QPIGS2, 1, 5, PI30_F_SCC_STATUS2, BITS, "SccStatus2", "", 8, 0, 0, 0, NULL,
             NONE, "status bits b24..b31"),
-        BIT(PI30_CMD_QPIGS2, 5, 0, 1, PI30_F_SCC2_CHARGING, BOOL, "Scc2Charging", NULL, NONE,
-            "b24: SCC2 charging"),
-        BIT(PI30_CMD_QPIGS2, 5, 1, 1, PI30_F_SCC3_CHARGING, BOOL, "Scc3Charging", NULL, NONE,
-            "b25: SCC3 charging"),
+        BIT1(PI30_CMD_QPIGS2, 5, 0, 1, PI30_F_SCC2_CHARGING, BOOL, "Scc2Charging", NULL, NONE,
+             "b24: SCC2 charging"),
+        BIT1(PI30_CMD_QPIGS2, 5, 1, 1, PI30_F_SCC3_CHARGING, BOOL, "Scc3Charging", NULL, NONE,
+             "b25: SCC3 charging"),
         ROW(PI30_CMD_QPIGS2, 1, 6, PI30_F_AC_CHARGING_CURRENT, NUMBER, "AcChargingCurrent", "A", 4,
             0, 0, 9999, NULL, NONE, "AC charging current"),
         ROW(PI30_CMD_QPIGS2, 1, 7, PI30_F_AC_CHARGING_POWER, NUMBER, "AcChargingPower", "W", 4, 0,
