@@ -127,7 +127,8 @@ static void print_state(const DeviceObject *d)
                 line_add(&l, "%sinverter offline since %s (%s ago)%s", ansi_highlight_red(), clock,
                          format_age(now_usec(), last, age), ansi_normal());
         } else
-                line_add(&l, "%sinverter offline, never answered%s", ansi_highlight_red(), ansi_normal());
+                /* axpertd reports 0 while offline or before the first poll: no "since" to show. */
+                line_add(&l, "%sinverter offline%s", ansi_highlight_red(), ansi_normal());
         /* line_add would separate with ", "; the error follows a colon. */
         if (*error)
                 snprintf(l.buf + l.len, sizeof l.buf - l.len, ": %s", error);

@@ -132,3 +132,64 @@ class LineReader:
                 raise EOFError('output ended')
             if predicate(line):
                 return line
+
+
+AXPERTD = testlib.build_path('daemon', 'axpertd')
+AXPERT_SIM = testlib.build_path('sim', 'axpert-sim')
+
+
+class E2ETestCase(CtlTestCase):
+    """The real axpertd on the private bus, talking to axpert-sim over a pty.
+
+    The simulator runs the static scenario at full speed (--baud=0); axpertd polls rarely
+    (--poll-interval=600) so that values only change when a test changes them (then
+    "axpertctl refresh" makes the daemon see it at once)."""
+    sim_args = ()
+
+    def setUp(self):
+        super().setUp()
+        if not (os.access(AXPERTD, os.X_OK) and os.access(AXPERT_SIM, os.X_OK)):
+            self.fail(f'{AXPERTD} and {AXPERT_SIM} must be built for the end-to-end tests')
+        self.link = os.path.join(self.tmpdir, 'ttyAXPERT')
+        self.control = os.path.join(self.tmpdir, 'sim.control')
+        self.sim = self.spawn('axpert-sim', [AXPERT_SIM, f'--pty={self.link}', '--baud=0',
+                                             f'--control={self.control}', *self.sim_args])
+        testlib.wait_for(lambda: 'ready' in self.sim.output() or not self.sim.running(), 20,
+                         what='axpert-sim ready')
+        self.assertTrue(self.sim.running(), self.sim.output())
+        config = os.path.join(self.tmpdir, 'axpertd.conf')
+        with open(config, 'w') as f:
+            f.write('[Daemon]\nPollInterval=600\n')
+        self.daemon = self.spawn('axpertd', [AXPERTD, f'--config={config}', f'--device={self.link}',
+                                             '--poll-interval=600'])
+        testlib.wait_for(self.online, 30, what='axpertd serving an online inverter')
+
+    def online(self):
+        self.assertTrue(self.daemon.running(), 'axpertd died:\n' + self.daemon.output())
+        if not self.dbus().name_has_owner('org.axpert.Inverter'):
+            return False
+        try:
+            return bool(self.props()['Online'])
+        except Exception:  # noqa: BLE001 - the object may not be there yet
+            return False
+
+    def props(self, path='/org/axpert/Inverter/0', iface='org.axpert.Inverter'):
+        return self.mock_object(path).GetAll(iface, dbus_interface='org.freedesktop.DBus.Properties')
+
+    def sim_command(self, line):
+        """One control command; returns the lines before "ok" (fails on "error: …")."""
+        import socket
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.control)
+            f = s.makefile('rw')
+            f.write(line + '\n')
+            f.flush()
+            out = []
+            while True:
+                answer = f.readline().rstrip('\n')
+                if answer == 'ok':
+                    return out
+                if answer.startswith('error') or answer == '':
+                    raise AssertionError(f'sim command {line!r} failed: {answer!r}')
+                out.append(answer)

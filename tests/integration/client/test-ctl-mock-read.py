@@ -138,11 +138,11 @@ class ReadTest(ctltest.CtlTestCase):
                          r'no answer from /dev/hidraw0$')
         self.assertIn('last successful poll', f['Note'], 'stale values are marked as such')
 
-    def test_status_offline_never_answered(self):
+    def test_status_offline_without_timestamp(self):
         self.start_mock(props={'Online': False, 'LastError': 'cannot open /dev/hidraw0: No such file',
                                'LastUpdateTimestamp': 0})
         f = status_fields(self.assertCtl('status').stdout)
-        self.assertEqual(f['State'], 'inverter offline, never answered: cannot open /dev/hidraw0: No such file')
+        self.assertEqual(f['State'], 'inverter offline: cannot open /dev/hidraw0: No such file')
         self.assertNotIn('Note', f)
 
     def test_status_parallel(self):
