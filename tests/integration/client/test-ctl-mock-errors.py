@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """axpertctl's command line and connection errors: one line each, a hint, a distinct exit code."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,6 +65,17 @@ class ErrorTest(ctltest.CtlTestCase):
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
         self.assertIn('nobody@host.invalid', p.stderr)
         self.assertIn('check that "ssh nobody@host.invalid" works', p.stderr)
+
+    def test_exit_codes_documented(self):
+        """The exit code table of axpertctl(1) lists exactly the codes of client/axpertctl.h."""
+        with open(testlib.source_path('client', 'axpertctl.h')) as f:
+            header = {int(v) for v in re.findall(r'^\s*EXIT_[A-Z_]+ = ([0-9]+)', f.read(), re.M)}
+        with open(testlib.source_path('man', 'axpertctl.1')) as f:
+            page = f.read()
+        table = page.split('.SH EXIT STATUS', 1)[1].split('.TE', 1)[0]
+        documented = {int(m) for m in re.findall(r'^([0-9]+)\t', table, re.M)}
+        self.assertEqual(header, documented)
+        self.assertEqual(header, set(range(0, 11)))
 
 
 if __name__ == '__main__':
