@@ -243,6 +243,26 @@ class ReadTest(ctltest.CtlTestCase):
         self.assertIn('no inverter configured', p.stderr)
         self.assertIn('0 inverters', self.assertCtl('list').stdout)
 
+    def test_remote_host(self):
+        """-H goes through "ssh HOST systemd-stdio-bridge"; a stand-in ssh runs the bridge here."""
+        self.start_mock()
+        bindir = os.path.join(self.tmpdir, 'bin')
+        os.mkdir(bindir)
+        argslog = os.path.join(self.tmpdir, 'ssh-args')
+        with open(os.path.join(bindir, 'ssh'), 'w') as f:
+            f.write('#!/bin/sh\n'
+                    f'printf "%s\\n" "$@" > {argslog}\n'
+                    'exec /usr/bin/systemd-stdio-bridge --bus-path="$DBUS_SYSTEM_BUS_ADDRESS"\n')
+        os.chmod(os.path.join(bindir, 'ssh'), 0o755)
+        env = {'PATH': bindir + os.pathsep + self.env['PATH']}
+        self.assertEqual(self.assertCtl('-H', 'pi@garage', 'get', 'BatteryVoltage', env=env).stdout, '52.1\n')
+        with open(argslog) as f:
+            args = f.read().split('\n')
+        self.assertIn('pi@garage', args)
+        self.assertIn('systemd-stdio-bridge', args)
+        self.assertEqual(self.assertCtl('--host=pi@garage', 'set-battery-type', 'user', env=env).stdout,
+                         'BatteryType: agm → user\n')
+
 
 if __name__ == '__main__':
     testlib.main()
