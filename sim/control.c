@@ -332,7 +332,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (cfd < 0) {
                 if (errno != EAGAIN && errno != EINTR)
-                        log_warning_errno(errno, "Failed to accept a control connection, ignoring: %s", ERRSTR(errno));
+                        log_warning_errno(errno,
+                                          "Failed to accept a control connection, ignoring: %s",
+                                          ERRSTR(errno));
                 return 0;
         }
         c = calloc(1, sizeof *c);
@@ -347,7 +349,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         if (r < 0) {
                 safe_close(cfd);
                 free(c);
-                log_warning_errno(r, "Failed to watch a control connection, ignoring: %s", ERRSTR(r));
+                log_warning_errno(r, "Failed to watch a control connection, ignoring: %s",
+                                  ERRSTR(r));
                 return 0;
         }
         c->next = control->clients;
@@ -360,13 +363,13 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 int control_new(Sim *sim, const char *path, Control **ret)
 {
         _cleanup_(control_freep) Control *c = NULL;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         struct stat st;
         int r;
 
         if (strlen(path) >= sizeof sa.sun_path)
-                return log_error_errno(ENAMETOOLONG, "--control=%s: path too long (max %zu).",
-                                       path, sizeof sa.sun_path - 1);
+                return log_error_errno(ENAMETOOLONG, "--control=%s: path too long (max %zu).", path,
+                                       sizeof sa.sun_path - 1);
         memcpy(sa.sun_path, path, strlen(path));
 
         c = calloc(1, sizeof *c);
@@ -378,21 +381,23 @@ int control_new(Sim *sim, const char *path, Control **ret)
         /* A socket left behind by an earlier run may go; anything else is not ours to delete. */
         if (lstat(path, &st) == 0) {
                 if (!S_ISSOCK(st.st_mode))
-                        return log_error_errno(EEXIST,
-                                               "--control=%s: exists and is not a socket.", path);
+                        return log_error_errno(EEXIST, "--control=%s: exists and is not a socket.",
+                                               path);
                 (void)unlink(path);
         }
 
         c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (c->fd < 0)
-                return log_error_errno(errno, "Failed to create the control socket: %s", ERRSTR(errno));
+                return log_error_errno(errno, "Failed to create the control socket: %s",
+                                       ERRSTR(errno));
         if (bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0)
                 return log_error_errno(errno, "--control=%s: cannot bind: %s", path, ERRSTR(errno));
         c->path = strdup(path);
         if (!c->path)
                 return log_oom();
         if (listen(c->fd, 16) < 0)
-                return log_error_errno(errno, "--control=%s: cannot listen: %s", path, ERRSTR(errno));
+                return log_error_errno(errno, "--control=%s: cannot listen: %s", path,
+                                       ERRSTR(errno));
         r = sd_event_add_io(sim->event, &c->io, c->fd, EPOLLIN, on_accept, c);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the control socket: %s", ERRSTR(r));

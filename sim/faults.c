@@ -7,10 +7,10 @@
 #include "pi30.h"
 
 static const char *const fault_names[_SIM_FAULT_MAX] = {
-        [SIM_FAULT_NONE] = "none",       [SIM_FAULT_SILENCE] = "silence",
-        [SIM_FAULT_GARBAGE] = "garbage", [SIM_FAULT_BAD_CRC] = "bad-crc",
-        [SIM_FAULT_NAK] = "nak",         [SIM_FAULT_ECHO] = "echo",
-        [SIM_FAULT_STALE] = "stale",     [SIM_FAULT_WEDGE] = "wedge",
+                [SIM_FAULT_NONE] = "none",       [SIM_FAULT_SILENCE] = "silence",
+                [SIM_FAULT_GARBAGE] = "garbage", [SIM_FAULT_BAD_CRC] = "bad-crc",
+                [SIM_FAULT_NAK] = "nak",         [SIM_FAULT_ECHO] = "echo",
+                [SIM_FAULT_STALE] = "stale",     [SIM_FAULT_WEDGE] = "wedge",
 };
 
 int sim_fault_from_string(const char *s)
@@ -44,7 +44,7 @@ void sim_set_fault(Sim *sim, SimFault f)
 }
 
 /* What wrong wiring or a non-PI30 dongle produces (PI30.md §1.4): a lone 0xFF and "#-1". */
-static const uint8_t garbage[] = { 0xff, '#', '-', '1', '\r' };
+static const uint8_t garbage[] = {0xff, '#', '-', '1', '\r'};
 
 size_t sim_fault_apply(Sim *sim, const uint8_t *req, size_t req_len, const uint8_t *answer,
                        size_t answer_len, uint8_t *buf, size_t size)

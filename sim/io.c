@@ -84,7 +84,8 @@ static void sim_output_flush(Sim *sim)
                         log_debug("Client not reading, dropping %zu bytes.", n);
                         r = (ssize_t)n;
                 } else if (r < 0) {
-                        log_debug_errno((int)r, "Sending failed, dropping output: %s", ERRSTR((int)r));
+                        log_debug_errno((int)r, "Sending failed, dropping output: %s",
+                                        ERRSTR((int)r));
                         sim_output_reset(sim);
                         return;
                 }

@@ -37,7 +37,8 @@ static void help(void)
                "     --pty=LINK           Serve a pseudo-terminal; keep the symlink LINK on it\n"
                "     --seqpacket=FD       Serve 8-byte reports on an inherited SOCK_SEQPACKET fd\n"
                "     --uhid               Create a real /dev/hidrawN (0665:5161) via /dev/uhid\n"
-               "     --baud=N             Pace answers like a UART at N baud 8N1 (2400; 0 = instant)\n"
+               "     --baud=N             Pace answers like a UART at N baud 8N1 (2400; 0 = "
+               "instant)\n"
                "     --think-time=MSEC    Firmware think time before each answer (0)\n"
                "     --units=N            Units of a parallel system, 1-%d (1 = single inverter)\n"
                "     --battery=12|24|48   Battery bank voltage (48)\n"
@@ -87,23 +88,22 @@ static int parse_argv(int argc, char *argv[])
                 ARG_CONTROL,
         };
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "pty", required_argument, NULL, ARG_PTY },
-                { "seqpacket", required_argument, NULL, ARG_SEQPACKET },
-                { "uhid", no_argument, NULL, ARG_UHID },
-                { "baud", required_argument, NULL, ARG_BAUD },
-                { "think-time", required_argument, NULL, ARG_THINK },
-                { "units", required_argument, NULL, ARG_UNITS },
-                { "battery", required_argument, NULL, ARG_BATTERY },
-                { "model", required_argument, NULL, ARG_MODEL },
-                { "scenario", required_argument, NULL, ARG_SCENARIO },
-                { "day-length", required_argument, NULL, ARG_DAY },
-                { "fault", required_argument, NULL, ARG_FAULT },
-                { "replay", required_argument, NULL, ARG_REPLAY },
-                { "control", required_argument, NULL, ARG_CONTROL },
-                { NULL, 0, NULL, 0 }
-        };
+                        {"help", no_argument, NULL, 'h'},
+                        {"version", no_argument, NULL, ARG_VERSION},
+                        {"pty", required_argument, NULL, ARG_PTY},
+                        {"seqpacket", required_argument, NULL, ARG_SEQPACKET},
+                        {"uhid", no_argument, NULL, ARG_UHID},
+                        {"baud", required_argument, NULL, ARG_BAUD},
+                        {"think-time", required_argument, NULL, ARG_THINK},
+                        {"units", required_argument, NULL, ARG_UNITS},
+                        {"battery", required_argument, NULL, ARG_BATTERY},
+                        {"model", required_argument, NULL, ARG_MODEL},
+                        {"scenario", required_argument, NULL, ARG_SCENARIO},
+                        {"day-length", required_argument, NULL, ARG_DAY},
+                        {"fault", required_argument, NULL, ARG_FAULT},
+                        {"replay", required_argument, NULL, ARG_REPLAY},
+                        {"control", required_argument, NULL, ARG_CONTROL},
+                        {NULL, 0, NULL, 0}};
         unsigned long v;
         int c, r, n_transports = 0;
 
@@ -196,9 +196,10 @@ static int parse_argv(int argc, char *argv[])
                         }
                         r = sim_fault_from_string(optarg);
                         if (r < 0)
-                                return log_error_errno(EINVAL,
-                                                       "--fault=\"%s\": expected one of: %s unplug.",
-                                                       optarg, sim_fault_names());
+                                return log_error_errno(
+                                                EINVAL,
+                                                "--fault=\"%s\": expected one of: %s unplug.",
+                                                optarg, sim_fault_names());
                         arg_fault = r;
                         break;
                 case ARG_REPLAY:
@@ -212,7 +213,8 @@ static int parse_argv(int argc, char *argv[])
                 case '?':
                         if (optopt)
                                 return log_error_errno(EINVAL, "Option -%c is not known.", optopt);
-                        return log_error_errno(EINVAL, "Option \"%s\" is not known or lacks its argument.",
+                        return log_error_errno(EINVAL,
+                                               "Option \"%s\" is not known or lacks its argument.",
                                                argv[optind - 1]);
                 default:
                         return log_error_errno(EINVAL, "Unhandled option.");
@@ -247,11 +249,12 @@ static int on_plug_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return 0;
 }
 
-static Sim sim_static = { .seqpacket_fd = -1 };
+static Sim sim_static = {.seqpacket_fd = -1};
 
 static void sim_done(Sim *sim)
 {
         sim->control = control_free(sim->control);
+        scenario_stop();
         sim_unplug(sim);
         if (sim->transport && sim->transport->done)
                 sim->transport->done(sim);
@@ -277,7 +280,7 @@ int main(int argc, char *argv[])
         sim->seqpacket_fd = arg_seqpacket;
         sim->baud = arg_baud;
         sim->think_usec = arg_think_usec;
-        sim->transport = arg_pty ? &sim_transport_pty
+        sim->transport = arg_pty              ? &sim_transport_pty
                          : arg_seqpacket >= 0 ? &sim_transport_seqpacket
                                               : &sim_transport_uhid;
 

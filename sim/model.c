@@ -11,8 +11,8 @@
 #define PAYLOAD_MAX 512
 
 static const char *const model_kind_names[_MODEL_MAX] = {
-        [MODEL_CLASSIC] = "classic",
-        [MODEL_MAX] = "max",
+                [MODEL_CLASSIC] = "classic",
+                [MODEL_MAX] = "max",
 };
 
 int model_kind_from_string(const char *s)
@@ -42,9 +42,12 @@ typedef struct BatteryDefaults {
 } BatteryDefaults;
 
 static const BatteryDefaults battery_defaults[] = {
-        { 12, "10.0", "2300", "12.0", "11.0", "14.1", "13.5", "13.5", "13.20", "13.2", "13.85", "395", "PIP-2312" },
-        { 24, "13.0", "3000", "23.0", "21.0", "28.2", "27.0", "27.0", "26.40", "26.4", "27.70", "380", "MKS2-3000" },
-        { 48, "21.7", "5000", "46.0", "42.0", "56.4", "54.0", "54.0", "52.80", "52.8", "55.40", "425", "MKS2-5000" },
+                {12, "10.0", "2300", "12.0", "11.0", "14.1", "13.5", "13.5", "13.20", "13.2",
+                 "13.85", "395", "PIP-2312"},
+                {24, "13.0", "3000", "23.0", "21.0", "28.2", "27.0", "27.0", "26.40", "26.4",
+                 "27.70", "380", "MKS2-3000"},
+                {48, "21.7", "5000", "46.0", "42.0", "56.4", "54.0", "54.0", "52.80", "52.8",
+                 "55.40", "425", "MKS2-5000"},
 };
 
 /* Serial number of parallel unit i: distinct, 14 digits like real ones. */
@@ -55,7 +58,7 @@ static void unit_serial(unsigned i, char buf[static 15])
 
 static int load(Model *m, Pi30Value *values, Pi30Command cmd, const char *payload)
 {
-        Pi30DecodeResult res = { 0 };
+        Pi30DecodeResult res = {0};
         int r;
 
         r = pi30_decode(cmd, payload, strlen(payload), values, &res);
@@ -110,7 +113,8 @@ static int model_load_defaults(Model *m)
                      b->rating, b->recharge, b->under, b->bulk, b->floatv, mode, b->redischarge);
         else
                 LOAD(PI30_CMD_QPIRI,
-                     "230.0 %s 230.0 50.0 %s %s %s %u.0 %s %s %s %s 2 30 060 0 0 2 9 01 0 %c %s 0 1",
+                     "230.0 %s 230.0 50.0 %s %s %s %u.0 %s %s %s %s 2 30 060 0 0 2 9 01 0 %c %s 0 "
+                     "1",
                      b->rating_current, b->rating_current, b->rating_power, b->rating_power,
                      b->rating, b->recharge, b->under, b->bulk, b->floatv, mode, b->redischarge);
         LOAD(PI30_CMD_QFLAG, "%s", max ? "EakxyDbduvz" : "EakxyDbjuvz");
@@ -159,14 +163,14 @@ static int model_load_defaults(Model *m)
                 snprintf(buf, sizeof buf,
                          "1 %s L 00 230.0 50.00 230.0 50.00 0161 0119 003 %s 012 100 323.6 024 "
                          "00322 00238 003 10100010 %c 2 060 120 %s 02 000%s",
-                         serial, b->unit_voltage, mode, max ? "030" : "30",
-                         max ? " 202.0 01" : "");
+                         serial, b->unit_voltage, mode, max ? "030" : "30", max ? " 202.0 01" : "");
                 r = load(m, m->units[i], PI30_CMD_QPGS, buf);
                 if (r < 0)
                         return r;
         }
         snprintf(buf, sizeof buf,
-                 "0 00000000000000 P 00 000.0 00.00 000.0 00.00 0000 0000 000 00.0 000 000 000.0 000 "
+                 "0 00000000000000 P 00 000.0 00.00 000.0 00.00 0000 0000 000 00.0 000 000 000.0 "
+                 "000 "
                  "00000 00000 000 00000000 0 0 010 080 %s 00 000%s",
                  max ? "002" : "02", max ? " 000.0 00" : "");
         return load(m, m->empty, PI30_CMD_QPGS, buf);
@@ -213,17 +217,20 @@ Model *model_free(Model *m)
 /* ------------------------------------------------------------------------------------------ */
 /* Typed setters that keep what the firmware prints consistent                                 */
 
+/* The library's setters start from a clean value; the width and decimals the firmware printed
+ * (kept from the sample answer) must survive, or "51.20" would come back as "00051". */
 static void value_set_number_keep(Pi30Value *v, double d)
 {
-        uint8_t w = v->width;
+        uint8_t w = v->width, dec = v->decimals;
 
         pi30_value_set_number(v, d);
         v->width = w;
+        v->decimals = dec;
 }
 
 /* The rows that describe field f (a field reached from several answers has several rows). */
 #define FOREACH_ROW(row, f)                                                                        \
-        for (const Pi30FieldInfo *row = pi30_fields; row < pi30_fields + pi30_n_fields; row++)    \
+        for (const Pi30FieldInfo *row = pi30_fields; row < pi30_fields + pi30_n_fields; row++)     \
                 if (row->id == (f))
 
 static const Pi30FieldInfo *row_whole_token(const Pi30FieldInfo *slice)
@@ -259,7 +266,7 @@ static void values_sync_bits(Pi30Value *values, Pi30Field f)
                         code = (unsigned)values[f].d;
                         for (unsigned j = 0; j < row->bit_count; j++)
                                 s[row->bit + j] =
-                                        (code >> (row->bit_count - 1 - j)) & 1 ? '1' : '0';
+                                                (code >> (row->bit_count - 1 - j)) & 1 ? '1' : '0';
                         width = whole->width;
                         (void)pi30_value_set_bits(whole, s);
                         whole->width = width;
@@ -267,8 +274,8 @@ static void values_sync_bits(Pi30Value *values, Pi30Field f)
                         const char *s = values[f].s;
                         size_t len = strlen(s);
 
-                        for (const Pi30FieldInfo *sl = pi30_fields; sl < pi30_fields + pi30_n_fields;
-                             sl++) {
+                        for (const Pi30FieldInfo *sl = pi30_fields;
+                             sl < pi30_fields + pi30_n_fields; sl++) {
                                 unsigned code = 0;
                                 Pi30Value *v;
 
@@ -284,7 +291,8 @@ static void values_sync_bits(Pi30Value *values, Pi30Field f)
                                         pi30_value_set_bool(v, code);
                                 else if (sl->kind == PI30_KIND_ENUM && sl->enums)
                                         (void)pi30_value_set_enum(
-                                                v, sl->id, pi30_enum_name(sl->enums, (int)code));
+                                                        v, sl->id,
+                                                        pi30_enum_name(sl->enums, (int)code));
                                 else
                                         value_set_number_keep(v, code);
                         }
@@ -337,17 +345,17 @@ static void model_update_totals(Model *m)
                 const Pi30Value *u = m->units[i];
 
                 charging += pi30_value_valid(&u[PI30_F_UNIT_BATTERY_CHARGING_CURRENT])
-                                    ? u[PI30_F_UNIT_BATTERY_CHARGING_CURRENT].d
-                                    : 0;
+                                            ? u[PI30_F_UNIT_BATTERY_CHARGING_CURRENT].d
+                                            : 0;
                 va += pi30_value_valid(&u[PI30_F_UNIT_AC_OUTPUT_APPARENT_POWER])
-                              ? u[PI30_F_UNIT_AC_OUTPUT_APPARENT_POWER].d
-                              : 0;
+                                      ? u[PI30_F_UNIT_AC_OUTPUT_APPARENT_POWER].d
+                                      : 0;
                 w += pi30_value_valid(&u[PI30_F_UNIT_AC_OUTPUT_ACTIVE_POWER])
-                             ? u[PI30_F_UNIT_AC_OUTPUT_ACTIVE_POWER].d
-                             : 0;
+                                     ? u[PI30_F_UNIT_AC_OUTPUT_ACTIVE_POWER].d
+                                     : 0;
                 load += pi30_value_valid(&u[PI30_F_UNIT_AC_OUTPUT_LOAD_PERCENT])
-                                ? u[PI30_F_UNIT_AC_OUTPUT_LOAD_PERCENT].d
-                                : 0;
+                                        ? u[PI30_F_UNIT_AC_OUTPUT_LOAD_PERCENT].d
+                                        : 0;
         }
         load = round(load / m->n_units);
 
@@ -393,17 +401,18 @@ static void model_limits(const Model *m, Pi30Limits *ret)
         const Pi30Value *ac = &m->values[PI30_F_AC_CHARGING_CURRENT_OPTIONS];
 
         *ret = (Pi30Limits){
-                .battery_rating = model_get_number(m->values, PI30_F_BATTERY_RATING_VOLTAGE),
-                .charging_current_options = pi30_value_valid(cc) ? cc->list : NULL,
-                .n_charging_current_options = pi30_value_valid(cc) ? cc->n : 0,
-                .ac_charging_current_options = pi30_value_valid(ac) ? ac->list : NULL,
-                .n_ac_charging_current_options = pi30_value_valid(ac) ? ac->n : 0,
+                        .battery_rating =
+                                        model_get_number(m->values, PI30_F_BATTERY_RATING_VOLTAGE),
+                        .charging_current_options = pi30_value_valid(cc) ? cc->list : NULL,
+                        .n_charging_current_options = pi30_value_valid(cc) ? cc->n : 0,
+                        .ac_charging_current_options = pi30_value_valid(ac) ? ac->list : NULL,
+                        .n_ac_charging_current_options = pi30_value_valid(ac) ? ac->n : 0,
         };
 }
 
 typedef struct SetterMatch {
         Pi30Setting setting;
-        int unit;           /* -1: the inverter as a whole */
+        int unit; /* -1: the inverter as a whole */
         Pi30SettingArg arg;
         const Pi30Flag *flag;
         char s[PI30_STRING_MAX];
@@ -468,13 +477,14 @@ static bool setter_match(const Model *m, const char *command, SetterMatch *ret)
                         if (streq(info->signature, "sb")) {
                                 for (size_t i = 0; i < pi30_n_flags; i++)
                                         for (int b = 0; b <= 1; b++) {
-                                                Pi30SettingArg arg = { .s = pi30_flags[i].name,
-                                                                       .b = b };
+                                                Pi30SettingArg arg = {.s = pi30_flags[i].name,
+                                                                      .b = b};
                                                 if (setter_try(m, &limits, s, &arg, u, command)) {
-                                                        *ret = (SetterMatch){ .setting = s,
-                                                                              .unit = u,
-                                                                              .arg = arg,
-                                                                              .flag = &pi30_flags[i] };
+                                                        *ret = (SetterMatch){
+                                                                        .setting = s,
+                                                                        .unit = u,
+                                                                        .arg = arg,
+                                                                        .flag = &pi30_flags[i]};
                                                         return true;
                                                 }
                                         }
@@ -483,20 +493,20 @@ static bool setter_match(const Model *m, const char *command, SetterMatch *ret)
 
                                 for (size_t i = 0; fi && fi->enums && i < fi->enums->n_entries;
                                      i++) {
-                                        Pi30SettingArg arg = { .s = fi->enums->entries[i].name };
+                                        Pi30SettingArg arg = {.s = fi->enums->entries[i].name};
                                         if (setter_try(m, &limits, s, &arg, u, command)) {
-                                                *ret = (SetterMatch){ .setting = s, .unit = u };
+                                                *ret = (SetterMatch){.setting = s, .unit = u};
                                                 snprintf(ret->s, sizeof ret->s, "%s", arg.s);
                                                 return true;
                                         }
                                 }
                         } else {
                                 for (size_t i = 0; i < n_tails; i++) {
-                                        Pi30SettingArg arg = { .d = tails[i] };
+                                        Pi30SettingArg arg = {.d = tails[i]};
                                         if (setter_try(m, &limits, s, &arg, u, command)) {
-                                                *ret = (SetterMatch){ .setting = s,
-                                                                      .unit = u,
-                                                                      .arg = arg };
+                                                *ret = (SetterMatch){.setting = s,
+                                                                     .unit = u,
+                                                                     .arg = arg};
                                                 return true;
                                         }
                                 }
@@ -559,7 +569,8 @@ ModelAnswer model_answer(Model *m, const char *command, char *buf, size_t size, 
 
         cmd = pi30_command_from_string(command, &param);
         if (cmd >= 0) {
-                /* Only the exact spelling counts ("QPGS01", "qpigs" are not what firmware knows). */
+                /* Only the exact spelling counts ("QPGS01", "qpigs" are not what firmware knows).
+                 */
                 if (pi30_command_format(cmd, param, canonical, sizeof canonical) < 0 ||
                     !streq(canonical, command))
                         return MODEL_ANSWER_NAK;
@@ -635,6 +646,7 @@ static bool text_is_printable(const char *s, bool spaces)
 static int value_parse(Pi30Field f, const char *text, Pi30Value *v, char *error, size_t error_size)
 {
         const Pi30FieldInfo *fi = pi30_field_info(f);
+        unsigned w;
         char *end;
 
         if (streq(text, "-")) {
@@ -654,6 +666,16 @@ static int value_parse(Pi30Field f, const char *text, Pi30Value *v, char *error,
                         snprintf(error, error_size, "\"%s\" is not %s", text,
                                  fi->kind == PI30_KIND_UINT ? "an unsigned integer" : "a number");
                         return -EINVAL;
+                }
+                /* Firmware prints fixed widths: a number it could not print is not a state
+                 * the inverter can be in. */
+                w = v->width ? v->width : fi->width;
+                if (w > 0 && snprintf(NULL, 0, "%0*.*f", (int)w,
+                                      v->width ? v->decimals : fi->decimals, d) > (int)w) {
+                        snprintf(error, error_size,
+                                 "\"%s\" does not fit the %u characters firmware prints for %s",
+                                 text, w, fi->name);
+                        return -ERANGE;
                 }
                 value_set_number_keep(v, d);
                 return 0;
@@ -675,9 +697,9 @@ static int value_parse(Pi30Field f, const char *text, Pi30Value *v, char *error,
                         size_t o = 0;
 
                         for (size_t i = 0; fi->enums && i < fi->enums->n_entries; i++)
-                                o += (size_t)snprintf(list + o, o < sizeof list ? sizeof list - o : 0,
-                                                      "%s%s", i ? " " : "",
-                                                      fi->enums->entries[i].name);
+                                o += (size_t)snprintf(list + o,
+                                                      o < sizeof list ? sizeof list - o : 0, "%s%s",
+                                                      i ? " " : "", fi->enums->entries[i].name);
                         snprintf(error, error_size, "\"%s\" is not one of: %s", text, list);
                         return -EINVAL;
                 }
@@ -726,8 +748,8 @@ static int value_parse(Pi30Field f, const char *text, Pi30Value *v, char *error,
                 return 0;
         bad_list:
                 snprintf(error, error_size,
-                         "\"%s\" is not a list of up to %d numbers 0-999 separated by commas",
-                         text, PI30_LIST_MAX);
+                         "\"%s\" is not a list of up to %d numbers 0-999 separated by commas", text,
+                         PI30_LIST_MAX);
                 return -EINVAL;
         }
         }
@@ -799,7 +821,7 @@ int model_get_text(Model *m, int unit, const char *name, char *buf, size_t size,
         }
         switch (fi->kind) {
         case PI30_KIND_NUMBER:
-                snprintf(buf, size, "%.*f", fi->decimals, v->d);
+                snprintf(buf, size, "%.*f", v->width ? v->decimals : fi->decimals, v->d);
                 break;
         case PI30_KIND_UINT:
                 snprintf(buf, size, "%.0f", v->d);

@@ -10,7 +10,7 @@
 
 typedef enum ModelKind {
         MODEL_CLASSIC, /* 5 kVA class unit: 21-field QPIGS, 4-digit powers, no QPIGS2 */
-        MODEL_MAX,     /* Axpert MAX 11 kW: 24-field QPIGS, 5-digit powers, QPIGS2, 28-field QPIRI */
+        MODEL_MAX, /* Axpert MAX 11 kW: 24-field QPIGS, 5-digit powers, QPIGS2, 28-field QPIRI */
         _MODEL_MAX,
         _MODEL_INVALID = -1,
 } ModelKind;

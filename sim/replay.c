@@ -61,13 +61,27 @@ static int unescape(const char *s, uint8_t *buf, size_t size, size_t *ret_len, c
                 *ret_bad = s;
                 s++;
                 switch (*s) {
-                case 'r': b = '\r'; break;
-                case 'n': b = '\n'; break;
-                case 't': b = '\t'; break;
-                case '\\': b = '\\'; break;
-                case '0': b = 0; break;
-                case 'a': b = 7; break;
-                case 'e': b = 0x1b; break;
+                case 'r':
+                        b = '\r';
+                        break;
+                case 'n':
+                        b = '\n';
+                        break;
+                case 't':
+                        b = '\t';
+                        break;
+                case '\\':
+                        b = '\\';
+                        break;
+                case '0':
+                        b = 0;
+                        break;
+                case 'a':
+                        b = 7;
+                        break;
+                case 'e':
+                        b = 0x1b;
+                        break;
                 case 'x': {
                         int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
                         if (hi < 0 || lo < 0)

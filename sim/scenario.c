@@ -9,8 +9,8 @@
 #include "scenario.h"
 
 static const char *const scenario_names[_SCENARIO_MAX] = {
-        [SCENARIO_STATIC] = "static",
-        [SCENARIO_DAY] = "day",
+                [SCENARIO_STATIC] = "static",
+                [SCENARIO_DAY] = "day",
 };
 
 int scenario_from_string(const char *s)
@@ -106,7 +106,8 @@ void scenario_day_apply(Model *m, double x)
         model_set_bool(m, val, PI30_F_SCC_CHARGING, charge_a > 0 && pv > 0);
         model_set_bool(m, val, PI30_F_AC_CHARGING, ac_a > 0);
         if (max && m->supported[PI30_CMD_QPIGS2]) {
-                double pv2 = round(pv * 0.8), pv2_v = sun > 0 ? round((240 + 80 * sun) * 10) / 10 : 0;
+                double pv2 = round(pv * 0.8),
+                       pv2_v = sun > 0 ? round((240 + 80 * sun) * 10) / 10 : 0;
                 model_set_number(m, val, PI30_F_PV2_INPUT_VOLTAGE, pv2_v);
                 model_set_number(m, val, PI30_F_PV2_INPUT_CURRENT,
                                  pv2_v > 0 ? round(pv2 / pv2_v * 10) / 10 : 0);
@@ -157,8 +158,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
         /* Energy as a simulated day would collect it: PV power times simulated hours. */
         double hours = (double)(usec - sc->last) / (double)sc->period * 24;
         double pv = model_get_number(m->values, PI30_F_PV_CHARGING_POWER);
-        Pi30Field energy[] = { PI30_F_PV_ENERGY_TOTAL, PI30_F_PV_ENERGY_YEAR,
-                               PI30_F_PV_ENERGY_MONTH, PI30_F_PV_ENERGY_DAY };
+        Pi30Field energy[] = {PI30_F_PV_ENERGY_TOTAL, PI30_F_PV_ENERGY_YEAR, PI30_F_PV_ENERGY_MONTH,
+                              PI30_F_PV_ENERGY_DAY};
         uint64_t step = sc->period / 240;
 
         scenario_day_apply(m, x);
@@ -190,13 +191,19 @@ int scenario_start(Sim *sim, ScenarioKind kind, uint64_t period_usec)
 
         (void)sd_event_now(sim->event, CLOCK_MONOTONIC, &now);
         /* Start at dawn, so a short demo sees the sun first. */
-        scenario = (Scenario){ .sim = sim, .period = period_usec, .last = now };
+        scenario = (Scenario){.sim = sim, .period = period_usec, .last = now};
         scenario.start = now - period_usec / 5;
 
-        r = sd_event_add_time(sim->event, &scenario.timer, CLOCK_MONOTONIC, now, 0, on_tick,
-                              &scenario);
+        /* Accuracy 0 would mean sd-event's default of 250 ms, coarser than a short day's tick. */
+        r = sd_event_add_time(sim->event, &scenario.timer, CLOCK_MONOTONIC, now, 10 * USEC_PER_MSEC,
+                              on_tick, &scenario);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the day scenario: %s", ERRSTR(r));
         (void)sd_event_source_set_enabled(scenario.timer, SD_EVENT_ON);
         return 0;
+}
+
+void scenario_stop(void)
+{
+        scenario.timer = sd_event_source_disable_unref(scenario.timer);
 }

@@ -1,4 +1,5 @@
-/* axpert-sim: the shared simulator context that the transports, faults and control socket act on. */
+/* axpert-sim: the shared simulator context that the transports, faults and control socket act on.
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -43,7 +44,7 @@ typedef struct Control Control;
 typedef struct SimTransport {
         const char *name;
         size_t chunk;          /* 1 = byte stream, 8 = HID reports */
-        int (*plug)(Sim *sim);  /* (re)creates the device */
+        int (*plug)(Sim *sim); /* (re)creates the device */
         void (*unplug)(Sim *sim);
         /* Sends one piece now. Returns bytes taken, -EAGAIN when the client's queue is full. */
         ssize_t (*send)(Sim *sim, const uint8_t *buf, size_t len);
@@ -86,7 +87,7 @@ struct Sim {
         /* paced output */
         uint8_t out[SIM_OUT_MAX];
         size_t out_len, out_sent;
-        uint64_t out_start;  /* when byte out_base started on the wire */
+        uint64_t out_start; /* when byte out_base started on the wire */
         size_t out_base;
         sd_event_source *out_timer;
 

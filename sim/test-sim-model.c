@@ -17,7 +17,7 @@ static int failures;
         do {                                                                                       \
                 if (!(cond)) {                                                                     \
                         failures++;                                                                \
-                        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);  \
+                        fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);   \
                         fprintf(stderr, __VA_ARGS__);                                              \
                         fputc('\n', stderr);                                                       \
                 }                                                                                  \
@@ -78,17 +78,17 @@ static void check_defaults_valid(Model *m, const char *what)
         const Pi30Value *cc = &m->values[PI30_F_CHARGING_CURRENT_OPTIONS];
         const Pi30Value *ac = &m->values[PI30_F_AC_CHARGING_CURRENT_OPTIONS];
         Pi30Limits limits = {
-                .battery_rating = m->values[PI30_F_BATTERY_RATING_VOLTAGE].d,
-                .charging_current_options = cc->list,
-                .n_charging_current_options = cc->n,
-                .ac_charging_current_options = ac->list,
-                .n_ac_charging_current_options = ac->n,
+                        .battery_rating = m->values[PI30_F_BATTERY_RATING_VOLTAGE].d,
+                        .charging_current_options = cc->list,
+                        .n_charging_current_options = cc->n,
+                        .ac_charging_current_options = ac->list,
+                        .n_ac_charging_current_options = ac->n,
         };
 
         for (int s = 0; s < _PI30_SET_MAX; s++) {
                 const Pi30SettingInfo *si = pi30_setting_info(s);
                 const Pi30Value *v;
-                Pi30SettingArg arg = { 0 };
+                Pi30SettingArg arg = {0};
                 char cmd[64], err[256] = "", buf[64];
                 int r;
 
@@ -105,8 +105,8 @@ static void check_defaults_valid(Model *m, const char *what)
                 if (r < 0)
                         continue;
                 /* And the model ACKs its own current value. */
-                CHECK(answer(m, cmd, buf, sizeof buf) == MODEL_ANSWER_ACK, "%s: %s not ACKed",
-                      what, cmd);
+                CHECK(answer(m, cmd, buf, sizeof buf) == MODEL_ANSWER_ACK, "%s: %s not ACKed", what,
+                      cmd);
         }
 }
 
@@ -120,13 +120,17 @@ static void check_setters(void)
                 return;
 
         CHECK(answer(m, "POP02", buf, sizeof buf) == MODEL_ANSWER_ACK, "POP02");
-        CHECK(model_get_text(m, -1, "OutputSourcePriority", text, sizeof text, err, sizeof err) == 0,
+        CHECK(model_get_text(m, -1, "OutputSourcePriority", text, sizeof text, err, sizeof err) ==
+                              0,
               "get: %s", err);
         CHECK(streq(text, "sbu"), "OutputSourcePriority=%s", text);
 
         CHECK(answer(m, "PBCV47.0", buf, sizeof buf) == MODEL_ANSWER_ACK, "PBCV47.0");
         CHECK(m->values[PI30_F_BATTERY_RECHARGE_VOLTAGE].d == 47.0, "recharge %f",
               m->values[PI30_F_BATTERY_RECHARGE_VOLTAGE].d);
+        CHECK(answer(m, "QPIRI", buf, sizeof buf) == MODEL_ANSWER_DATA &&
+                              strstr(buf, " 48.0 47.0 42.0 ") != NULL,
+              "PBCV47.0 not shown as firmware prints it: \"%s\"", buf);
         CHECK(answer(m, "PBCV60.0", buf, sizeof buf) == MODEL_ANSWER_NAK, "PBCV60.0 out of range");
         CHECK(m->values[PI30_F_BATTERY_RECHARGE_VOLTAGE].d == 47.0, "NAK changed the value");
         CHECK(answer(m, "PBCV47", buf, sizeof buf) == MODEL_ANSWER_NAK, "PBCV47 misspelt");
@@ -160,7 +164,7 @@ static void check_setters(void)
         CHECK(model_set_text(m, -1, "BatteryVoltage", "123456", err, sizeof err) < 0,
               "a value wider than the field must be refused");
         CHECK(model_get_text(m, -1, "BatteryVoltage", text, sizeof text, err, sizeof err) == 0 &&
-                      streq(text, "51.20"),
+                              streq(text, "51.20"),
               "refused set changed the value: %s", text);
         model_free(m);
 }
@@ -180,11 +184,11 @@ static void check_parallel(void)
               "QPGS1 \"%s\"", buf);
         CHECK(strstr(buf, "92932105105336") != NULL, "unit 1 serial in \"%s\"", buf);
         CHECK(answer(m, "QPGS2", buf, sizeof buf) == MODEL_ANSWER_DATA &&
-                      strncmp(buf, "0 00000000000000 ", 17) == 0,
+                              strncmp(buf, "0 00000000000000 ", 17) == 0,
               "QPGS2 should not exist: \"%s\"", buf);
         CHECK(model_set_text(m, 1, "BatteryVoltage", "50.1", err, sizeof err) == 0, "%s", err);
         CHECK(model_get_text(m, 1, "BatteryVoltage", text, sizeof text, err, sizeof err) == 0 &&
-                      streq(text, "50.1"),
+                              streq(text, "50.1"),
               "unit 1 BatteryVoltage=%s", text);
         CHECK(model_set_text(m, 5, "BatteryVoltage", "50.1", err, sizeof err) < 0, "unit 5");
         model_free(m);
@@ -262,8 +266,8 @@ static void check_replay(void)
 
 int main(void)
 {
-        static const ModelKind kinds[] = { MODEL_CLASSIC, MODEL_MAX };
-        static const unsigned batteries[] = { 12, 24, 48 };
+        static const ModelKind kinds[] = {MODEL_CLASSIC, MODEL_MAX};
+        static const unsigned batteries[] = {12, 24, 48};
 
         for (size_t k = 0; k < 2; k++)
                 for (size_t b = 0; b < 3; b++)

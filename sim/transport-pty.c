@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -21,14 +22,22 @@ typedef struct Pty {
 static speed_t baud_to_speed(unsigned baud)
 {
         switch (baud) {
-        case 1200: return B1200;
-        case 4800: return B4800;
-        case 9600: return B9600;
-        case 19200: return B19200;
-        case 38400: return B38400;
-        case 57600: return B57600;
-        case 115200: return B115200;
-        default: return B2400;
+        case 1200:
+                return B1200;
+        case 4800:
+                return B4800;
+        case 9600:
+                return B9600;
+        case 19200:
+                return B19200;
+        case 38400:
+                return B38400;
+        case 57600:
+                return B57600;
+        case 115200:
+                return B115200;
+        default:
+                return B2400;
         }
 }
 
@@ -67,6 +76,11 @@ static void pty_close(Pty *p)
 static int link_update(const char *link, const char *target)
 {
         char tmp[PATH_MAX];
+        struct stat st;
+
+        /* A stale link from an earlier run may be replaced; a file someone else put there not. */
+        if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode))
+                return -EEXIST;
 
         if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", link, (int)getpid()) >= sizeof tmp)
                 return -ENAMETOOLONG;
@@ -108,10 +122,12 @@ static int pty_plug(Sim *sim)
 
         p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
         if (p->master < 0)
-                return log_error_errno(errno, "Failed to open a pseudo-terminal: %s", ERRSTR(errno));
+                return log_error_errno(errno, "Failed to open a pseudo-terminal: %s",
+                                       ERRSTR(errno));
         if (grantpt(p->master) < 0 || unlockpt(p->master) < 0 ||
             ptsname_r(p->master, p->path, sizeof p->path) != 0) {
-                r = log_error_errno(errno, "Failed to set up the pseudo-terminal: %s", ERRSTR(errno));
+                r = log_error_errno(errno, "Failed to set up the pseudo-terminal: %s",
+                                    ERRSTR(errno));
                 goto fail;
         }
         p->slave = open(p->path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
@@ -144,8 +160,14 @@ static int pty_plug(Sim *sim)
 
         r = link_update(sim->pty_link, p->path);
         if (r < 0) {
-                log_error_errno(r, "Failed to create the link \"%s\" -> \"%s\": %s",
-                                sim->pty_link, p->path, ERRSTR(r));
+                if (r == -EEXIST)
+                        log_error_errno(r,
+                                        "--pty=%s: exists and is not a symbolic link, refusing "
+                                        "to replace it.",
+                                        sim->pty_link);
+                else
+                        log_error_errno(r, "Failed to create the link \"%s\" -> \"%s\": %s",
+                                        sim->pty_link, p->path, ERRSTR(r));
                 goto fail;
         }
 
@@ -185,10 +207,10 @@ static ssize_t pty_send(Sim *sim, const uint8_t *buf, size_t len)
 }
 
 const SimTransport sim_transport_pty = {
-        .name = "pty",
-        .chunk = 1,
-        .plug = pty_plug,
-        .unplug = pty_unplug,
-        .send = pty_send,
-        .done = pty_unplug,
+                .name = "pty",
+                .chunk = 1,
+                .plug = pty_plug,
+                .unplug = pty_unplug,
+                .send = pty_send,
+                .done = pty_unplug,
 };

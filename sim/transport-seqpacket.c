@@ -28,7 +28,8 @@ static int on_seqpacket_io(sd_event_source *s, int fd, uint32_t revents, void *u
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
                                 return 0;
-                        log_error_errno(errno, "Reading the seqpacket socket failed: %s", ERRSTR(errno));
+                        log_error_errno(errno, "Reading the seqpacket socket failed: %s",
+                                        ERRSTR(errno));
                         return sd_event_exit(sim->event, EXIT_FAILURE);
                 }
                 if (n == 0) {
@@ -66,7 +67,8 @@ static int seqpacket_plug(Sim *sim)
         (void)fcntl(sim->seqpacket_fd, F_SETFD, FD_CLOEXEC);
         r = fcntl(sim->seqpacket_fd, F_GETFL);
         if (r < 0 || fcntl(sim->seqpacket_fd, F_SETFL, r | O_NONBLOCK) < 0)
-                return log_error_errno(errno, "Failed to make the socket non-blocking: %s", ERRSTR(errno));
+                return log_error_errno(errno, "Failed to make the socket non-blocking: %s",
+                                       ERRSTR(errno));
 
         p = calloc(1, sizeof *p);
         if (!p)
@@ -90,7 +92,7 @@ static void seqpacket_unplug(Sim *sim)
 static ssize_t seqpacket_send(Sim *sim, const uint8_t *buf, size_t len)
 {
         Seqpacket *p = sim->transport_data;
-        uint8_t report[REPORT_SIZE] = { 0 };
+        uint8_t report[REPORT_SIZE] = {0};
         ssize_t n;
 
         if (!p)
@@ -117,10 +119,10 @@ static void seqpacket_done(Sim *sim)
 }
 
 const SimTransport sim_transport_seqpacket = {
-        .name = "seqpacket",
-        .chunk = REPORT_SIZE,
-        .plug = seqpacket_plug,
-        .unplug = seqpacket_unplug,
-        .send = seqpacket_send,
-        .done = seqpacket_done,
+                .name = "seqpacket",
+                .chunk = REPORT_SIZE,
+                .plug = seqpacket_plug,
+                .unplug = seqpacket_unplug,
+                .send = seqpacket_send,
+                .done = seqpacket_done,
 };

@@ -16,19 +16,19 @@
 /* Vendor page, no report IDs, one 8-byte input and one 8-byte output report: how the inverters'
  * Cypress bridge looks to hidraw. */
 static const uint8_t report_descriptor[] = {
-        0x06, 0x00, 0xff, /* Usage Page (Vendor Defined 0xFF00) */
-        0x09, 0x01,       /* Usage (0x01) */
-        0xa1, 0x01,       /* Collection (Application) */
-        0x15, 0x00,       /*   Logical Minimum (0) */
-        0x26, 0xff, 0x00, /*   Logical Maximum (255) */
-        0x75, 0x08,       /*   Report Size (8) */
-        0x95, 0x08,       /*   Report Count (8) */
-        0x09, 0x01,       /*   Usage (0x01) */
-        0x81, 0x02,       /*   Input (Data, Var, Abs) */
-        0x95, 0x08,       /*   Report Count (8) */
-        0x09, 0x01,       /*   Usage (0x01) */
-        0x91, 0x02,       /*   Output (Data, Var, Abs) */
-        0xc0,             /* End Collection */
+                0x06, 0x00, 0xff, /* Usage Page (Vendor Defined 0xFF00) */
+                0x09, 0x01,       /* Usage (0x01) */
+                0xa1, 0x01,       /* Collection (Application) */
+                0x15, 0x00,       /*   Logical Minimum (0) */
+                0x26, 0xff, 0x00, /*   Logical Maximum (255) */
+                0x75, 0x08,       /*   Report Size (8) */
+                0x95, 0x08,       /*   Report Count (8) */
+                0x09, 0x01,       /*   Usage (0x01) */
+                0x81, 0x02,       /*   Input (Data, Var, Abs) */
+                0x95, 0x08,       /*   Report Count (8) */
+                0x09, 0x01,       /*   Usage (0x01) */
+                0x91, 0x02,       /*   Output (Data, Var, Abs) */
+                0xc0,             /* End Collection */
 };
 
 typedef struct Uhid {
@@ -71,7 +71,7 @@ static int on_uhid_io(sd_event_source *s, int fd, uint32_t revents, void *userda
                                     true);
                         break;
                 case UHID_SET_REPORT: {
-                        struct uhid_event reply = { .type = UHID_SET_REPORT_REPLY };
+                        struct uhid_event reply = {.type = UHID_SET_REPORT_REPLY};
 
                         reply.u.set_report_reply.id = ev.u.set_report.id;
                         reply.u.set_report_reply.err = 0;
@@ -84,7 +84,7 @@ static int on_uhid_io(sd_event_source *s, int fd, uint32_t revents, void *userda
                 }
                 case UHID_GET_REPORT: {
                         /* The inverter only talks through interrupt reports. */
-                        struct uhid_event reply = { .type = UHID_GET_REPORT_REPLY };
+                        struct uhid_event reply = {.type = UHID_GET_REPORT_REPLY};
 
                         reply.u.get_report_reply.id = ev.u.get_report.id;
                         reply.u.get_report_reply.err = EIO;
@@ -105,7 +105,7 @@ static int on_uhid_io(sd_event_source *s, int fd, uint32_t revents, void *userda
 static int uhid_plug(Sim *sim)
 {
         _cleanup_free_ Uhid *u = NULL;
-        struct uhid_event ev = { .type = UHID_CREATE2 };
+        struct uhid_event ev = {.type = UHID_CREATE2};
         int r;
 
         u = calloc(1, sizeof *u);
@@ -115,8 +115,8 @@ static int uhid_plug(Sim *sim)
         u->fd = open(UHID_PATH, O_RDWR | O_CLOEXEC | O_NONBLOCK);
         if (u->fd < 0) {
                 if (errno == ENOENT)
-                        return log_error_errno(errno,
-                                               UHID_PATH " does not exist: this kernel has no "
+                        return log_error_errno(errno, UHID_PATH
+                                               " does not exist: this kernel has no "
                                                "UHID support (CONFIG_UHID, module \"uhid\"); use "
                                                "--pty= or --seqpacket= instead.");
                 return log_error_errno(errno, "Failed to open " UHID_PATH ": %s", ERRSTR(errno));
@@ -153,7 +153,7 @@ static int uhid_plug(Sim *sim)
 static void uhid_unplug(Sim *sim)
 {
         Uhid *u = sim->transport_data;
-        struct uhid_event ev = { .type = UHID_DESTROY };
+        struct uhid_event ev = {.type = UHID_DESTROY};
 
         if (!u)
                 return;
@@ -167,7 +167,7 @@ static void uhid_unplug(Sim *sim)
 static ssize_t uhid_send(Sim *sim, const uint8_t *buf, size_t len)
 {
         Uhid *u = sim->transport_data;
-        struct uhid_event ev = { .type = UHID_INPUT2 };
+        struct uhid_event ev = {.type = UHID_INPUT2};
         int r;
 
         if (!u)
@@ -183,10 +183,10 @@ static ssize_t uhid_send(Sim *sim, const uint8_t *buf, size_t len)
 }
 
 const SimTransport sim_transport_uhid = {
-        .name = "uhid",
-        .chunk = REPORT_SIZE,
-        .plug = uhid_plug,
-        .unplug = uhid_unplug,
-        .send = uhid_send,
-        .done = uhid_unplug,
+                .name = "uhid",
+                .chunk = REPORT_SIZE,
+                .plug = uhid_plug,
+                .unplug = uhid_unplug,
+                .send = uhid_send,
+                .done = uhid_unplug,
 };

@@ -8,6 +8,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pi30client import SerialClient
 import simtest
+import testlib
 
 
 class CliTest(simtest.SimTestCase):
@@ -40,9 +41,27 @@ class CliTest(simtest.SimTestCase):
             rc, out, err = simtest.run_sim(*args)
             self.assertNotEqual(rc, 0, f'{args} accepted')
             self.assertIn(word, err, f'{args}: {err!r}')
-            self.assertTrue(err.startswith('<3>'), f'{args}: not logged as an error: {err!r}')
+            self.assertIn('<3>', err, f'{args}: not logged as an error: {err!r}')
             self.assertNotIn('ready', out)
             self.assertFalse(os.path.lexists(link), f'{args} left the link behind')
+
+    def test_link_is_not_ours(self):
+        path = os.path.join(self.tmpdir, 'precious')
+        with open(path, 'w') as f:
+            f.write('keep me\n')
+        rc, out, err = simtest.run_sim(f'--pty={path}')
+        self.assertNotEqual(rc, 0)
+        self.assertIn('not a symbolic link', err)
+        with open(path) as f:
+            self.assertEqual(f.read(), 'keep me\n')
+        # A stale link from an earlier run is simply replaced.
+        os.unlink(path)
+        os.symlink('/dev/pts/nonexistent', path)
+        p = self.spawn('sim-stale-link', [simtest.SIM, f'--pty={path}', '--baud=0'])
+        testlib.wait_for(lambda: 'ready\n' in p.output() or not p.running(), 10)
+        self.assertTrue(p.running(), p.output())
+        self.assertNotEqual(os.readlink(path), '/dev/pts/nonexistent')
+        self.assertTrue(os.path.exists(path))
 
     def test_seqpacket_not_a_socket(self):
         r, w = os.pipe()
@@ -115,7 +134,7 @@ class CliTest(simtest.SimTestCase):
             while data.count(b'\n') < 5:
                 data += s.recv(4096)
         self.assertEqual(data.decode().split('\n')[:5],
-                         ['requests=3', 'ok', 'Mode=line', 'ok',
+                         ['requests=6', 'ok', 'Mode=line', 'ok',
                           'error: unknown command "bogus" (try "help")'])
         # A line that never ends is refused, not buffered forever.
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:

@@ -2,6 +2,8 @@
 """axpert-sim over the pty, checked by an independent PI30 client: every command answers with a
 valid frame and CRC, settings round-trip, NAKs where a real unit NAKs, parallel units, timing."""
 import os
+import random
+import socket
 import sys
 import time
 
@@ -185,6 +187,15 @@ class PtyTest(simtest.SimTestCase):
         self.assertEqual(c.transact_raw(request('PCP03')), ACK)
         self.assertEqual(self.fields(c, 'QPGS0')[21], '3')
         self.assertEqual(self.fields(c, 'QPGS1')[21], '3')
+        # Per-unit forms reach only their unit: PPCP<m><nn>, MCHGC<m><nn>.
+        self.assertEqual(c.transact_raw(request('PPCP101')), ACK)
+        self.assertEqual(self.fields(c, 'QPGS1')[21], '1')
+        self.assertEqual(self.fields(c, 'QPGS0')[21], '3')
+        self.assertEqual(c.transact_raw(request('MCHGC140')), ACK)
+        self.assertEqual(self.fields(c, 'QPGS1')[22], '040')
+        self.assertEqual(self.fields(c, 'QPGS0')[22], '060')
+        self.assertEqual(self.fields(c, 'QPIRI')[14], '060')
+        self.assertEqual(c.transact_raw(request('PPCP201')), NAK, 'unit 2 does not exist')
 
     def test_control_set_shows_in_answers(self):
         self.start_sim('--baud=0')
@@ -203,6 +214,25 @@ class PtyTest(simtest.SimTestCase):
         first = c.query('QPIGS')
         time.sleep(1.2)
         self.assertEqual(c.query('QPIGS'), first)
+
+    def test_hostile_input(self):
+        self.start_sim('--baud=0')
+        c = self.client()
+        before = c.query('QPIRI')
+        rng = random.Random(1234)
+        for _ in range(200):
+            junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
+            c.write(junk + b'\r')
+        c.write(b'Q' * 5000 + b'\r')   # longer than any request: dropped whole
+        c.write(b'\r\n\0\0\r')          # empty lines and NUL fill
+        c.drain(quiet=0.3)
+        self.assertEqual(c.query('QPI'), b'PI30')
+        self.assertEqual(c.query('QPIRI'), before, 'junk changed a setting')
+        self.assertTrue(self.sim.running())
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(self.control_path)
+            s.sendall(bytes(rng.randrange(256) for _ in range(3000)) + b'\n')
+        self.assertEqual(self.control_ok('get Mode'), ['Mode=line'])
 
     def test_answer_time_2400_baud(self):
         self.start_sim()  # default --baud=2400
