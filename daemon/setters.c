@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <systemd/sd-journal.h>
 
 #include "bus-errors.h"
@@ -51,7 +52,11 @@ typedef struct SetterStep {
         int unit; /* -1: the inverter itself */
 } SetterStep;
 
-typedef struct SetterOp {
+typedef struct SetterOp SetterOp;
+
+struct SetterOp {
+        SetterOp *prev, *next;           /* in the queue of accepted changes */
+        bool active;                     /* its commands are on the wire */
         Device *device;
         sd_bus_message *request;
         bool raw;                        /* RawCommand, not a Set… */
@@ -70,12 +75,31 @@ typedef struct SetterOp {
         unsigned n_reads;                /* re-reads still running */
         int read_error;                  /* a re-read that failed (the change itself stands) */
         char *answer;                    /* RawCommand: the payload */
-} SetterOp;
+};
+
+/* Accepted changes, oldest first. One per device is active at a time, from its first command
+ * to its reply: a burst of callers is applied one after the other, and each one's re-read, journal
+ * entry ("old -> new") and reply describe its own change, not a neighbour's. */
+static SetterOp *queue_head, *queue_tail;
+
+static void setter_queue_remove(SetterOp *op)
+{
+        if (op->prev)
+                op->prev->next = op->next;
+        else if (queue_head == op)
+                queue_head = op->next;
+        if (op->next)
+                op->next->prev = op->prev;
+        else if (queue_tail == op)
+                queue_tail = op->prev;
+        op->prev = op->next = NULL;
+}
 
 static SetterOp *setter_op_free(SetterOp *op)
 {
         if (!op)
                 return NULL;
+        setter_queue_remove(op);
         sd_bus_message_unref(op->request);
         free(op->answer);
         free(op);
@@ -267,20 +291,28 @@ static void setter_log_change(SetterOp *op, const char *new_value)
         snprintf(message, sizeof message, "%s: %s changed from %s to %s by uid %u (%s).", d->id,
                  op->name, op->old_value, new_value, (unsigned)op->uid, caller_name(op));
 
-        r = sd_journal_send("MESSAGE_ID=" AXPERT_MESSAGE_SETTING_CHANGED_STR,
-                            "MESSAGE=%s", message,
-                            "PRIORITY=%i", LOG_NOTICE,
-                            "AXPERT_DEVICE=%s", d->id,
-                            "AXPERT_SETTING=%s", op->name,
-                            "AXPERT_OLD_VALUE=%s", op->old_value,
-                            "AXPERT_NEW_VALUE=%s", new_value,
-                            "AXPERT_COMMAND=%s", op->steps[0].command,
-                            "AXPERT_CALLER_UID=%u", (unsigned)op->uid,
-                            "AXPERT_CALLER_NAME=%s", caller_name(op),
-                            NULL);
-        /* No journald (containers, tests): stderr, which journald would also have collected. */
+        /* sd_journal_send() reports success when journald is absent (containers, tests): then
+         * stderr carries the entry, fields included, as the daemon's other journal entries do. */
+        r = -ENOENT;
+        if (access("/run/systemd/journal/socket", W_OK) == 0)
+                r = sd_journal_send("MESSAGE_ID=" AXPERT_MESSAGE_SETTING_CHANGED_STR,
+                                    "MESSAGE=%s", message,
+                                    "PRIORITY=%i", LOG_NOTICE,
+                                    "AXPERT_DEVICE=%s", d->id,
+                                    "AXPERT_SETTING=%s", op->name,
+                                    "AXPERT_OLD_VALUE=%s", op->old_value,
+                                    "AXPERT_NEW_VALUE=%s", new_value,
+                                    "AXPERT_COMMAND=%s", op->steps[0].command,
+                                    "AXPERT_CALLER_UID=%u", (unsigned)op->uid,
+                                    "AXPERT_CALLER_NAME=%s", caller_name(op),
+                                    NULL);
         if (r < 0)
-                log_notice("%s", message);
+                log_notice("%s MESSAGE_ID=%s AXPERT_DEVICE=%s AXPERT_SETTING=%s "
+                           "AXPERT_OLD_VALUE=%s AXPERT_NEW_VALUE=%s AXPERT_COMMAND=%s "
+                           "AXPERT_CALLER_UID=%u AXPERT_CALLER_NAME=%s",
+                           message, AXPERT_MESSAGE_SETTING_CHANGED_STR, d->id, op->name,
+                           op->old_value, new_value, op->steps[0].command, (unsigned)op->uid,
+                           caller_name(op));
 }
 
 static void setter_reply_failure(SetterOp *op)
@@ -317,6 +349,8 @@ static void setter_reply_failure(SetterOp *op)
                                 strerror(-r));
 }
 
+static void setter_begin_next(Device *d);
+
 static void setter_finish(SetterOp *op)
 {
         Device *d = op->device;
@@ -332,6 +366,7 @@ static void setter_finish(SetterOp *op)
         if (op->error < 0) {
                 setter_reply_failure(op);
                 setter_op_free(op);
+                setter_begin_next(d);
                 return;
         }
 
@@ -355,6 +390,7 @@ static void setter_finish(SetterOp *op)
                 log_debug_errno(r, "Failed to reply to %s, ignoring: %s", caller_name(op),
                                 strerror(-r));
         setter_op_free(op);
+        setter_begin_next(d);
 }
 
 static void setter_read_one_done(SetterOp *op)
@@ -463,18 +499,90 @@ static void setter_write_done(Link *link, int result, const Pi30Frame *frame, vo
         setter_reread(op);
 }
 
-/* Queues op's first command; on success the request is answered later and op owned by the
- * link callbacks. */
-static int setter_start(SetterOp *op, sd_bus_error *error)
+/* Puts op's first command on the wire. */
+static int setter_begin(SetterOp *op)
 {
+        Device *d = op->device;
+
+        op->active = true;
+        /* "old" is what the inverter had just before this change, after any earlier ones. */
+        if (!op->raw)
+                value_format(op->field, &d->values[op->field], op->old_value,
+                             sizeof op->old_value);
+        if (!d->online || !d->link)
+                return -ENOTCONN;
+        return setter_submit_step(op);
+}
+
+static void setter_reply_not_started(SetterOp *op, int r)
+{
+        if (r == -ENOTCONN)
+                r = sd_bus_reply_method_errorf(op->request, AXPERT_ERROR_OFFLINE,
+                                               "The inverter is offline.");
+        else
+                r = sd_bus_reply_method_errorf(op->request, setter_error_name(r),
+                                               "Could not queue %s: %s", op->steps[0].command,
+                                               strerror(-r));
+        if (r < 0)
+                log_debug_errno(r, "Failed to reply to %s, ignoring: %s", caller_name(op),
+                                strerror(-r));
+}
+
+/* After a change of d finished: the next waiting one for d, if any. */
+static void setter_begin_next(Device *d)
+{
+        SetterOp *op = queue_head;
+
+        while (op) {
+                SetterOp *next = op->next;
+                int r;
+
+                if (op->device != d) {
+                        op = next;
+                        continue;
+                }
+                if (op->active) /* cannot happen: the finished one was the active one */
+                        return;
+                r = setter_begin(op);
+                if (r >= 0)
+                        return;
+                setter_reply_not_started(op, r);
+                setter_op_free(op);
+                op = next;
+        }
+}
+
+/* Queues an authorized change; it starts at once unless another change of the same device is
+ * under way. On success the request is answered later and op belongs to the queue. */
+static int setter_enqueue(SetterOp *op, sd_bus_error *error)
+{
+        bool busy = false;
         int r;
 
-        r = setter_submit_step(op);
-        if (r == -ENOTCONN)
-                return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
-        if (r < 0)
+        for (SetterOp *o = queue_head; o; o = o->next)
+                if (o->device == op->device)
+                        busy = true;
+
+        op->prev = queue_tail;
+        if (queue_tail)
+                queue_tail->next = op;
+        else
+                queue_head = op;
+        queue_tail = op;
+
+        if (busy)
+                return 0;
+
+        r = setter_begin(op);
+        if (r < 0) {
+                setter_queue_remove(op);
+                op->active = false;
+                if (r == -ENOTCONN)
+                        return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE,
+                                                "The inverter is offline.");
                 return sd_bus_error_set_errnof(error, -r, "Could not queue %s: %s",
                                                op->steps[0].command, strerror(-r));
+        }
         return 0;
 }
 
@@ -567,9 +675,8 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
 
         op->request = sd_bus_message_ref(m);
         op->uid = uid;
-        value_format(op->field, &d->values[op->field], op->old_value, sizeof op->old_value);
 
-        r = setter_start(op, error);
+        r = setter_enqueue(op, error);
         if (r < 0)
                 return r;
         op = NULL; /* owned by the link callbacks now */
@@ -621,7 +728,7 @@ int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error)
         snprintf(op->requested, sizeof op->requested, "%s", command);
         snprintf(op->old_value, sizeof op->old_value, "-");
 
-        r = setter_start(op, error);
+        r = setter_enqueue(op, error);
         if (r < 0)
                 return r;
         op = NULL; /* owned by the link callbacks now */

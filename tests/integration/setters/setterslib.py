@@ -56,6 +56,12 @@ def name_has_owner(conn, name):
     return r.unpack()[0]
 
 
+def as_user(uid, gid=None):
+    """The setpriv prefix that runs a command as uid:gid without supplementary groups."""
+    return ['setpriv', f'--reuid={uid}', f'--regid={gid if gid is not None else uid}',
+            '--clear-groups', '--']
+
+
 def call_argv(dest, path, iface, method, signature='', args=(), interactive=False,
               timeout=30, uid=None, gid=None):
     """The command line of a call through call.py, run as uid:gid when given."""
@@ -64,8 +70,7 @@ def call_argv(dest, path, iface, method, signature='', args=(), interactive=Fals
         argv.append('--interactive')
     argv += [dest, path, iface, method, signature, json.dumps(list(args))]
     if uid is not None:
-        argv = ['setpriv', f'--reuid={uid}', f'--regid={gid if gid is not None else uid}',
-                '--clear-groups', '--'] + argv
+        argv = as_user(uid, gid) + argv
     return argv
 
 
@@ -129,3 +134,101 @@ class PolkitMock:
 
     def clear(self):
         self._mock('ClearCalls')
+
+
+# ----------------------------------------------------------------------------------------------
+# The simulator and the daemon
+
+DAEMON_NAME = 'org.axpert.Inverter'
+DEVICE_ID = 'inv'
+DEVICE_PATH = f'/org/axpert/Inverter/{DEVICE_ID}'
+IFACE = 'org.axpert.Inverter'
+
+# Callers of any uid may connect and talk to the daemon (what dbus/org.axpert.Inverter.conf
+# grants on a real system).
+BUS_EXTRA = f'''<policy context="default">
+  <allow user="*"/>
+  <allow send_destination="{DAEMON_NAME}"/>
+</policy>'''
+
+
+class Sim:
+    """axpert-sim behind a pty, with its control socket."""
+
+    def __init__(self, case, *args, rundir=None, prefix=()):
+        rundir = rundir or case.tmpdir
+        self.tty = os.path.join(rundir, 'tty')
+        self.control = os.path.join(rundir, 'sim.control')
+        self.proc = case.spawn('axpert-sim', [*prefix, testlib.build_path('sim', 'axpert-sim'),
+                                               f'--pty={self.tty}', '--baud=0',
+                                               f'--control={self.control}', *args])
+        testlib.wait_for(lambda: os.path.exists(self.tty) and os.path.exists(self.control), 10,
+                         what='the simulator')
+
+    def ctl(self, command):
+        import socket
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as s:
+            s.settimeout(10)
+            s.connect(self.control)
+            s.sendall(command.encode() + b'\n')
+            buf = b''
+            while True:
+                lines = buf.decode(errors='replace').splitlines()
+                if lines and (lines[-1] == 'ok' or lines[-1].startswith('error:')) and \
+                        buf.endswith(b'\n'):
+                    break
+                data = s.recv(65536)
+                if not data:
+                    break
+                buf += data
+        lines = buf.decode(errors='replace').splitlines()
+        if not lines or lines[-1] != 'ok':
+            raise AssertionError(f'sim control {command!r}: {lines}')
+        return lines[:-1]
+
+    def history(self):
+        return self.ctl('history')
+
+    def writes(self):
+        """Requests that are not queries: what could change the inverter."""
+        return [h for h in self.history() if not h.startswith('Q')]
+
+    def clear(self):
+        self.ctl('history clear')
+
+    def get(self, name):
+        line = self.ctl(f'get {name}')[0]
+        key, _, value = line.partition('=')
+        assert key == name, line
+        return value
+
+
+class Daemon:
+    """axpertd on the private bus for one simulated inverter. Polling is slowed right down so
+    that the simulator's history shows the setters' requests and nothing else."""
+
+    def __init__(self, case, sim, poll=3600, settings=3600, extra_env=None, prefix=()):
+        self.conf = os.path.join(case.tmpdir, 'axpertd.conf')
+        with open(self.conf, 'w') as f:
+            f.write(f'[Daemon]\nPollInterval={poll}\nSettingsInterval={settings}\n\n'
+                    f'[Device {DEVICE_ID}]\nPath=serial:{sim.tty}\n')
+        env = dict(case.env)
+        env.update(extra_env or {})
+        self.proc = case.spawn('axpertd', [*prefix, testlib.build_path('daemon', 'axpertd'),
+                                            f'--config={self.conf}'], env=env)
+        self.conn = connect(case.bus.address)
+        testlib.wait_for(lambda: name_has_owner(self.conn, DAEMON_NAME), 30,
+                         what='axpertd on the bus')
+        testlib.wait_for(lambda: self.get('Online'), 30, what='the inverter online')
+
+    def get(self, prop):
+        r = self.conn.call_sync(DAEMON_NAME, DEVICE_PATH, 'org.freedesktop.DBus.Properties', 'Get',
+                                GLib.Variant('(ss)', (IFACE, prop)), GLib.VariantType('(v)'),
+                                Gio.DBusCallFlags.NONE, 10000, None)
+        return r.unpack()[0]
+
+    def get_all(self, path=DEVICE_PATH, iface=IFACE):
+        r = self.conn.call_sync(DAEMON_NAME, path, 'org.freedesktop.DBus.Properties', 'GetAll',
+                                GLib.Variant('(s)', (iface,)), GLib.VariantType('(a{sv})'),
+                                Gio.DBusCallFlags.NONE, 10000, None)
+        return r.unpack()[0]
