@@ -32,6 +32,22 @@ int report_error(int code, const char *format, ...)
         return -code;
 }
 
+static bool connection_errno(int r)
+{
+        switch (r < 0 ? -r : r) {
+        case ENOTCONN:
+        case ECONNRESET:
+        case ECONNREFUSED:
+        case ENOENT:
+        case EPIPE:
+        case ESHUTDOWN:
+        case EACCES:
+                return true;
+        default:
+                return false;
+        }
+}
+
 static bool error_is(const sd_bus_error *e, const char *name)
 {
         return sd_bus_error_has_name(e, name);
@@ -42,9 +58,11 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, const char 
         const char *msg = e && e->message && *e->message ? e->message : strerror(r < 0 ? -r : r);
         const char *where = arg_host ? " on the remote host" : "";
 
-        /* No error name, or one sd-bus made up from a local errno ("System.Error.ENOTCONN"): the
-         * connection itself failed (socket missing, ssh failed, bus went away). */
-        if (!e || !sd_bus_error_is_set(e) || strneq(e->name, "System.Error.", strlen("System.Error."))) {
+        /* No error name, or one sd-bus made up from a local connection errno
+         * ("System.Error.ENOTCONN"): the connection itself failed (socket missing, ssh failed, bus
+         * went away). */
+        if (!e || !sd_bus_error_is_set(e) ||
+            (strneq(e->name, "System.Error.", strlen("System.Error.")) && connection_errno(r))) {
                 if (arg_host)
                         return report_error(EXIT_UNREACHABLE,
                                             "%s: cannot talk to the system bus of %s: %s; check "
