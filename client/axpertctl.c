@@ -37,19 +37,22 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "status", 0, 0, verb_status, true, "", "Show a summary of the inverter (default)" },
-        { "show", 0, 0, verb_show, true, "", "Show all properties as Name=value (-p, --value)" },
-        { "get", 1, ARGS_ANY, verb_get, true, "NAME...", "Print the values of properties" },
-        { "list", 0, 0, verb_list, true, "", "List inverters and parallel units" },
-        { "monitor", 0, 0, verb_monitor, true, "", "Print every change as it happens" },
-        { "refresh", 0, 0, verb_refresh, false, "", "Poll the inverter now" },
-        { "set-flag", 2, 2, verb_set_flag, false, "FLAG on|off", "Enable or disable a flag" },
-        { "raw", 1, 1, verb_raw, true, "COMMAND", "Send a raw PI30 command, print the answer" },
+                {"status", 0, 0, verb_status, true, "", "Show a summary of the inverter (default)"},
+                {"show", 0, 0, verb_show, true, "",
+                 "Show all properties as Name=value (-p, --value)"},
+                {"get", 1, ARGS_ANY, verb_get, true, "NAME...", "Print the values of properties"},
+                {"list", 0, 0, verb_list, true, "", "List inverters and parallel units"},
+                {"monitor", 0, 0, verb_monitor, true, "", "Print every change as it happens"},
+                {"refresh", 0, 0, verb_refresh, false, "", "Poll the inverter now"},
+                {"set-flag", 2, 2, verb_set_flag, false, "FLAG on|off", "Enable or disable a flag"},
+                {"raw", 1, 1, verb_raw, true, "COMMAND",
+                 "Send a raw PI30 command, print the answer"},
 };
 
 static const char *const flag_names_help =
-        "buzzer overload-bypass power-saving lcd-return-to-default overload-restart "
-        "over-temperature-restart backlight primary-source-interrupt-alarm fault-code-record";
+                "buzzer overload-bypass power-saving lcd-return-to-default overload-restart "
+                "over-temperature-restart backlight primary-source-interrupt-alarm "
+                "fault-code-record";
 
 const char *ansi_highlight_red(void)
 {
@@ -167,15 +170,15 @@ static int parse_argv(int argc, char *argv[])
                 ARG_NO_ASK_PASSWORD,
         };
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "device", required_argument, NULL, 'd' },
-                { "host", required_argument, NULL, 'H' },
-                { "property", required_argument, NULL, 'p' },
-                { "value", no_argument, NULL, ARG_VALUE },
-                { "json", required_argument, NULL, ARG_JSON },
-                { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
-                { NULL, 0, NULL, 0 },
+                        {"help", no_argument, NULL, 'h'},
+                        {"version", no_argument, NULL, ARG_VERSION},
+                        {"device", required_argument, NULL, 'd'},
+                        {"host", required_argument, NULL, 'H'},
+                        {"property", required_argument, NULL, 'p'},
+                        {"value", no_argument, NULL, ARG_VALUE},
+                        {"json", required_argument, NULL, ARG_JSON},
+                        {"no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD},
+                        {NULL, 0, NULL, 0},
         };
         int c;
 
@@ -213,7 +216,8 @@ static int parse_argv(int argc, char *argv[])
                         else if (streq(optarg, "off"))
                                 arg_json = JSON_OFF;
                         else
-                                return report_usage("unknown --json= mode \"%s\"; use pretty, short or off",
+                                return report_usage("unknown --json= mode \"%s\"; use pretty, "
+                                                    "short or off",
                                                     optarg);
                         break;
                 case 'j':
@@ -224,8 +228,9 @@ static int parse_argv(int argc, char *argv[])
                         break;
                 case '?':
                         if (optopt && optopt < 0x100)
-                                return report_usage("unknown option \"-%c\"; see \"axpertctl --help\"",
-                                                    optopt);
+                                return report_usage(
+                                                "unknown option \"-%c\"; see \"axpertctl --help\"",
+                                                optopt);
                         return report_usage("unknown option \"%s\"; see \"axpertctl --help\"",
                                             argv[optind - 1]);
                 case ':':
@@ -263,11 +268,11 @@ static const Verb *verb_find(const char *name, Verb *set_verb_storage)
         for (size_t i = 0; i < n_set_verbs; i++)
                 if (streq(set_verbs[i].verb, name)) {
                         *set_verb_storage = (Verb){
-                                .name = set_verbs[i].verb,
-                                .min_args = 1,
-                                .max_args = 1,
-                                .run = verb_set,
-                                .args_help = set_verbs[i].arg_help,
+                                        .name = set_verbs[i].verb,
+                                        .min_args = 1,
+                                        .max_args = 1,
+                                        .run = verb_set,
+                                        .args_help = set_verbs[i].arg_help,
                         };
                         return set_verb_storage;
                 }
@@ -290,7 +295,8 @@ static int run(int argc, char *argv[])
 
         verb = verb_find(optind < argc ? argv[optind] : "status", &set_verb_storage);
         if (!verb)
-                return report_usage("unknown command \"%s\"; see \"axpertctl --help\"", argv[optind]);
+                return report_usage("unknown command \"%s\"; see \"axpertctl --help\"",
+                                    argv[optind]);
         n_args = optind < argc ? (unsigned)(argc - optind - 1) : 0;
         if (n_args < verb->min_args)
                 return report_usage("\"%s\" needs %s%s", verb->name,
@@ -319,14 +325,15 @@ static int run(int argc, char *argv[])
                                     "\"ssh %s\" works and that axpertd runs there",
                                     arg_host, strerror(-r), arg_host);
         if (r < 0)
-                return report_error(EXIT_UNREACHABLE, "cannot connect to the system bus: %s; is dbus running?",
+                return report_error(EXIT_UNREACHABLE,
+                                    "cannot connect to the system bus: %s; is dbus running?",
                                     strerror(-r));
         /* Setters may need a password; polkit asks only when the message allows it. */
         (void)sd_bus_set_allow_interactive_authorization(bus, arg_ask_password);
 
         if (optind < argc)
                 return verb->run(bus, argc - optind, argv + optind);
-        char *default_argv[] = { (char *)"status", NULL };
+        char *default_argv[] = {(char *)"status", NULL};
         return verb->run(bus, 1, default_argv);
 }
 
@@ -338,7 +345,8 @@ int main(int argc, char *argv[])
         polkit_agent_close();
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 if (r == 0)
-                        r = report_error(EXIT_FAILED, "cannot write the output: %s", strerror(errno));
+                        r = report_error(EXIT_FAILED, "cannot write the output: %s",
+                                         strerror(errno));
         }
         return r < 0 ? -r : r;
 }

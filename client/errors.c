@@ -73,17 +73,21 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, const char 
                                     strerror(r < 0 ? -r : r));
         }
 
-        if (error_is(e, SD_BUS_ERROR_SERVICE_UNKNOWN) || error_is(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||
-            strneq(e->name, "org.freedesktop.DBus.Error.Spawn.", strlen("org.freedesktop.DBus.Error.Spawn.")))
-                return report_error(EXIT_UNREACHABLE,
-                                    "%s: axpertd is not running%s; start it with "
-                                    "\"systemctl start axpertd\" (its log: \"journalctl -u axpertd\")",
-                                    what, where);
+        if (error_is(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+            error_is(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER) ||
+            strneq(e->name, "org.freedesktop.DBus.Error.Spawn.",
+                   strlen("org.freedesktop.DBus.Error.Spawn.")))
+                return report_error(
+                                EXIT_UNREACHABLE,
+                                "%s: axpertd is not running%s; start it with "
+                                "\"systemctl start axpertd\" (its log: \"journalctl -u axpertd\")",
+                                what, where);
         if (error_is(e, SD_BUS_ERROR_NO_REPLY) || error_is(e, SD_BUS_ERROR_TIMEOUT) ||
             error_is(e, SD_BUS_ERROR_DISCONNECTED))
-                return report_error(EXIT_UNREACHABLE,
-                                    "%s: axpertd did not answer (%s); see \"journalctl -u axpertd\"",
-                                    what, msg);
+                return report_error(
+                                EXIT_UNREACHABLE,
+                                "%s: axpertd did not answer (%s); see \"journalctl -u axpertd\"",
+                                what, msg);
         if (error_is(e, AXPERT_ERROR_ACCESS_DENIED)) {
                 if (action)
                         return report_error(EXIT_DENIED,
@@ -119,9 +123,10 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, const char 
                 return report_error(EXIT_NOT_SUPPORTED,
                                     "%s: this inverter model does not support it (%s)", what, msg);
         if (error_is(e, SD_BUS_ERROR_UNKNOWN_OBJECT))
-                return report_error(EXIT_NO_DEVICE,
-                                    "%s: the inverter vanished from the bus; see \"axpertctl list\"",
-                                    what);
+                return report_error(
+                                EXIT_NO_DEVICE,
+                                "%s: the inverter vanished from the bus; see \"axpertctl list\"",
+                                what);
         if (error_is(e, SD_BUS_ERROR_UNKNOWN_METHOD) || error_is(e, SD_BUS_ERROR_UNKNOWN_INTERFACE))
                 return report_error(EXIT_NOT_SUPPORTED,
                                     "%s: this axpertd does not offer it (%s); is it older than "

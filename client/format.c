@@ -70,8 +70,8 @@ int parse_double(const char *s, double *ret)
 
 int parse_boolean(const char *s)
 {
-        static const char *const yes[] = { "on", "yes", "true", "1", "enable", "enabled" };
-        static const char *const no[] = { "off", "no", "false", "0", "disable", "disabled" };
+        static const char *const yes[] = {"on", "yes", "true", "1", "enable", "enabled"};
+        static const char *const no[] = {"off", "no", "false", "0", "disable", "disabled"};
 
         if (!s)
                 return -EINVAL;
@@ -105,56 +105,56 @@ static const struct {
         const char *name;
         const char *unit;
 } property_units[] = {
-        /* V */
-        { "GridVoltage", "V" },
-        { "AcOutputVoltage", "V" },
-        { "BusVoltage", "V" },
-        { "BatteryVoltage", "V" },
-        { "BatteryVoltageFromScc", "V" },
-        { "PvInputVoltage", "V" },
-        { "Pv2InputVoltage", "V" },
-        { "GridRatingVoltage", "V" },
-        { "AcOutputRatingVoltage", "V" },
-        { "BatteryRatingVoltage", "V" },
-        { "BatteryRechargeVoltage", "V" },
-        { "BatteryUnderVoltage", "V" },
-        { "BatteryBulkVoltage", "V" },
-        { "BatteryFloatVoltage", "V" },
-        { "BatteryRedischargeVoltage", "V" },
-        /* A */
-        { "BatteryChargingCurrent", "A" },
-        { "BatteryDischargeCurrent", "A" },
-        { "PvInputCurrent", "A" },
-        { "Pv2InputCurrent", "A" },
-        { "GridRatingCurrent", "A" },
-        { "AcOutputRatingCurrent", "A" },
-        { "MaxAcChargingCurrent", "A" },
-        { "MaxChargingCurrent", "A" },
-        { "MaxDischargingCurrent", "A" },
-        { "MaxChargerRange", "A" },
-        { "ChargingCurrentOptions", "A" },
-        { "AcChargingCurrentOptions", "A" },
-        { "TotalChargingCurrent", "A" },
-        /* Hz */
-        { "GridFrequency", "Hz" },
-        { "AcOutputFrequency", "Hz" },
-        { "AcOutputRatingFrequency", "Hz" },
-        /* W, VA */
-        { "AcOutputActivePower", "W" },
-        { "PvInputPower", "W" },
-        { "Pv2InputPower", "W" },
-        { "AcOutputRatingActivePower", "W" },
-        { "TotalAcOutputActivePower", "W" },
-        { "AcOutputApparentPower", "VA" },
-        { "AcOutputRatingApparentPower", "VA" },
-        { "TotalAcOutputApparentPower", "VA" },
-        /* % */
-        { "AcOutputLoadPercent", "%" },
-        { "BatteryCapacity", "%" },
-        { "TotalAcOutputLoadPercent", "%" },
-        /* others */
-        { "HeatsinkTemperature", "°C" },
-        { "MaxChargingTimeAtCv", "min" },
+                /* V */
+                {"GridVoltage", "V"},
+                {"AcOutputVoltage", "V"},
+                {"BusVoltage", "V"},
+                {"BatteryVoltage", "V"},
+                {"BatteryVoltageFromScc", "V"},
+                {"PvInputVoltage", "V"},
+                {"Pv2InputVoltage", "V"},
+                {"GridRatingVoltage", "V"},
+                {"AcOutputRatingVoltage", "V"},
+                {"BatteryRatingVoltage", "V"},
+                {"BatteryRechargeVoltage", "V"},
+                {"BatteryUnderVoltage", "V"},
+                {"BatteryBulkVoltage", "V"},
+                {"BatteryFloatVoltage", "V"},
+                {"BatteryRedischargeVoltage", "V"},
+                /* A */
+                {"BatteryChargingCurrent", "A"},
+                {"BatteryDischargeCurrent", "A"},
+                {"PvInputCurrent", "A"},
+                {"Pv2InputCurrent", "A"},
+                {"GridRatingCurrent", "A"},
+                {"AcOutputRatingCurrent", "A"},
+                {"MaxAcChargingCurrent", "A"},
+                {"MaxChargingCurrent", "A"},
+                {"MaxDischargingCurrent", "A"},
+                {"MaxChargerRange", "A"},
+                {"ChargingCurrentOptions", "A"},
+                {"AcChargingCurrentOptions", "A"},
+                {"TotalChargingCurrent", "A"},
+                /* Hz */
+                {"GridFrequency", "Hz"},
+                {"AcOutputFrequency", "Hz"},
+                {"AcOutputRatingFrequency", "Hz"},
+                /* W, VA */
+                {"AcOutputActivePower", "W"},
+                {"PvInputPower", "W"},
+                {"Pv2InputPower", "W"},
+                {"AcOutputRatingActivePower", "W"},
+                {"TotalAcOutputActivePower", "W"},
+                {"AcOutputApparentPower", "VA"},
+                {"AcOutputRatingApparentPower", "VA"},
+                {"TotalAcOutputApparentPower", "VA"},
+                /* % */
+                {"AcOutputLoadPercent", "%"},
+                {"BatteryCapacity", "%"},
+                {"TotalAcOutputLoadPercent", "%"},
+                /* others */
+                {"HeatsinkTemperature", "°C"},
+                {"MaxChargingTimeAtCv", "min"},
 };
 
 const char *property_unit(const char *name, bool ascii)

@@ -12,7 +12,7 @@ static void unit_object_done(UnitObject *u)
         free(u->path);
         free(u->name);
         property_list_done(&u->props);
-        *u = (UnitObject){ 0 };
+        *u = (UnitObject){0};
 }
 
 static void device_object_done(DeviceObject *d)
@@ -23,7 +23,7 @@ static void device_object_done(DeviceObject *d)
         for (size_t i = 0; i < d->n_units; i++)
                 unit_object_done(&d->units[i]);
         free(d->units);
-        *d = (DeviceObject){ 0 };
+        *d = (DeviceObject){0};
 }
 
 void inventory_done(Inventory *inv)
@@ -31,7 +31,7 @@ void inventory_done(Inventory *inv)
         for (size_t i = 0; i < inv->n_devices; i++)
                 device_object_done(&inv->devices[i]);
         free(inv->devices);
-        *inv = (Inventory){ 0 };
+        *inv = (Inventory){0};
 }
 
 static int compare_devices(const void *a, const void *b)
@@ -45,7 +45,8 @@ static int compare_devices(const void *a, const void *b)
 static int compare_units(const void *a, const void *b)
 {
         const UnitObject *x = a, *y = b;
-        uint64_t i = property_list_uint(&x->props, "Index"), j = property_list_uint(&y->props, "Index");
+        uint64_t i = property_list_uint(&x->props, "Index"),
+                 j = property_list_uint(&y->props, "Index");
 
         if (i != j)
                 return i < j ? -1 : 1;
@@ -65,14 +66,15 @@ static int inventory_add_unit(Inventory *inv, UnitObject *u)
                 DeviceObject *d = &inv->devices[i];
                 size_t l = strlen(d->path);
 
-                if (strneq(u->path, d->path, l) && u->path[l] == '/' && !strchr(u->path + l + 1, '/')) {
+                if (strneq(u->path, d->path, l) && u->path[l] == '/' &&
+                    !strchr(u->path + l + 1, '/')) {
                         UnitObject *n = realloc(d->units, (d->n_units + 1) * sizeof *n);
 
                         if (!n)
                                 return -ENOMEM;
                         d->units = n;
                         d->units[d->n_units++] = *u;
-                        *u = (UnitObject){ 0 };
+                        *u = (UnitObject){0};
                         return 1;
                 }
         }
@@ -82,7 +84,7 @@ static int inventory_add_unit(Inventory *inv, UnitObject *u)
 int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         UnitObject *units = NULL;
         size_t n_units = 0;
         int r;
@@ -96,7 +98,8 @@ int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error)
         r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "{oa{sa{sv}}}");
         if (r < 0)
                 goto finish;
-        while ((r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_DICT_ENTRY, "oa{sa{sv}}")) > 0) {
+        while ((r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_DICT_ENTRY, "oa{sa{sv}}")) >
+               0) {
                 const char *path;
 
                 r = sd_bus_message_read_basic(reply, 'o', &path);
@@ -105,14 +108,16 @@ int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error)
                 r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "{sa{sv}}");
                 if (r < 0)
                         goto finish;
-                while ((r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_DICT_ENTRY, "sa{sv}")) > 0) {
+                while ((r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_DICT_ENTRY,
+                                                           "sa{sv}")) > 0) {
                         const char *iface;
 
                         r = sd_bus_message_read_basic(reply, 's', &iface);
                         if (r < 0)
                                 goto finish;
                         if (streq(iface, AXPERT_INTERFACE)) {
-                                DeviceObject *n = realloc(inv.devices, (inv.n_devices + 1) * sizeof *n);
+                                DeviceObject *n = realloc(inv.devices,
+                                                          (inv.n_devices + 1) * sizeof *n);
 
                                 if (!n) {
                                         r = -ENOMEM;
@@ -120,7 +125,7 @@ int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error)
                                 }
                                 inv.devices = n;
                                 n = &inv.devices[inv.n_devices++];
-                                *n = (DeviceObject){ .path = strdup(path), .id = path_last(path) };
+                                *n = (DeviceObject){.path = strdup(path), .id = path_last(path)};
                                 if (!n->path || !n->id) {
                                         r = -ENOMEM;
                                         goto finish;
@@ -135,7 +140,7 @@ int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error)
                                 }
                                 units = n;
                                 n = &units[n_units++];
-                                *n = (UnitObject){ .path = strdup(path), .name = path_last(path) };
+                                *n = (UnitObject){.path = strdup(path), .name = path_last(path)};
                                 if (!n->path || !n->name) {
                                         r = -ENOMEM;
                                         goto finish;
@@ -173,7 +178,7 @@ int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error)
                         qsort(inv.devices[i].units, inv.devices[i].n_units, sizeof(UnitObject),
                               compare_units);
         *ret = inv;
-        inv = (Inventory){ 0 };
+        inv = (Inventory){0};
         r = 0;
 finish:
         for (size_t i = 0; i < n_units; i++)
@@ -209,7 +214,8 @@ int inventory_pick(const Inventory *inv, DeviceObject **ret)
                 return -EXIT_NO_DEVICE;
         }
         if (inv->n_devices > 1) {
-                fprintf(stderr, "axpertctl: %zu inverters are configured; choose one with -d NAME: ",
+                fprintf(stderr,
+                        "axpertctl: %zu inverters are configured; choose one with -d NAME: ",
                         inv->n_devices);
                 print_device_ids(inv, stderr);
                 fputc('\n', stderr);

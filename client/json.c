@@ -8,7 +8,7 @@
 
 void json_init(JsonWriter *w, FILE *f, bool pretty)
 {
-        *w = (JsonWriter){ .f = f, .pretty = pretty };
+        *w = (JsonWriter){.f = f, .pretty = pretty};
         w->first[0] = true;
 }
 

@@ -27,7 +27,7 @@ static void watched_object_done(WatchedObject *o)
         free(o->path);
         free(o->label);
         property_list_done(&o->props);
-        *o = (WatchedObject){ 0 };
+        *o = (WatchedObject){0};
 }
 
 static void monitor_clear(Monitor *m)
@@ -75,7 +75,7 @@ static WatchedObject *monitor_add(Monitor *m, const char *path)
                 return NULL;
         m->objects = n;
         n = &m->objects[m->n_objects];
-        *n = (WatchedObject){ .path = strdup(path), .label = strdup(path_label(path)) };
+        *n = (WatchedObject){.path = strdup(path), .label = strdup(path_label(path))};
         if (!n->path || !n->label) {
                 watched_object_done(n);
                 return NULL;
@@ -96,7 +96,7 @@ static void monitor_remove(Monitor *m, WatchedObject *o)
 static int monitor_load(Monitor *m)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         int r;
 
         r = inventory_load(m->bus, &inv, &error);
@@ -110,13 +110,13 @@ static int monitor_load(Monitor *m)
                 if (!o)
                         return report_error(EXIT_FAILED, "out of memory");
                 o->props = d->props;
-                d->props = (PropertyList){ 0 };
+                d->props = (PropertyList){0};
                 for (size_t j = 0; j < d->n_units; j++) {
                         o = monitor_add(m, d->units[j].path);
                         if (!o)
                                 return report_error(EXIT_FAILED, "out of memory");
                         o->props = d->units[j].props;
-                        d->units[j].props = (PropertyList){ 0 };
+                        d->units[j].props = (PropertyList){0};
                 }
         }
         return 0;
@@ -168,7 +168,7 @@ static void json_event_end(JsonWriter *w)
 static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error)
 {
         Monitor *m = userdata;
-        _cleanup_(property_list_done) PropertyList changed = { 0 };
+        _cleanup_(property_list_done) PropertyList changed = {0};
         const char *path = sd_bus_message_get_path(msg), *iface;
         uint64_t ts = now_usec();
         WatchedObject *o;
@@ -184,8 +184,8 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r >= 0)
                 r = sd_bus_message_read_strv(msg, &invalidated);
         if (r < 0) {
-                fprintf(stderr, "axpertctl: malformed PropertiesChanged from %s, ignoring: %s\n", path,
-                        strerror(-r));
+                fprintf(stderr, "axpertctl: malformed PropertiesChanged from %s, ignoring: %s\n",
+                        path, strerror(-r));
                 return 0;
         }
 
@@ -214,7 +214,9 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
                 json_event_end(&w);
         } else {
                 for (size_t i = 0; i < changed.n; i++) {
-                        const Property *old = o ? property_list_find(&o->props, changed.items[i].name) : NULL;
+                        const Property *old =
+                                        o ? property_list_find(&o->props, changed.items[i].name)
+                                          : NULL;
 
                         print_timestamp(ts);
                         printf("%s %s: ", path_label(path), changed.items[i].name);
@@ -261,7 +263,8 @@ static int on_interfaces_added(sd_bus_message *msg, void *userdata, sd_bus_error
         if (!o)
                 return 0;
         r = sd_bus_message_enter_container(msg, SD_BUS_TYPE_ARRAY, "{sa{sv}}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(msg, SD_BUS_TYPE_DICT_ENTRY, "sa{sv}")) > 0) {
+        while (r >= 0 &&
+               (r = sd_bus_message_enter_container(msg, SD_BUS_TYPE_DICT_ENTRY, "sa{sv}")) > 0) {
                 const char *iface;
 
                 r = sd_bus_message_read(msg, "s", &iface);
@@ -336,7 +339,8 @@ static int on_name_owner_changed(sd_bus_message *msg, void *userdata, sd_bus_err
         if (arg_json != JSON_OFF) {
                 JsonWriter w;
 
-                json_event_begin(&w, ts, NULL, NULL, *new_owner ? "daemon-started" : "daemon-stopped");
+                json_event_begin(&w, ts, NULL, NULL,
+                                 *new_owner ? "daemon-started" : "daemon-stopped");
                 json_event_end(&w);
         } else {
                 print_timestamp(ts);
@@ -358,16 +362,17 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 int verb_monitor(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        Monitor m = { .bus = bus };
+        Monitor m = {.bus = bus};
         sigset_t mask;
         int r;
 
         /* Subscribe first, then read the state: a change in between is not lost. */
-        r = sd_bus_add_match(bus, NULL,
-                             "type='signal',sender='" AXPERT_BUS_NAME "',"
-                             "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
-                             "path_namespace='" AXPERT_ROOT_PATH "'",
-                             on_properties_changed, &m);
+        r = sd_bus_add_match(
+                        bus, NULL,
+                        "type='signal',sender='" AXPERT_BUS_NAME "',"
+                        "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                        "path_namespace='" AXPERT_ROOT_PATH "'",
+                        on_properties_changed, &m);
         if (r >= 0)
                 r = sd_bus_add_match(bus, NULL,
                                      "type='signal',sender='" AXPERT_BUS_NAME "',"
@@ -403,7 +408,8 @@ int verb_monitor(sd_bus *bus, int argc, char **argv)
                                 found = true;
                 if (!found) {
                         r = report_error(EXIT_NO_DEVICE,
-                                         "no inverter named \"%s\"; see \"axpertctl list\"", arg_device);
+                                         "no inverter named \"%s\"; see \"axpertctl list\"",
+                                         arg_device);
                         goto finish;
                 }
         }

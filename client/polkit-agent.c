@@ -59,7 +59,7 @@ int polkit_agent_open_if_enabled(void)
         safe_close(fds[1]);
         agent_pid = pid;
         /* The agent closes its end once it is registered with polkit. */
-        struct pollfd p = { .fd = fds[0], .events = POLLIN };
+        struct pollfd p = {.fd = fds[0], .events = POLLIN};
         (void)poll(&p, 1, AGENT_READY_TIMEOUT_MSEC);
         safe_close(fds[0]);
         return 1;

@@ -20,7 +20,7 @@ static void property_clear(Property *p)
                 free(p->strv);
         }
         free(p->doubles);
-        *p = (Property){ 0 };
+        *p = (Property){0};
 }
 
 void property_list_done(PropertyList *l)
@@ -28,12 +28,12 @@ void property_list_done(PropertyList *l)
         for (size_t i = 0; i < l->n; i++)
                 property_clear(&l->items[i]);
         free(l->items);
-        *l = (PropertyList){ 0 };
+        *l = (PropertyList){0};
 }
 
 static int property_read_array(Property *p, sd_bus_message *m, char elem)
 {
-        char sig[2] = { elem, 0 };
+        char sig[2] = {elem, 0};
         int r;
 
         r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, sig);
@@ -172,7 +172,7 @@ int property_list_read(PropertyList *l, sd_bus_message *m)
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
-                _cleanup_(property_clear) Property p = { 0 };
+                _cleanup_(property_clear) Property p = {0};
                 const char *name;
                 Property *slot = NULL;
 
@@ -204,7 +204,7 @@ int property_list_read(PropertyList *l, sd_bus_message *m)
                         slot = &l->items[l->n++];
                 }
                 *slot = p;
-                p = (Property){ 0 };
+                p = (Property){0};
         }
         if (r < 0)
                 return r;
@@ -288,7 +288,8 @@ void property_print_value(const Property *p, FILE *f, bool with_unit, bool ascii
         }
         if (streq(p->type, "ad")) {
                 for (size_t i = 0; i < p->n; i++)
-                        fprintf(f, "%s%s", i > 0 ? " " : "", format_double(p->doubles[i], "nan", buf));
+                        fprintf(f, "%s%s", i > 0 ? " " : "",
+                                format_double(p->doubles[i], "nan", buf));
                 if (unit && p->n > 0)
                         fprintf(f, " %s", unit);
                 return;

@@ -20,31 +20,33 @@
 
 /* The Set… methods of DBUS-API.md, with the property each one changes. */
 const SetVerb set_verbs[] = {
-        { "set-output-source-priority", "SetOutputSourcePriority", 's', "OutputSourcePriority",
-          ACTION_PRIORITIES, "output source priority", "utility-first|solar-first|sbu" },
-        { "set-charger-source-priority", "SetChargerSourcePriority", 's', "ChargerSourcePriority",
-          ACTION_PRIORITIES, "charger source priority",
-          "utility-first|solar-first|solar-and-utility|solar-only" },
-        { "set-input-voltage-range", "SetInputVoltageRange", 's', "InputVoltageRange",
-          ACTION_PRIORITIES, "input voltage range", "appliance|ups" },
-        { "set-max-charging-current", "SetMaxChargingCurrent", 'd', "MaxChargingCurrent",
-          ACTION_CHARGING, "maximum charging current", "AMPERES" },
-        { "set-max-ac-charging-current", "SetMaxAcChargingCurrent", 'd', "MaxAcChargingCurrent",
-          ACTION_CHARGING, "maximum AC charging current", "AMPERES" },
-        { "set-battery-type", "SetBatteryType", 's', "BatteryType", ACTION_BATTERY, "battery type",
-          "TYPE" },
-        { "set-battery-recharge-voltage", "SetBatteryRechargeVoltage", 'd',
-          "BatteryRechargeVoltage", ACTION_BATTERY, "battery recharge voltage", "VOLTS" },
-        { "set-battery-redischarge-voltage", "SetBatteryRedischargeVoltage", 'd',
-          "BatteryRedischargeVoltage", ACTION_BATTERY, "battery re-discharge voltage", "VOLTS" },
-        { "set-battery-under-voltage", "SetBatteryUnderVoltage", 'd', "BatteryUnderVoltage",
-          ACTION_BATTERY, "battery cut-off voltage", "VOLTS" },
-        { "set-battery-bulk-voltage", "SetBatteryBulkVoltage", 'd', "BatteryBulkVoltage",
-          ACTION_BATTERY, "battery bulk (C.V.) voltage", "VOLTS" },
-        { "set-battery-float-voltage", "SetBatteryFloatVoltage", 'd', "BatteryFloatVoltage",
-          ACTION_BATTERY, "battery float voltage", "VOLTS" },
-        { "set-output-frequency", "SetOutputFrequency", 'd', "AcOutputRatingFrequency",
-          ACTION_OUTPUT, "output frequency", "50|60" },
+                {"set-output-source-priority", "SetOutputSourcePriority", 's',
+                 "OutputSourcePriority", ACTION_PRIORITIES, "output source priority",
+                 "utility-first|solar-first|sbu"},
+                {"set-charger-source-priority", "SetChargerSourcePriority", 's',
+                 "ChargerSourcePriority", ACTION_PRIORITIES, "charger source priority",
+                 "utility-first|solar-first|solar-and-utility|solar-only"},
+                {"set-input-voltage-range", "SetInputVoltageRange", 's', "InputVoltageRange",
+                 ACTION_PRIORITIES, "input voltage range", "appliance|ups"},
+                {"set-max-charging-current", "SetMaxChargingCurrent", 'd', "MaxChargingCurrent",
+                 ACTION_CHARGING, "maximum charging current", "AMPERES"},
+                {"set-max-ac-charging-current", "SetMaxAcChargingCurrent", 'd',
+                 "MaxAcChargingCurrent", ACTION_CHARGING, "maximum AC charging current", "AMPERES"},
+                {"set-battery-type", "SetBatteryType", 's', "BatteryType", ACTION_BATTERY,
+                 "battery type", "TYPE"},
+                {"set-battery-recharge-voltage", "SetBatteryRechargeVoltage", 'd',
+                 "BatteryRechargeVoltage", ACTION_BATTERY, "battery recharge voltage", "VOLTS"},
+                {"set-battery-redischarge-voltage", "SetBatteryRedischargeVoltage", 'd',
+                 "BatteryRedischargeVoltage", ACTION_BATTERY, "battery re-discharge voltage",
+                 "VOLTS"},
+                {"set-battery-under-voltage", "SetBatteryUnderVoltage", 'd', "BatteryUnderVoltage",
+                 ACTION_BATTERY, "battery cut-off voltage", "VOLTS"},
+                {"set-battery-bulk-voltage", "SetBatteryBulkVoltage", 'd', "BatteryBulkVoltage",
+                 ACTION_BATTERY, "battery bulk (C.V.) voltage", "VOLTS"},
+                {"set-battery-float-voltage", "SetBatteryFloatVoltage", 'd', "BatteryFloatVoltage",
+                 ACTION_BATTERY, "battery float voltage", "VOLTS"},
+                {"set-output-frequency", "SetOutputFrequency", 'd', "AcOutputRatingFrequency",
+                 ACTION_OUTPUT, "output frequency", "50|60"},
 };
 const size_t n_set_verbs = ELEMENTSOF(set_verbs);
 
@@ -53,15 +55,15 @@ static const struct {
         const char *flag;
         const char *property;
 } flags[] = {
-        { "buzzer", "BuzzerEnabled" },
-        { "overload-bypass", "OverloadBypassEnabled" },
-        { "power-saving", "PowerSavingEnabled" },
-        { "lcd-return-to-default", "LcdReturnToDefaultEnabled" },
-        { "overload-restart", "OverloadRestartEnabled" },
-        { "over-temperature-restart", "OverTemperatureRestartEnabled" },
-        { "backlight", "BacklightEnabled" },
-        { "primary-source-interrupt-alarm", "PrimarySourceInterruptAlarmEnabled" },
-        { "fault-code-record", "FaultCodeRecordEnabled" },
+                {"buzzer", "BuzzerEnabled"},
+                {"overload-bypass", "OverloadBypassEnabled"},
+                {"power-saving", "PowerSavingEnabled"},
+                {"lcd-return-to-default", "LcdReturnToDefaultEnabled"},
+                {"overload-restart", "OverloadRestartEnabled"},
+                {"over-temperature-restart", "OverTemperatureRestartEnabled"},
+                {"backlight", "BacklightEnabled"},
+                {"primary-source-interrupt-alarm", "PrimarySourceInterruptAlarmEnabled"},
+                {"fault-code-record", "FaultCodeRecordEnabled"},
 };
 
 /* Calls a method of the picked inverter with the polkit agent running while it may ask. */
@@ -72,7 +74,8 @@ static int call_inverter(sd_bus *bus, const DeviceObject *d, const char *method,
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, AXPERT_BUS_NAME, d->path, AXPERT_INTERFACE, method);
+        r = sd_bus_message_new_method_call(bus, &m, AXPERT_BUS_NAME, d->path, AXPERT_INTERFACE,
+                                           method);
         if (r < 0)
                 return r;
         if (types) {
@@ -84,7 +87,9 @@ static int call_inverter(sd_bus *bus, const DeviceObject *d, const char *method,
         }
         if (privileged)
                 (void)polkit_agent_open_if_enabled();
-        r = sd_bus_call(bus, m, privileged && arg_ask_password ? INTERACTIVE_TIMEOUT_USEC : CALL_TIMEOUT_USEC,
+        r = sd_bus_call(bus, m,
+                        privileged && arg_ask_password ? INTERACTIVE_TIMEOUT_USEC
+                                                       : CALL_TIMEOUT_USEC,
                         error, ret_reply);
         if (privileged)
                 polkit_agent_close();
@@ -95,19 +100,20 @@ static int call_inverter(sd_bus *bus, const DeviceObject *d, const char *method,
 static int print_change(sd_bus *bus, const char *id, const char *property, const Property *old)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         const Property *now = NULL;
         int r;
 
         r = inventory_load(bus, &inv, &error);
         if (r < 0)
-                return report_bus_error("the setting was changed, but reading it back failed", &error,
-                                        r, NULL);
+                return report_bus_error("the setting was changed, but reading it back failed",
+                                        &error, r, NULL);
         for (size_t i = 0; i < inv.n_devices; i++)
                 if (streq(inv.devices[i].id, id))
                         now = property_list_find(&inv.devices[i].props, property);
         if (!now)
-                return 0; /* an older daemon without the property: the call succeeded, nothing to show */
+                return 0; /* an older daemon without the property: the call succeeded, nothing to
+                             show */
 
         printf("%s: ", property);
         if (old && !property_equal(old, now)) {
@@ -133,7 +139,7 @@ static const SetVerb *set_verb_find(const char *verb)
 int verb_set(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         const SetVerb *v = set_verb_find(argv[0]);
         const char *value = argv[1];
         char what[256];
@@ -144,8 +150,8 @@ int verb_set(sd_bus *bus, int argc, char **argv)
         if (!v)
                 return report_usage("unknown command \"%s\"", argv[0]);
         if (v->type == 'd' && parse_double(value, &number) < 0)
-                return report_usage("\"%s\" is not a number (%s takes %s, written like 54.5)", value,
-                                    v->verb, v->arg_help);
+                return report_usage("\"%s\" is not a number (%s takes %s, written like 54.5)",
+                                    value, v->verb, v->arg_help);
 
         r = inventory_load_and_pick(bus, &inv, &d);
         if (r < 0)
@@ -165,7 +171,7 @@ int verb_set(sd_bus *bus, int argc, char **argv)
 int verb_set_flag(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         const char *flag = argv[1], *property = NULL;
         char what[256];
         DeviceObject *d;
@@ -174,7 +180,8 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv)
         enable = parse_boolean(argv[2]);
         if (enable < 0)
                 return report_usage("\"%s\" is not on or off", argv[2]);
-        /* Unknown flags still go to axpertd: it is the authority and may know more flags than we. */
+        /* Unknown flags still go to axpertd: it is the authority and may know more flags than we.
+         */
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 if (streq(flags[i].flag, flag))
                         property = flags[i].property;
@@ -196,7 +203,7 @@ int verb_raw(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         const char *response;
         char what[256];
         DeviceObject *d;
@@ -234,7 +241,7 @@ int verb_raw(sd_bus *bus, int argc, char **argv)
 int verb_refresh(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         DeviceObject *d;
         int r;
 

@@ -17,7 +17,7 @@ static bool wanted(const char *name)
 
 int verb_show(sd_bus *bus, int argc, char **argv)
 {
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         DeviceObject *d;
         int r;
 
@@ -66,7 +66,7 @@ int verb_show(sd_bus *bus, int argc, char **argv)
 
 int verb_get(sd_bus *bus, int argc, char **argv)
 {
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         DeviceObject *d;
         int r;
 
@@ -91,7 +91,8 @@ int verb_get(sd_bus *bus, int argc, char **argv)
                 return 0;
         }
         for (int i = 1; i < argc; i++) {
-                property_print_value(property_list_find(&d->props, argv[i]), stdout, false, use_ascii);
+                property_print_value(property_list_find(&d->props, argv[i]), stdout, false,
+                                     use_ascii);
                 putchar('\n');
         }
         return 0;
@@ -150,7 +151,8 @@ static int column_width(const Inventory *inv, const char *header, int which)
 
         for (size_t i = 0; i < inv->n_devices; i++) {
                 const DeviceObject *d = &inv->devices[i];
-                const char *s = which == 0 ? d->id : property_list_string(&d->props, "SerialNumber");
+                const char *s = which == 0 ? d->id
+                                           : property_list_string(&d->props, "SerialNumber");
                 int l = (int)strlen(s);
 
                 if (which == 0)
@@ -177,7 +179,7 @@ static int column_width(const Inventory *inv, const char *header, int which)
 int verb_list(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         int r, wn, ws;
 
         r = inventory_load(bus, &inv, &error);

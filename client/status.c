@@ -39,7 +39,8 @@ static void line_add(Line *l, const char *format, ...)
 }
 
 /* "52.1 V", or NULL when the value is unknown (NaN or not sent). */
-static const char *quantity(const PropertyList *props, const char *name, char buf[static FORMAT_BUF_MAX])
+static const char *quantity(const PropertyList *props, const char *name,
+                            char buf[static FORMAT_BUF_MAX])
 {
         double d = property_list_double(props, name);
         const char *unit = property_unit(name, use_ascii);
@@ -75,7 +76,7 @@ static void print_line(const char *key, const Line *l)
 
 static void print_strv_field(const char *key, char **strv, const char *color)
 {
-        Line l = { 0 };
+        Line l = {0};
 
         if (!strv || !strv[0]) {
                 print_field(key, "", "none");
@@ -109,12 +110,12 @@ static void print_state(const DeviceObject *d)
         uint64_t last = property_list_uint(p, "LastUpdateTimestamp");
         const char *error = property_list_string(p, "LastError");
         char age[FORMAT_BUF_MAX], clock[32];
-        Line l = { 0 };
+        Line l = {0};
 
         if (property_list_bool(p, "Online")) {
                 if (last > 0)
-                        line_add(&l, "%sonline%s, updated %s ago", ansi_highlight_green(), ansi_normal(),
-                                 format_age(now_usec(), last, age));
+                        line_add(&l, "%sonline%s, updated %s ago", ansi_highlight_green(),
+                                 ansi_normal(), format_age(now_usec(), last, age));
                 else
                         line_add(&l, "%sonline%s, waiting for the first complete poll",
                                  ansi_highlight_green(), ansi_normal());
@@ -143,7 +144,7 @@ static void print_units(const DeviceObject *d)
 {
         const PropertyList *p = &d->props;
         uint64_t n = property_list_uint(p, "ParallelUnits");
-        Line l = { 0 };
+        Line l = {0};
 
         if (n == 0 && d->n_units == 0)
                 return;
@@ -160,12 +161,14 @@ static void print_units(const DeviceObject *d)
                 const char *mode = property_list_string(u, "Mode");
                 uint64_t fault = property_list_uint(u, "FaultCode");
                 char key[32], fbuf[FORMAT_BUF_MAX];
-                Line ul = { 0 };
+                Line ul = {0};
 
                 snprintf(key, sizeof key, "unit %llu",
                          (unsigned long long)property_list_uint(u, "Index"));
-                line_add(&ul, "%s", *property_list_string(u, "SerialNumber") ?
-                         property_list_string(u, "SerialNumber") : "no serial");
+                line_add(&ul, "%s",
+                         *property_list_string(u, "SerialNumber")
+                                         ? property_list_string(u, "SerialNumber")
+                                         : "no serial");
                 if (streq(mode, "fault"))
                         line_add(&ul, "%s%s%s", ansi_highlight_red(), mode, ansi_normal());
                 else if (*mode)
@@ -179,7 +182,8 @@ static void print_units(const DeviceObject *d)
                 line_quantity(&ul, "", u, "PvInputCurrent");
                 if (fault > 0) {
                         snprintf(fbuf, sizeof fbuf, "%llu", (unsigned long long)fault);
-                        line_add(&ul, "%sfault code %s%s", ansi_highlight_red(), fbuf, ansi_normal());
+                        line_add(&ul, "%sfault code %s%s", ansi_highlight_red(), fbuf,
+                                 ansi_normal());
                 }
                 print_line(key, &ul);
         }
@@ -189,13 +193,14 @@ static void print_status(const DeviceObject *d)
 {
         const PropertyList *p = &d->props;
         const char *mode = property_list_string(p, "Mode");
-        char **warnings = property_list_strv(p, "Warnings"), **faults = property_list_strv(p, "Faults");
+        char **warnings = property_list_strv(p, "Warnings"),
+             **faults = property_list_strv(p, "Faults");
         Line l;
 
         print_field("Inverter", ansi_bold(), d->id);
         print_state(d);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         if (*property_list_string(p, "DevicePath"))
                 line_add(&l, "%s", property_list_string(p, "DevicePath"));
         if (*property_list_string(p, "Transport"))
@@ -204,7 +209,7 @@ static void print_status(const DeviceObject *d)
                 line_add(&l, "protocol %s", property_list_string(p, "ProtocolId"));
         print_line("Connection", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         if (*property_list_string(p, "ModelName"))
                 line_add(&l, "%s", property_list_string(p, "ModelName"));
         if (*property_list_string(p, "SerialNumber"))
@@ -219,17 +224,17 @@ static void print_status(const DeviceObject *d)
         print_strv_field("Warnings", warnings, ansi_highlight_yellow());
         print_strv_field("Faults", faults, ansi_highlight_red());
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "", p, "GridVoltage");
         line_quantity(&l, "", p, "GridFrequency");
         print_line("Grid", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "", p, "AcOutputVoltage");
         line_quantity(&l, "", p, "AcOutputFrequency");
         print_line("Output", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "", p, "AcOutputActivePower");
         line_quantity(&l, "", p, "AcOutputApparentPower");
         line_quantity(&l, "", p, "AcOutputLoadPercent");
@@ -237,7 +242,7 @@ static void print_status(const DeviceObject *d)
                 line_add(&l, "%s", property_list_bool(p, "LoadOn") ? "load on" : "load off");
         print_line("Load", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "", p, "BatteryVoltage");
         line_quantity(&l, "", p, "BatteryCapacity");
         line_quantity(&l, "charging", p, "BatteryChargingCurrent");
@@ -245,20 +250,20 @@ static void print_status(const DeviceObject *d)
         line_quantity(&l, "SCC", p, "BatteryVoltageFromScc");
         print_line("Battery", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "", p, "PvInputVoltage");
         line_quantity(&l, "", p, "PvInputCurrent");
         line_quantity(&l, "", p, "PvInputPower");
         print_line("PV", &l);
         if (property_list_bool(p, "HasPv2")) {
-                l = (Line){ 0 };
+                l = (Line){0};
                 line_quantity(&l, "", p, "Pv2InputVoltage");
                 line_quantity(&l, "", p, "Pv2InputCurrent");
                 line_quantity(&l, "", p, "Pv2InputPower");
                 print_line("PV2", &l);
         }
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "", p, "HeatsinkTemperature");
         line_quantity(&l, "bus", p, "BusVoltage");
         print_line("Temperature", &l);
@@ -267,18 +272,19 @@ static void print_status(const DeviceObject *d)
         print_field("Charger priority", "", property_list_string(p, "ChargerSourcePriority"));
         print_field("Input range", "", property_list_string(p, "InputVoltageRange"));
 
-        l = (Line){ 0 };
-        line_add(&l, "%s", *property_list_string(p, "BatteryType") ?
-                 property_list_string(p, "BatteryType") : "n/a");
+        l = (Line){0};
+        line_add(&l, "%s",
+                 *property_list_string(p, "BatteryType") ? property_list_string(p, "BatteryType")
+                                                         : "n/a");
         line_quantity(&l, "rated", p, "BatteryRatingVoltage");
         print_line("Battery type", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "max", p, "MaxChargingCurrent");
         line_quantity(&l, "AC max", p, "MaxAcChargingCurrent");
         print_line("Charging current", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "bulk", p, "BatteryBulkVoltage");
         line_quantity(&l, "float", p, "BatteryFloatVoltage");
         line_quantity(&l, "recharge", p, "BatteryRechargeVoltage");
@@ -286,7 +292,7 @@ static void print_status(const DeviceObject *d)
         line_quantity(&l, "cut-off", p, "BatteryUnderVoltage");
         print_line("Battery voltages", &l);
 
-        l = (Line){ 0 };
+        l = (Line){0};
         line_quantity(&l, "", p, "AcOutputRatingActivePower");
         line_quantity(&l, "", p, "AcOutputRatingApparentPower");
         line_quantity(&l, "", p, "AcOutputRatingVoltage");
@@ -325,7 +331,7 @@ static void print_status_json(const DeviceObject *d)
 
 int verb_status(sd_bus *bus, int argc, char **argv)
 {
-        _cleanup_(inventory_done) Inventory inv = { 0 };
+        _cleanup_(inventory_done) Inventory inv = {0};
         DeviceObject *d;
         int r;
 
