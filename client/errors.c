@@ -89,6 +89,13 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, const char 
                                 "%s: axpertd did not answer (%s); see \"journalctl -u axpertd\"",
                                 what, msg);
         if (error_is(e, AXPERT_ERROR_ACCESS_DENIED)) {
+                /* dbus-daemon itself refused the message: the bus policy is missing or wrong. */
+                if (e->message && strstr(e->message, "Rejected send message"))
+                        return report_error(EXIT_DENIED,
+                                            "%s: the D-Bus policy does not let this user talk to "
+                                            "axpertd; is /usr/share/dbus-1/system.d/"
+                                            "org.axpert.Inverter.conf installed?",
+                                            what);
                 if (action)
                         return report_error(EXIT_DENIED,
                                             "%s: access denied by polkit (action %s); run it as "

@@ -2,6 +2,7 @@
 """axpertctl's command line and connection errors: one line each, a hint, a distinct exit code."""
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +66,23 @@ class ErrorTest(ctltest.CtlTestCase):
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
         self.assertIn('nobody@host.invalid', p.stderr)
         self.assertIn('check that "ssh nobody@host.invalid" works', p.stderr)
+
+    def test_bus_policy_denies(self):
+        """Without the project's bus policy, the bus (not polkit) refuses an unprivileged caller."""
+        self.bus.stop()
+        if os.path.exists(self.bus.socket):  # the new bus must not be mistaken for ready
+            os.unlink(self.bus.socket)
+        self.bus = testlib.PrivateBus(self.tmpdir, (), '<policy context="default"><allow user="*"/></policy>').start()
+        self.env['DBUS_SYSTEM_BUS_ADDRESS'] = self.bus.address
+        self._dbus = None
+        self.start_mock()
+        p = subprocess.run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--',
+                            ctltest.AXPERTCTL, 'get', 'Mode'], capture_output=True, text=True,
+                           env=self.env, timeout=30)
+        self.assertEqual(p.returncode, ctltest.EXIT_DENIED, p.stderr)
+        self.assertEqual(p.stderr, 'axpertctl: cannot read the inverters: the D-Bus policy does not let '
+                         'this user talk to axpertd; is /usr/share/dbus-1/system.d/'
+                         'org.axpert.Inverter.conf installed?\n')
 
     def test_exit_codes_documented(self):
         """The exit code table of axpertctl(1) lists exactly the codes of client/axpertctl.h."""
