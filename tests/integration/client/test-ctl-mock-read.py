@@ -197,6 +197,8 @@ class ReadTest(ctltest.CtlTestCase):
         self.assertIn('"NoSuchThing"', p.stderr)
         data = json.loads(self.assertCtl('show', '-p', 'Mode,Faults', '--json=short').stdout)
         self.assertEqual(data, {'Mode': 'line', 'Faults': []})
+        # -j: short when stdout is not a terminal.
+        self.assertEqual(self.assertCtl('show', '-p', 'Mode', '-j').stdout, '{"Mode":"line"}\n')
 
     def test_get(self):
         self.start_mock(props={'Warnings': ['line-fail', 'overload']})
