@@ -11,23 +11,17 @@
 #define RAW "org.axpert.Inverter.raw-command"
 
 const AxpertMethodAction axpert_method_actions[] = {
-        {"SetOutputSourcePriority", PRIORITIES},
-        {"SetChargerSourcePriority", PRIORITIES},
-        {"SetInputVoltageRange", PRIORITIES},
-        {"SetMaxChargingCurrent", CHARGING},
-        {"SetMaxAcChargingCurrent", CHARGING},
-        {"SetBatteryType", BATTERY},
-        {"SetBatteryRechargeVoltage", BATTERY},
-        {"SetBatteryRedischargeVoltage", BATTERY},
-        {"SetBatteryUnderVoltage", BATTERY},
-        {"SetBatteryBulkVoltage", BATTERY},
-        {"SetBatteryFloatVoltage", BATTERY},
-        {"SetFlag", FLAGS},
-        {"SetOutputFrequency", OUTPUT},
-        {"RawCommand", RAW},
+                {"SetOutputSourcePriority", PRIORITIES}, {"SetChargerSourcePriority", PRIORITIES},
+                {"SetInputVoltageRange", PRIORITIES},    {"SetMaxChargingCurrent", CHARGING},
+                {"SetMaxAcChargingCurrent", CHARGING},   {"SetBatteryType", BATTERY},
+                {"SetBatteryRechargeVoltage", BATTERY},  {"SetBatteryRedischargeVoltage", BATTERY},
+                {"SetBatteryUnderVoltage", BATTERY},     {"SetBatteryBulkVoltage", BATTERY},
+                {"SetBatteryFloatVoltage", BATTERY},     {"SetFlag", FLAGS},
+                {"SetOutputFrequency", OUTPUT},          {"RawCommand", RAW},
 };
 
-const size_t axpert_n_method_actions = sizeof axpert_method_actions / sizeof axpert_method_actions[0];
+const size_t axpert_n_method_actions =
+                sizeof axpert_method_actions / sizeof axpert_method_actions[0];
 
 const char *axpert_polkit_action(const char *method)
 {
