@@ -185,7 +185,8 @@ static const sd_bus_vtable inverter_head[] = {
 };
 
 static const sd_bus_vtable inverter_tail[] = {
-        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, 0),
+        /* Reading needs no authorization: anyone may ask for a fresh reading. */
+        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetOutputSourcePriority", SD_BUS_ARGS("s", priority),
                                 SD_BUS_NO_RESULT, method_set_output_source_priority, GUARDED),
         SD_BUS_METHOD_WITH_ARGS("SetChargerSourcePriority", SD_BUS_ARGS("s", priority),

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 """Many clients reading at once add no device traffic: they are served from the daemon's state."""
+import os
+import subprocess
 import time
 
 import daemonlib
@@ -10,6 +12,26 @@ PATH = daemonlib.ROOT + '/0'
 
 class ClientsTest(daemonlib.DaemonTestCase):
     transport = 'seqpacket'
+    # The project's bus policy: everyone may call our interfaces.
+    policy_files = (testlib.source_path('dbus', 'org.axpert.Inverter.conf'),)
+
+    def test_unprivileged_reader(self):
+        """A non-root client reads everything and may Refresh (no authorization needed)."""
+        self.start(daemon_args=('--poll-interval=120',))
+        env = dict(self.env)
+
+        def busctl(*args):
+            return subprocess.run(['busctl', '--system', '--no-pager'] + list(args), env=env,
+                                  capture_output=True, text=True, timeout=30, user=65534,
+                                  group=65534, cwd='/')
+        r = busctl('call', daemonlib.BUS_NAME, PATH, daemonlib.IFACE, 'Refresh')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = busctl('get-property', daemonlib.BUS_NAME, PATH, daemonlib.IFACE, 'SerialNumber')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), 's "%s"' % self.control.get('SerialNumber'))
+        r = busctl('tree', daemonlib.BUS_NAME)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(PATH, r.stdout)
 
     def test_many_concurrent_getall_add_no_device_traffic(self):
         # A long poll interval: after the first cycle the device is quiet unless a client
