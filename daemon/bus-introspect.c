@@ -32,8 +32,7 @@ static int bus_pair(sd_bus **ret_server, sd_bus **ret_client)
         if (r < 0)
                 return r;
         if ((r = sd_bus_new(&server)) < 0 || (r = sd_bus_set_fd(server, fd0, fd0)) < 0 ||
-            (r = sd_bus_set_server(server, 1, id)) < 0 ||
-            (r = sd_bus_set_anonymous(server, 1)) < 0)
+            (r = sd_bus_set_server(server, 1, id)) < 0 || (r = sd_bus_set_anonymous(server, 1)) < 0)
                 goto fail;
         fd0 = -1;
         if ((r = sd_bus_new(&client)) < 0 || (r = sd_bus_set_fd(client, fd1, fd1)) < 0 ||
@@ -81,18 +80,20 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
 static int introspect_path(sd_bus *server, sd_bus *client, const char *path, char **ret)
 {
-        IntrospectCall call = { .xml = NULL };
+        IntrospectCall call = {.xml = NULL};
         int r;
 
         r = sd_bus_call_method_async(client, NULL, NULL, path,
-                                     "org.freedesktop.DBus.Introspectable", "Introspect",
-                                     on_reply, &call, NULL);
+                                     "org.freedesktop.DBus.Introspectable", "Introspect", on_reply,
+                                     &call, NULL);
         if (r < 0)
                 return r;
         while (!call.done) {
                 struct pollfd p[2] = {
-                        { .fd = sd_bus_get_fd(server), .events = (short)sd_bus_get_events(server) },
-                        { .fd = sd_bus_get_fd(client), .events = (short)sd_bus_get_events(client) },
+                                {.fd = sd_bus_get_fd(server),
+                                 .events = (short)sd_bus_get_events(server)},
+                                {.fd = sd_bus_get_fd(client),
+                                 .events = (short)sd_bus_get_events(client)},
                 };
                 int a = sd_bus_process(server, NULL), b = sd_bus_process(client, NULL);
                 if (a < 0)
@@ -144,8 +145,7 @@ int bus_introspect_print(FILE *f)
                                      bus_inverter_vtable(), &dummy_device);
         if (r >= 0)
                 r = sd_bus_add_object_vtable(server, NULL, AXPERT_OBJECT_ROOT "/0/unit0",
-                                             AXPERT_UNIT_INTERFACE, bus_unit_vtable(),
-                                             &dummy_unit);
+                                             AXPERT_UNIT_INTERFACE, bus_unit_vtable(), &dummy_unit);
         if (r >= 0)
                 r = introspect_path(server, client, AXPERT_OBJECT_ROOT "/0", &device_xml);
         if (r >= 0)

@@ -14,10 +14,22 @@
 /* Properties the daemon computes itself (DBUS-API.md); a table row of the same name is
  * shadowed by these. */
 static const char *const derived_names[] = {
-        "Online", "LastUpdateTimestamp", "LastError", "DevicePath", "Transport", "ModelName",
-        "HasPv2", "PvInputPower", "Warnings", "Faults", "ParallelUnits",
-        "TotalAcOutputActivePower", "TotalAcOutputApparentPower", "TotalAcOutputLoadPercent",
-        "TotalChargingCurrent", NULL,
+                "Online",
+                "LastUpdateTimestamp",
+                "LastError",
+                "DevicePath",
+                "Transport",
+                "ModelName",
+                "HasPv2",
+                "PvInputPower",
+                "Warnings",
+                "Faults",
+                "ParallelUnits",
+                "TotalAcOutputActivePower",
+                "TotalAcOutputApparentPower",
+                "TotalAcOutputLoadPercent",
+                "TotalChargingCurrent",
+                NULL,
 };
 
 static BusFieldList inverter_fields;
@@ -50,8 +62,8 @@ static int property_get_online(sd_bus *bus, const char *path, const char *interf
 }
 
 static int property_get_last_update(sd_bus *bus, const char *path, const char *interface,
-                                    const char *property, sd_bus_message *reply,
-                                    void *userdata, sd_bus_error *error)
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error)
 {
         Device *d = userdata;
         /* Kept while offline: it says how old the last reading is. */
@@ -132,14 +144,12 @@ size_t bus_inverter_derived_changes(const DeviceDerived *a, const DeviceDerived 
         CHANGED(!streq(a->warnings, b->warnings), "Warnings");
         CHANGED(!streq(a->faults, b->faults), "Faults");
         CHANGED(a->parallel_units != b->parallel_units, "ParallelUnits");
-        CHANGED(!bus_double_equal(a->total_ac_output_active_power,
-                                  b->total_ac_output_active_power),
+        CHANGED(!bus_double_equal(a->total_ac_output_active_power, b->total_ac_output_active_power),
                 "TotalAcOutputActivePower");
         CHANGED(!bus_double_equal(a->total_ac_output_apparent_power,
                                   b->total_ac_output_apparent_power),
                 "TotalAcOutputApparentPower");
-        CHANGED(!bus_double_equal(a->total_ac_output_load_percent,
-                                  b->total_ac_output_load_percent),
+        CHANGED(!bus_double_equal(a->total_ac_output_load_percent, b->total_ac_output_load_percent),
                 "TotalAcOutputLoadPercent");
         CHANGED(!bus_double_equal(a->total_charging_current, b->total_charging_current),
                 "TotalChargingCurrent");
@@ -165,58 +175,64 @@ static int method_refresh(sd_bus_message *m, void *userdata, sd_bus_error *error
 #define GUARDED SD_BUS_VTABLE_UNPRIVILEGED
 
 static const sd_bus_vtable inverter_head[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Online", "b", property_get_online, 0, EMITS),
-        /* Read on demand: polling alone never wakes a client. */
-        SD_BUS_PROPERTY("LastUpdateTimestamp", "t", property_get_last_update, 0, 0),
-        SD_BUS_PROPERTY("LastError", "s", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("DevicePath", "s", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("Transport", "s", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("ModelName", "s", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("PvInputPower", "d", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("HasPv2", "b", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("Warnings", "as", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("Faults", "as", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("ParallelUnits", "u", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("TotalAcOutputActivePower", "d", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("TotalAcOutputApparentPower", "d", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("TotalAcOutputLoadPercent", "d", property_get_derived, 0, EMITS),
-        SD_BUS_PROPERTY("TotalChargingCurrent", "d", property_get_derived, 0, EMITS),
+                SD_BUS_VTABLE_START(0),
+                SD_BUS_PROPERTY("Online", "b", property_get_online, 0, EMITS),
+                /* Read on demand: polling alone never wakes a client. */
+                SD_BUS_PROPERTY("LastUpdateTimestamp", "t", property_get_last_update, 0, 0),
+                SD_BUS_PROPERTY("LastError", "s", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("DevicePath", "s", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("Transport", "s", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("ModelName", "s", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("PvInputPower", "d", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("HasPv2", "b", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("Warnings", "as", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("Faults", "as", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("ParallelUnits", "u", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("TotalAcOutputActivePower", "d", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("TotalAcOutputApparentPower", "d", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("TotalAcOutputLoadPercent", "d", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("TotalChargingCurrent", "d", property_get_derived, 0, EMITS),
 };
 
 static const sd_bus_vtable inverter_tail[] = {
-        /* Reading needs no authorization: anyone may ask for a fresh reading. */
-        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetOutputSourcePriority", SD_BUS_ARGS("s", priority),
-                                SD_BUS_NO_RESULT, method_set_output_source_priority, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetChargerSourcePriority", SD_BUS_ARGS("s", priority),
-                                SD_BUS_NO_RESULT, method_set_charger_source_priority, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetInputVoltageRange", SD_BUS_ARGS("s", range),
-                                SD_BUS_NO_RESULT, method_set_input_voltage_range, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetMaxChargingCurrent", SD_BUS_ARGS("d", amperes),
-                                SD_BUS_NO_RESULT, method_set_max_charging_current, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetMaxAcChargingCurrent", SD_BUS_ARGS("d", amperes),
-                                SD_BUS_NO_RESULT, method_set_max_ac_charging_current, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetBatteryType", SD_BUS_ARGS("s", type), SD_BUS_NO_RESULT,
-                                method_set_battery_type, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetBatteryRechargeVoltage", SD_BUS_ARGS("d", volts),
-                                SD_BUS_NO_RESULT, method_set_battery_recharge_voltage, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetBatteryRedischargeVoltage", SD_BUS_ARGS("d", volts),
-                                SD_BUS_NO_RESULT, method_set_battery_redischarge_voltage,
-                                GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetBatteryUnderVoltage", SD_BUS_ARGS("d", volts),
-                                SD_BUS_NO_RESULT, method_set_battery_under_voltage, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetBatteryBulkVoltage", SD_BUS_ARGS("d", volts),
-                                SD_BUS_NO_RESULT, method_set_battery_bulk_voltage, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetBatteryFloatVoltage", SD_BUS_ARGS("d", volts),
-                                SD_BUS_NO_RESULT, method_set_battery_float_voltage, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetFlag", SD_BUS_ARGS("s", flag, "b", enabled),
-                                SD_BUS_NO_RESULT, method_set_flag, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("SetOutputFrequency", SD_BUS_ARGS("d", hertz), SD_BUS_NO_RESULT,
-                                method_set_output_frequency, GUARDED),
-        SD_BUS_METHOD_WITH_ARGS("RawCommand", SD_BUS_ARGS("s", command),
-                                SD_BUS_RESULT("s", response), method_raw_command, GUARDED),
-        SD_BUS_VTABLE_END,
+                /* Reading needs no authorization: anyone may ask for a fresh reading. */
+                SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
+                SD_BUS_METHOD_WITH_ARGS("SetOutputSourcePriority", SD_BUS_ARGS("s", priority),
+                                        SD_BUS_NO_RESULT, method_set_output_source_priority,
+                                        GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetChargerSourcePriority", SD_BUS_ARGS("s", priority),
+                                        SD_BUS_NO_RESULT, method_set_charger_source_priority,
+                                        GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetInputVoltageRange", SD_BUS_ARGS("s", range),
+                                        SD_BUS_NO_RESULT, method_set_input_voltage_range, GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetMaxChargingCurrent", SD_BUS_ARGS("d", amperes),
+                                        SD_BUS_NO_RESULT, method_set_max_charging_current, GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetMaxAcChargingCurrent", SD_BUS_ARGS("d", amperes),
+                                        SD_BUS_NO_RESULT, method_set_max_ac_charging_current,
+                                        GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetBatteryType", SD_BUS_ARGS("s", type), SD_BUS_NO_RESULT,
+                                        method_set_battery_type, GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetBatteryRechargeVoltage", SD_BUS_ARGS("d", volts),
+                                        SD_BUS_NO_RESULT, method_set_battery_recharge_voltage,
+                                        GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetBatteryRedischargeVoltage", SD_BUS_ARGS("d", volts),
+                                        SD_BUS_NO_RESULT, method_set_battery_redischarge_voltage,
+                                        GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetBatteryUnderVoltage", SD_BUS_ARGS("d", volts),
+                                        SD_BUS_NO_RESULT, method_set_battery_under_voltage,
+                                        GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetBatteryBulkVoltage", SD_BUS_ARGS("d", volts),
+                                        SD_BUS_NO_RESULT, method_set_battery_bulk_voltage, GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetBatteryFloatVoltage", SD_BUS_ARGS("d", volts),
+                                        SD_BUS_NO_RESULT, method_set_battery_float_voltage,
+                                        GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetFlag", SD_BUS_ARGS("s", flag, "b", enabled),
+                                        SD_BUS_NO_RESULT, method_set_flag, GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("SetOutputFrequency", SD_BUS_ARGS("d", hertz),
+                                        SD_BUS_NO_RESULT, method_set_output_frequency, GUARDED),
+                SD_BUS_METHOD_WITH_ARGS("RawCommand", SD_BUS_ARGS("s", command),
+                                        SD_BUS_RESULT("s", response), method_raw_command, GUARDED),
+                SD_BUS_VTABLE_END,
 };
 
 const sd_bus_vtable *bus_inverter_vtable(void)
@@ -228,7 +244,7 @@ const sd_bus_vtable *bus_inverter_vtable(void)
 
         bus_field_list_build(&inverter_fields, PI30_EXPORT_INVERTER, derived_names);
         inverter_vtable = calloc(ELEMENTSOF(inverter_head) + inverter_fields.n +
-                                         ELEMENTSOF(inverter_tail),
+                                                 ELEMENTSOF(inverter_tail),
                                  sizeof *inverter_vtable);
         if (!inverter_vtable)
                 return NULL;
@@ -245,6 +261,6 @@ int bus_inverter_add_object(Device *d)
 
         if (!vt)
                 return -ENOMEM;
-        return sd_bus_add_object_vtable(d->context->bus, &d->slot, d->object_path,
-                                        AXPERT_INTERFACE, vt, d);
+        return sd_bus_add_object_vtable(d->context->bus, &d->slot, d->object_path, AXPERT_INTERFACE,
+                                        vt, d);
 }

@@ -16,7 +16,7 @@ static bool name_in(const char *name, const char *const *list)
 
 void bus_field_list_build(BusFieldList *list, Pi30Export exp, const char *const *skip)
 {
-        bool seen[_PI30_FIELD_MAX] = { false };
+        bool seen[_PI30_FIELD_MAX] = {false};
 
         list->n = 0;
         for (size_t i = 0; i < pi30_n_fields; i++) {
@@ -65,8 +65,7 @@ int bus_append_value(sd_bus_message *m, Pi30Field field, const Pi30Value *v)
         case PI30_KIND_BOOL:
                 return sd_bus_message_append(m, "b", (int)(valid && v->d != 0));
         case PI30_KIND_ENUM:
-                return sd_bus_message_append(m, "s",
-                                             valid && v->name ? v->name : "unknown");
+                return sd_bus_message_append(m, "s", valid && v->name ? v->name : "unknown");
         case PI30_KIND_BITS:
         case PI30_KIND_STRING:
                 return sd_bus_message_append(m, "s", valid ? v->s : "");
@@ -89,8 +88,8 @@ size_t bus_vtable_add_fields(sd_bus_vtable *vtable, const BusFieldList *list,
 {
         for (size_t i = 0; i < list->n; i++) {
                 const Pi30FieldInfo *f = pi30_field_info(list->fields[i]);
-                vtable[i] = (sd_bus_vtable)SD_BUS_PROPERTY(f->name,
-                                                           pi30_field_signature(f->id), getter, 0,
+                vtable[i] = (sd_bus_vtable)SD_BUS_PROPERTY(f->name, pi30_field_signature(f->id),
+                                                           getter, 0,
                                                            SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE);
         }
         return list->n;

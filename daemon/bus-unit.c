@@ -6,7 +6,7 @@
 #include "bus-inverter.h"
 #include "context.h"
 
-static const char *const unit_derived_names[] = { "Index", NULL };
+static const char *const unit_derived_names[] = {"Index", NULL};
 
 static BusFieldList unit_fields;
 static sd_bus_vtable *unit_vtable;
@@ -38,14 +38,14 @@ static int property_get_index(sd_bus *bus, const char *path, const char *interfa
 }
 
 static const sd_bus_vtable unit_head[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Index", "u", property_get_index, 0,
-                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+                SD_BUS_VTABLE_START(0),
+                SD_BUS_PROPERTY("Index", "u", property_get_index, 0,
+                                SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 };
 
 const sd_bus_vtable *bus_unit_vtable(void)
 {
-        static const sd_bus_vtable end[] = { SD_BUS_VTABLE_END };
+        static const sd_bus_vtable end[] = {SD_BUS_VTABLE_END};
         size_t n;
 
         if (unit_vtable)

@@ -15,8 +15,7 @@
 #define SETTINGS_INTERVAL_MIN_USEC (1 * USEC_PER_SEC)
 #define SETTINGS_INTERVAL_MAX_USEC (86400 * USEC_PER_SEC)
 
-static const char *const accepted_seconds =
-        "a number of seconds such as 5, 0.5, 2s or 500ms";
+static const char *const accepted_seconds = "a number of seconds such as 5, 0.5, 2s or 500ms";
 
 Config *config_free(Config *c)
 {
@@ -75,8 +74,7 @@ bool config_name_valid(const char *name)
         if (!name || !*name || strlen(name) > 64)
                 return false;
         for (const char *p = name; *p; p++)
-                if (!isascii((unsigned char)*p) ||
-                    !(isalnum((unsigned char)*p) || *p == '_'))
+                if (!isascii((unsigned char)*p) || !(isalnum((unsigned char)*p) || *p == '_'))
                         return false;
         return true;
 }
@@ -239,8 +237,7 @@ static int config_load_file(Config *c, const char *file, bool must_exist, char *
                         } else
                                 return fail(error, error_size,
                                             "%s: [%s] unknown key \"%s\"; accepted: %s", file, *g,
-                                            *k,
-                                            daemon ? "PollInterval, SettingsInterval" : "Path");
+                                            *k, daemon ? "PollInterval, SettingsInterval" : "Path");
                 }
                 if (device && !has_path)
                         return fail(error, error_size,

@@ -18,7 +18,7 @@ typedef struct ConfigDevice {
 } ConfigDevice;
 
 typedef struct Config {
-        uint64_t poll_interval_usec;     /* 0 = as fast as the link allows */
+        uint64_t poll_interval_usec; /* 0 = as fast as the link allows */
         uint64_t settings_interval_usec;
         ConfigDevice *devices;
         size_t n_devices;
@@ -26,8 +26,8 @@ typedef struct Config {
 
 /* Command-line options, applied on top of the file. */
 typedef struct ConfigOverrides {
-        const char *config_file;     /* NULL: CONFIG_DEFAULT_FILE, missing file is fine */
-        char **devices;              /* "[NAME=]PATH" each; NULL-terminated; replaces the file's */
+        const char *config_file; /* NULL: CONFIG_DEFAULT_FILE, missing file is fine */
+        char **devices;          /* "[NAME=]PATH" each; NULL-terminated; replaces the file's */
         bool poll_interval_set;
         uint64_t poll_interval_usec;
 } ConfigOverrides;

@@ -74,8 +74,7 @@ static void context_request_name(Context *c)
                 return;
         c->name_requested = true;
         c->name_timeout = sd_event_source_disable_unref(c->name_timeout);
-        r = sd_bus_request_name_async(c->bus, NULL, "org.axpert.Inverter", 0, on_name_acquired,
-                                      c);
+        r = sd_bus_request_name_async(c->bus, NULL, "org.axpert.Inverter", 0, on_name_acquired, c);
         if (r < 0) {
                 log_error_errno(r, "Cannot request the bus name: %s", strerror(abs(r)));
                 sd_event_exit(c->event, EXIT_FAILURE);
@@ -103,7 +102,8 @@ int context_add_devices(Context *c)
         if (c->bus) {
                 r = sd_bus_add_object_manager(c->bus, &c->object_manager_slot, AXPERT_OBJECT_ROOT);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot add the object manager: %s", strerror(abs(r)));
+                        return log_error_errno(r, "Cannot add the object manager: %s",
+                                               strerror(abs(r)));
         }
 
         c->devices = calloc(c->config->n_devices ? c->config->n_devices : 1, sizeof *c->devices);
@@ -120,7 +120,8 @@ int context_add_devices(Context *c)
                 if (c->bus) {
                         r = bus_inverter_add_object(d);
                         if (r < 0)
-                                return log_error_errno(r, "Cannot export %s: %s", d->object_path, strerror(abs(r)));
+                                return log_error_errno(r, "Cannot export %s: %s", d->object_path,
+                                                       strerror(abs(r)));
                 }
         }
 
@@ -132,8 +133,8 @@ int context_add_devices(Context *c)
                 log_info("Device %s on \"%s\".", c->devices[i]->id, c->devices[i]->spec);
                 r = device_start(c->devices[i]);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot start device %s: %s",
-                                               c->devices[i]->id, strerror(abs(r)));
+                        return log_error_errno(r, "Cannot start device %s: %s", c->devices[i]->id,
+                                               strerror(abs(r)));
         }
 
         if (c->n_devices == 0) {
@@ -142,8 +143,7 @@ int context_add_devices(Context *c)
                 return 0;
         }
         r = sd_event_add_time_relative(c->event, &c->name_timeout, CLOCK_MONOTONIC,
-                                       CONTEXT_NAME_TIMEOUT_USEC, USEC_PER_SEC, on_name_timeout,
-                                       c);
+                                       CONTEXT_NAME_TIMEOUT_USEC, USEC_PER_SEC, on_name_timeout, c);
         if (r < 0)
                 return log_error_errno(r, "Cannot add a timer: %s", strerror(abs(r)));
         return 0;

@@ -14,13 +14,13 @@ typedef struct Hotplug Hotplug;
 
 typedef struct Context {
         sd_event *event;
-        sd_bus *bus;          /* NULL until connected (and in --bus-introspect) */
+        sd_bus *bus; /* NULL until connected (and in --bus-introspect) */
         Config *config;
         Device **devices;
         size_t n_devices;
         Hotplug *hotplug;
         sd_bus_slot *object_manager_slot;
-        bool name_requested;  /* the bus name is requested once every device had a first cycle */
+        bool name_requested; /* the bus name is requested once every device had a first cycle */
         sd_event_source *name_timeout;
 } Context;
 

@@ -187,11 +187,11 @@ void device_set_online(Device *d, bool online, int error, const char *why)
                          d->ever_online ? "connection re-established" : "connected",
                          link_device_path(d->link),
                          pi30_value_valid(&d->values[PI30_F_PROTOCOL_ID])
-                                 ? d->values[PI30_F_PROTOCOL_ID].s
-                                 : "protocol unknown",
+                                         ? d->values[PI30_F_PROTOCOL_ID].s
+                                         : "protocol unknown",
                          pi30_value_valid(&d->values[PI30_F_SERIAL_NUMBER])
-                                 ? d->values[PI30_F_SERIAL_NUMBER].s
-                                 : "unknown");
+                                         ? d->values[PI30_F_SERIAL_NUMBER].s
+                                         : "unknown");
                 journal_device_event(LOG_NOTICE,
                                      d->ever_online ? AXPERT_MESSAGE_REESTABLISHED
                                                     : AXPERT_MESSAGE_CONNECTED,
@@ -204,8 +204,8 @@ void device_set_online(Device *d, bool online, int error, const char *why)
         if (!d->online)
                 return;
         d->online = false;
-        snprintf(text, sizeof text, "Inverter %s on %s lost: %s.", d->id,
-                 link_device_path(d->link), d->last_error);
+        snprintf(text, sizeof text, "Inverter %s on %s lost: %s.", d->id, link_device_path(d->link),
+                 d->last_error);
         journal_device_event(LOG_WARNING, AXPERT_MESSAGE_LOST, d->id, link_device_path(d->link),
                              text);
         device_clear_status(d);
@@ -237,7 +237,8 @@ void device_get_derived(Device *d, DeviceDerived *ret)
                  pi30_value_valid(&v[PI30_F_BATTERY_VOLTAGE_FROM_SCC]))
                 /* Firmware without field 20: what the charger pushes into the battery. */
                 ret->pv_input_power = round(v[PI30_F_PV_INPUT_CURRENT].d *
-                                            v[PI30_F_BATTERY_VOLTAGE_FROM_SCC].d * 10.0) / 10.0;
+                                            v[PI30_F_BATTERY_VOLTAGE_FROM_SCC].d * 10.0) /
+                                      10.0;
         else
                 ret->pv_input_power = NAN;
 
@@ -245,10 +246,12 @@ void device_get_derived(Device *d, DeviceDerived *ret)
         if (d->n_units > 0) {
                 const Pi30Value *u = d->units[0]->values;
 #define NUM(x) (pi30_value_valid(&(x)) ? (x).d : NAN)
-                ret->total_ac_output_active_power = NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_ACTIVE_POWER]);
+                ret->total_ac_output_active_power =
+                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_ACTIVE_POWER]);
                 ret->total_ac_output_apparent_power =
-                        NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_APPARENT_POWER]);
-                ret->total_ac_output_load_percent = NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_LOAD_PERCENT]);
+                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_APPARENT_POWER]);
+                ret->total_ac_output_load_percent =
+                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_LOAD_PERCENT]);
                 ret->total_charging_current = NUM(u[PI30_F_UNIT_TOTAL_CHARGING_CURRENT]);
         } else {
                 ret->total_ac_output_active_power = NUM(v[PI30_F_AC_OUTPUT_ACTIVE_POWER]);
@@ -296,8 +299,7 @@ static int device_store_unit(Device *d, unsigned index, const char *payload, siz
                 return r;
 
         u = device_find_unit(d, index);
-        if (!pi30_value_valid(&scratch[PI30_F_UNIT_PRESENT]) ||
-            scratch[PI30_F_UNIT_PRESENT].d == 0)
+        if (!pi30_value_valid(&scratch[PI30_F_UNIT_PRESENT]) || scratch[PI30_F_UNIT_PRESENT].d == 0)
                 return 0; /* an empty slot: the poller drops units not seen in a scan */
 
         if (!u) {
@@ -374,8 +376,11 @@ int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, Device
         rq = calloc(1, sizeof *rq);
         if (!rq)
                 return -ENOMEM;
-        *rq = (ReadRequest){ .device = d, .cmd = cmd, .param = param, .done = done,
-                             .userdata = userdata };
+        *rq = (ReadRequest){.device = d,
+                            .cmd = cmd,
+                            .param = param,
+                            .done = done,
+                            .userdata = userdata};
         r = link_submit_checked(d->link, prio, text, device_read_check, device_read_done, rq);
         if (r < 0) {
                 free(rq);
@@ -427,9 +432,9 @@ int device_emit_changes(Device *d)
                                         log_warning_errno(r, "Cannot export %s, ignoring: %s",
                                                           u->object_path, strerror(abs(r)));
                                 else
-                                        (void)sd_bus_emit_interfaces_added(
-                                                bus, u->object_path, AXPERT_UNIT_INTERFACE,
-                                                NULL);
+                                        (void)sd_bus_emit_interfaces_added(bus, u->object_path,
+                                                                           AXPERT_UNIT_INTERFACE,
+                                                                           NULL);
                         }
                         continue;
                 }
@@ -441,12 +446,12 @@ int device_emit_changes(Device *d)
         }
 
         device_get_derived(d, &now);
-        n_extra = bus_inverter_derived_changes(&d->emitted_derived, &now, extra,
-                                               ELEMENTSOF(extra));
+        n_extra = bus_inverter_derived_changes(&d->emitted_derived, &now, extra, ELEMENTSOF(extra));
         d->emitted_derived = now;
         r = emit_list(bus, d->object_path, AXPERT_INTERFACE, bus_inverter_fields(), d->emitted,
                       d->values, extra, n_extra);
         if (r < 0)
-                log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s", d->object_path, strerror(abs(r)));
+                log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s", d->object_path,
+                                strerror(abs(r)));
         return r;
 }

@@ -39,18 +39,18 @@ typedef struct DeviceDerived {
 
 typedef struct Unit {
         Device *device;
-        unsigned index;            /* the N of QPGSn */
-        char *object_path;         /* /org/axpert/Inverter/<id>/unit<N> */
+        unsigned index;    /* the N of QPGSn */
+        char *object_path; /* /org/axpert/Inverter/<id>/unit<N> */
         sd_bus_slot *slot;
-        bool seen;                 /* answered present in the current cycle */
+        bool seen; /* answered present in the current cycle */
         Pi30Value values[_PI30_FIELD_MAX];
         Pi30Value emitted[_PI30_FIELD_MAX];
 } Unit;
 
 struct Device {
-        char *id;                  /* [A-Za-z0-9_]+ from the configuration */
-        char *object_path;         /* /org/axpert/Inverter/<id> */
-        char *spec;                /* what was configured: "/dev/hidraw0", "hidraw:fd:3" */
+        char *id;          /* [A-Za-z0-9_]+ from the configuration */
+        char *object_path; /* /org/axpert/Inverter/<id> */
+        char *spec;        /* what was configured: "/dev/hidraw0", "hidraw:fd:3" */
         Link *link;
         Context *context;
         Poller *poller;
@@ -59,9 +59,9 @@ struct Device {
         Unit **units;
         size_t n_units;
 
-        bool online;               /* identity answered and the link has not failed since */
+        bool online; /* identity answered and the link has not failed since */
         bool ever_online;
-        bool settled;              /* first cycle completed or failed (for the first GetAll) */
+        bool settled; /* first cycle completed or failed (for the first GetAll) */
         char last_error[256];
         uint64_t last_update_usec; /* CLOCK_REALTIME end of the last complete status cycle */
         uint64_t cycles;           /* complete status cycles (benchmark, tests) */
@@ -72,7 +72,7 @@ struct Device {
         /* Commands answered at least once on this connection. */
         bool answered[_PI30_CMD_MAX];
 
-        Pi30Value *scratch;        /* decoding space that is not the state */
+        Pi30Value *scratch; /* decoding space that is not the state */
         sd_bus_slot *slot;
         Pi30Value emitted[_PI30_FIELD_MAX];
         DeviceDerived emitted_derived;

@@ -44,7 +44,8 @@ int hotplug_new(Context *c, Hotplug **ret)
         h->context = c;
 
         if (access("/run/udev/control", F_OK) < 0) {
-                log_debug("udev is not running: device nodes are looked for by polling their paths.");
+                log_debug("udev is not running: device nodes are looked for by polling their "
+                          "paths.");
                 *ret = h;
                 return 0;
         }
@@ -59,7 +60,8 @@ int hotplug_new(Context *c, Hotplug **ret)
         if (r >= 0)
                 r = sd_device_monitor_start(h->monitor, on_uevent, h);
         if (r < 0) {
-                log_warning_errno(r, "Cannot watch udev, polling device paths instead: %s", strerror(abs(r)));
+                log_warning_errno(r, "Cannot watch udev, polling device paths instead: %s",
+                                  strerror(abs(r)));
                 h->monitor = sd_device_monitor_unref(h->monitor);
         }
         *ret = h;

@@ -17,6 +17,6 @@ void journal_device_event(int priority, const char *message_id, const char *devi
                             priority, "AXPERT_DEVICE=%s", device, "AXPERT_DEVICE_PATH=%s", path,
                             NULL) >= 0)
                 return;
-        fprintf(stderr, "<%d>%s MESSAGE_ID=%s AXPERT_DEVICE=%s AXPERT_DEVICE_PATH=%s\n",
-                priority, text, message_id, device, path);
+        fprintf(stderr, "<%d>%s MESSAGE_ID=%s AXPERT_DEVICE=%s AXPERT_DEVICE_PATH=%s\n", priority,
+                text, message_id, device, path);
 }

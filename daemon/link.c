@@ -1,4 +1,5 @@
-/* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect. */
+/* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -179,8 +180,7 @@ static void link_send_current(Link *l)
                 return;
         }
         if (n > 0)
-                log_debug("%s: dropped %zd stale bytes before %s.", l->display_path, n,
-                          r->command);
+                log_debug("%s: dropped %zd stale bytes before %s.", l->display_path, n, r->command);
         l->rx_len = 0;
         r->attempts++;
         l->requests_sent++;
@@ -195,7 +195,8 @@ static void link_send_current(Link *l)
         (void)sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
         if (k < 0)
                 /* A full kernel buffer or the like: the timeout turns it into a retry. */
-                log_debug_errno(k, "%s: writing %s failed: %s", l->display_path, r->command, strerror(abs(k)));
+                log_debug_errno(k, "%s: writing %s failed: %s", l->display_path, r->command,
+                                strerror(abs(k)));
 }
 
 static int on_kick(sd_event_source *s, void *userdata)
@@ -252,8 +253,8 @@ static bool link_handle_line(Link *l, const uint8_t *line, size_t len)
                                              l->current->command, false, &frame);
         }
         if (r < 0) {
-                log_debug_errno(r, "%s: bad answer to %s: %s", l->display_path,
-                                l->current->command, strerror(abs(r)));
+                log_debug_errno(r, "%s: bad answer to %s: %s", l->display_path, l->current->command,
+                                strerror(abs(r)));
                 link_attempt_failed(l, -EPROTO);
                 return true;
         }
@@ -423,8 +424,8 @@ static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata)
                 snprintf(why, sizeof why, "cannot open %s: %s", l->display_path, strerror(-r));
                 log_debug("%s", why);
                 link_schedule_reopen(l, r == -ENOENT || r == -ENODEV || r == -ENXIO
-                                                ? LINK_PATH_POLL_USEC
-                                                : link_next_backoff(l));
+                                                        ? LINK_PATH_POLL_USEC
+                                                        : link_next_backoff(l));
                 if (l->on_event)
                         l->on_event(l, LINK_EVENT_LOST, r, why, l->userdata);
                 return 0;
@@ -447,8 +448,7 @@ void link_node_appeared(Link *l)
                 link_schedule_reopen(l, 0);
 }
 
-int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *userdata,
-             Link **ret)
+int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *userdata, Link **ret)
 {
         _cleanup_(link_freep) Link *l = NULL;
         int r;
@@ -522,8 +522,8 @@ int link_submit(Link *l, LinkPriority priority, const char *command, LinkDoneFun
         return link_submit_checked(l, priority, command, NULL, done, userdata);
 }
 
-int link_submit_checked(Link *l, LinkPriority priority, const char *command,
-                        LinkCheckFunc check, LinkDoneFunc done, void *userdata)
+int link_submit_checked(Link *l, LinkPriority priority, const char *command, LinkCheckFunc check,
+                        LinkDoneFunc done, void *userdata)
 {
         LinkRequest *r;
         ssize_t n;

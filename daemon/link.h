@@ -1,4 +1,5 @@
-/* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect. */
+/* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect.
+ */
 #pragma once
 
 #include <stdbool.h>
@@ -11,7 +12,8 @@
 
 typedef struct Link Link;
 
-/* Lower value = served first. Setting changes go before Refresh() cycles, which go before polling. */
+/* Lower value = served first. Setting changes go before Refresh() cycles, which go before polling.
+ */
 typedef enum LinkPriority {
         LINK_PRIORITY_WRITE,
         LINK_PRIORITY_REFRESH,
@@ -36,8 +38,7 @@ typedef void (*LinkEventFunc)(Link *link, LinkEvent event, int error, const char
 
 /* spec: "/dev/hidraw0", "/dev/ttyUSB0", "hidraw:PATH", "serial:PATH" or "hidraw:fd:N".
  * -EINVAL for a spec that cannot be understood. */
-int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *userdata,
-             Link **ret);
+int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *userdata, Link **ret);
 Link *link_free(Link *link);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Link *, link_free)
 
@@ -57,8 +58,8 @@ int link_submit(Link *link, LinkPriority priority, const char *command, LinkDone
 typedef bool (*LinkCheckFunc)(const Pi30Frame *frame, void *userdata);
 
 /* link_submit() with a check of DATA frames before they complete the request. */
-int link_submit_checked(Link *link, LinkPriority priority, const char *command,
-                        LinkCheckFunc check, LinkDoneFunc done, void *userdata);
+int link_submit_checked(Link *link, LinkPriority priority, const char *command, LinkCheckFunc check,
+                        LinkDoneFunc done, void *userdata);
 
 /* The owner decided the device on the other end is unusable (e.g. it refuses QPI): close,
  * fail everything queued with -ENOTCONN, reconnect with backoff. Emits LINK_EVENT_LOST. */
@@ -70,7 +71,7 @@ void link_cancel_userdata(Link *link, void *userdata);
 bool link_is_open(const Link *link);
 /* Requests waiting or in flight. */
 size_t link_pending(const Link *link);
-const char *link_device_path(const Link *link); /* "/dev/hidraw0", "fd:3" */
+const char *link_device_path(const Link *link);    /* "/dev/hidraw0", "fd:3" */
 const char *link_transport_name(const Link *link); /* "hidraw" or "serial" */
 /* Requests written to the device since start (for the benchmark and debugging). */
 uint64_t link_requests_sent(const Link *link);

@@ -41,14 +41,13 @@ static int parse_argv(int argc, char *argv[], Args *a)
 {
         enum { ARG_VERSION = 0x100, ARG_CONFIG, ARG_DEVICE, ARG_POLL_INTERVAL, ARG_INTROSPECT };
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "config", required_argument, NULL, ARG_CONFIG },
-                { "device", required_argument, NULL, ARG_DEVICE },
-                { "poll-interval", required_argument, NULL, ARG_POLL_INTERVAL },
-                { "bus-introspect", no_argument, NULL, ARG_INTROSPECT },
-                { NULL, 0, NULL, 0 }
-        };
+                        {"help", no_argument, NULL, 'h'},
+                        {"version", no_argument, NULL, ARG_VERSION},
+                        {"config", required_argument, NULL, ARG_CONFIG},
+                        {"device", required_argument, NULL, ARG_DEVICE},
+                        {"poll-interval", required_argument, NULL, ARG_POLL_INTERVAL},
+                        {"bus-introspect", no_argument, NULL, ARG_INTROSPECT},
+                        {NULL, 0, NULL, 0}};
         int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -107,7 +106,8 @@ static int autodetect(Config *config)
 
         r = autodetect_hidraw("/sys", &paths, &n);
         if (r < 0)
-                log_warning_errno(r, "Cannot look for inverters in /sys, ignoring: %s", strerror(abs(r)));
+                log_warning_errno(r, "Cannot look for inverters in /sys, ignoring: %s",
+                                  strerror(abs(r)));
         for (size_t i = 0; i < n; i++) {
                 ConfigDevice *a = realloc(config->devices, (config->n_devices + 1) * sizeof *a);
                 if (!a)
@@ -141,7 +141,7 @@ static int run(int argc, char *argv[])
         _cleanup_(context_freep) Context *c = NULL;
         _cleanup_free_ char **devices = NULL;
         Config *config = NULL;
-        Args a = { .introspect = false };
+        Args a = {.introspect = false};
         char error[1024] = "";
         sigset_t mask;
         int r;
@@ -153,12 +153,14 @@ static int run(int argc, char *argv[])
 
         r = axpert_bus_errors_register();
         if (r < 0)
-                return log_error_errno(r, "Cannot register the D-Bus error names: %s", strerror(abs(r)));
+                return log_error_errno(r, "Cannot register the D-Bus error names: %s",
+                                       strerror(abs(r)));
 
         if (a.introspect) {
                 r = bus_introspect_print(stdout);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot introspect the vtables: %s", strerror(abs(r)));
+                        return log_error_errno(r, "Cannot introspect the vtables: %s",
+                                               strerror(abs(r)));
                 fflush(stdout);
                 return 0;
         }
@@ -198,7 +200,8 @@ static int run(int argc, char *argv[])
                 return log_error_errno(r, "Cannot connect to the system bus: %s", strerror(abs(r)));
         r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
-                return log_error_errno(r, "Cannot attach the bus to the event loop: %s", strerror(abs(r)));
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %s",
+                                       strerror(abs(r)));
 
         r = context_add_devices(c);
         if (r < 0)

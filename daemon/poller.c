@@ -34,7 +34,7 @@ struct Poller {
         sd_event_source *timer;
         uint64_t generation; /* bumped when the link goes down: late callbacks are ignored */
 
-        bool connected;      /* identity read on this connection */
+        bool connected; /* identity read on this connection */
         uint64_t last_slow_usec;
         uint64_t cycle_start_usec;
         unsigned failed_cycles;
@@ -42,13 +42,13 @@ struct Poller {
         Step steps[64];
         size_t n_steps, pos;
         bool cycle_identity, cycle_refresh;
-        int cycle_error;     /* first failure of a status step in this cycle */
+        int cycle_error; /* first failure of a status step in this cycle */
         char cycle_why[200];
         bool scanning_units; /* QPGSn steps are being appended as units answer */
         unsigned unit_limit;
         bool units_scan_ok;
 
-        sd_bus_message **waiting;      /* Refresh() calls answered at the end of this cycle */
+        sd_bus_message **waiting; /* Refresh() calls answered at the end of this cycle */
         size_t n_waiting;
         sd_bus_message **waiting_next; /* … at the end of the next (Refresh) cycle */
         size_t n_waiting_next;
@@ -108,7 +108,7 @@ static void add_step(Poller *p, Pi30Command cmd, int param, bool status)
                 return;
         if (!device_command_supported(p->device, cmd))
                 return;
-        p->steps[p->n_steps++] = (Step){ .cmd = cmd, .param = param, .status = status };
+        p->steps[p->n_steps++] = (Step){.cmd = cmd, .param = param, .status = status};
 }
 
 static bool poller_parallel(Poller *p)
@@ -266,8 +266,7 @@ static void poller_step_done(Device *d, int result, void *userdata)
                 /* Units are numbered from 0 without gaps: the first empty slot ends the scan. */
                 if (result == 0 && u && u->seen && (unsigned)s->param + 1 < p->unit_limit)
                         add_step(p, PI30_CMD_QPGS, s->param + 1, false);
-        } else if (result < 0 && s->status &&
-                   !(d->unsupported[s->cmd] && s->cmd != PI30_CMD_QPI)) {
+        } else if (result < 0 && s->status && !(d->unsupported[s->cmd] && s->cmd != PI30_CMD_QPI)) {
                 const char *name = pi30_command_info(s->cmd)->name;
                 if (p->cycle_error == 0) {
                         p->cycle_error = result == -EBADMSG ? -EPROTO : result;
@@ -292,8 +291,8 @@ static void poller_step_done(Device *d, int result, void *userdata)
                 const Pi30Value *max = &d->values[PI30_F_PARALLEL_MAX_UNITS];
                 p->scanning_units = true;
                 p->unit_limit = pi30_value_valid(max) && max->d >= 1 && max->d <= 99
-                                        ? (unsigned)max->d
-                                        : POLLER_MAX_UNITS;
+                                                ? (unsigned)max->d
+                                                : POLLER_MAX_UNITS;
                 add_step(p, PI30_CMD_QPGS, 0, false);
         }
         poller_next_step(p);
@@ -313,7 +312,7 @@ static void poller_next_step(Poller *p)
                         p->pos++;
                         continue;
                 }
-                *call = (StepCall){ .poller = p, .generation = p->generation };
+                *call = (StepCall){.poller = p, .generation = p->generation};
                 r = device_read(d, s->cmd, s->param,
                                 p->cycle_refresh ? LINK_PRIORITY_REFRESH : LINK_PRIORITY_POLL,
                                 poller_step_done, call);
@@ -396,8 +395,7 @@ int poller_new(Device *d, Poller **ret)
                 return -ENOMEM;
         p->device = d;
         p->state = POLLER_DOWN;
-        r = sd_event_add_time(d->context->event, &p->timer, CLOCK_MONOTONIC, 0, 1000, on_timer,
-                              p);
+        r = sd_event_add_time(d->context->event, &p->timer, CLOCK_MONOTONIC, 0, 1000, on_timer, p);
         if (r < 0) {
                 free(p);
                 return r;

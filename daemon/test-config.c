@@ -28,8 +28,7 @@ static const char *write_file(const char *name, const char *text)
 /* Loads text as the config file; returns the result and leaves the message in error. */
 static int load(const char *text, char **devices, Config **ret, char *error, size_t size)
 {
-        ConfigOverrides o = { .config_file = write_file("axpertd.conf", text),
-                              .devices = devices };
+        ConfigOverrides o = {.config_file = write_file("axpertd.conf", text), .devices = devices};
         error[0] = 0;
         return config_load(&o, ret, error, size);
 }
@@ -101,35 +100,35 @@ static void test_good_file(void)
 static void test_bad_files(void)
 {
         expect_error("[Daemon]\nPollInterval=fast\n",
-                     (const char *const[]){ "axpertd.conf", "[Daemon]", "PollInterval", "fast",
-                                            "accepted", NULL });
+                     (const char *const[]){"axpertd.conf", "[Daemon]", "PollInterval", "fast",
+                                           "accepted", NULL});
         expect_error("[Daemon]\nPollInterval=-3\n",
-                     (const char *const[]){ "PollInterval", "-3", NULL });
+                     (const char *const[]){"PollInterval", "-3", NULL});
         expect_error("[Daemon]\nPollInterval=99999\n",
-                     (const char *const[]){ "PollInterval", "3600", NULL });
+                     (const char *const[]){"PollInterval", "3600", NULL});
         expect_error("[Daemon]\nSettingsInterval=0\n",
-                     (const char *const[]){ "[Daemon]", "SettingsInterval", "1 to 86400", NULL });
+                     (const char *const[]){"[Daemon]", "SettingsInterval", "1 to 86400", NULL});
         expect_error("[Daemon]\nPollIntervall=5\n",
-                     (const char *const[]){ "[Daemon]", "PollIntervall", "PollInterval", NULL });
+                     (const char *const[]){"[Daemon]", "PollIntervall", "PollInterval", NULL});
         expect_error("[Demon]\nPollInterval=5\n",
-                     (const char *const[]){ "[Demon]", "[Daemon]", NULL });
+                     (const char *const[]){"[Demon]", "[Daemon]", NULL});
         expect_error("[Device a-b]\nPath=/dev/hidraw0\n",
-                     (const char *const[]){ "[Device a-b]", "letters, digits", NULL });
+                     (const char *const[]){"[Device a-b]", "letters, digits", NULL});
         expect_error("[Device x]\nPath=relative/path\n",
-                     (const char *const[]){ "[Device x]", "Path", "relative/path", "absolute",
-                                            NULL });
+                     (const char *const[]){"[Device x]", "Path", "relative/path", "absolute",
+                                           NULL});
         expect_error("[Device x]\nPath=hidraw:fd:abc\n",
-                     (const char *const[]){ "[Device x]", "Path", "hidraw:fd:N", NULL });
+                     (const char *const[]){"[Device x]", "Path", "hidraw:fd:N", NULL});
         expect_error("[Device x]\nSpeed=2400\n",
-                     (const char *const[]){ "[Device x]", "Speed", "Path", NULL });
-        expect_error("[Device x]\n", (const char *const[]){ "[Device x]", "no Path=", NULL });
-        expect_error("this is not a key file\n", (const char *const[]){ "axpertd.conf", NULL });
+                     (const char *const[]){"[Device x]", "Speed", "Path", NULL});
+        expect_error("[Device x]\n", (const char *const[]){"[Device x]", "no Path=", NULL});
+        expect_error("this is not a key file\n", (const char *const[]){"axpertd.conf", NULL});
 }
 
 static void test_missing_file(void)
 {
         char error[1024], path[600];
-        ConfigOverrides o = { .config_file = NULL };
+        ConfigOverrides o = {.config_file = NULL};
         Config *c = NULL;
 
         /* A file named explicitly must exist. */
@@ -143,29 +142,28 @@ static void test_overrides(void)
 {
         char error[1024];
         Config *c = NULL;
-        char *devs[] = { "/dev/ttyUSB1", "garage=hidraw:fd:5", "/dev/hidraw7", NULL };
-        ConfigOverrides o = { .config_file = write_file("o.conf",
-                                                        "[Daemon]\nPollInterval=9\n"
-                                                        "[Device file]\nPath=/dev/hidraw0\n"),
-                              .devices = devs,
-                              .poll_interval_set = true,
-                              .poll_interval_usec = 0 };
+        char *devs[] = {"/dev/ttyUSB1", "garage=hidraw:fd:5", "/dev/hidraw7", NULL};
+        ConfigOverrides o = {.config_file = write_file("o.conf",
+                                                       "[Daemon]\nPollInterval=9\n"
+                                                       "[Device file]\nPath=/dev/hidraw0\n"),
+                             .devices = devs,
+                             .poll_interval_set = true,
+                             .poll_interval_usec = 0};
 
         assert(config_load(&o, &c, error, sizeof error) == 0);
         assert(c->poll_interval_usec == 0); /* command line wins */
         assert(c->n_devices == 3);          /* --device replaces the file's devices */
         assert(streq(c->devices[0].name, "0") && streq(c->devices[0].path, "/dev/ttyUSB1"));
-        assert(streq(c->devices[1].name, "garage") &&
-               streq(c->devices[1].path, "hidraw:fd:5"));
+        assert(streq(c->devices[1].name, "garage") && streq(c->devices[1].path, "hidraw:fd:5"));
         assert(streq(c->devices[2].name, "1") && streq(c->devices[2].path, "/dev/hidraw7"));
         config_free(c);
 
-        char *bad[] = { "bad name=/dev/x", NULL };
+        char *bad[] = {"bad name=/dev/x", NULL};
         o.devices = bad;
         assert(config_load(&o, &c, error, sizeof error) == -EINVAL);
         assert(strstr(error, "--device=bad name=/dev/x"));
 
-        char *dup[] = { "a=/dev/x", "a=/dev/y", NULL };
+        char *dup[] = {"a=/dev/x", "a=/dev/y", NULL};
         o.devices = dup;
         assert(config_load(&o, &c, error, sizeof error) == -EINVAL);
         assert(strstr(error, "twice"));
@@ -186,9 +184,9 @@ static void test_autodetect(void)
         const struct {
                 const char *node, *hid_id;
         } nodes[] = {
-                { "hidraw10", "0003:00000665:00005161" },
-                { "hidraw2", "0003:00000665:00005161" },
-                { "hidraw1", "0003:0000046D:0000C52B" }, /* a mouse receiver */
+                        {"hidraw10", "0003:00000665:00005161"},
+                        {"hidraw2", "0003:00000665:00005161"},
+                        {"hidraw1", "0003:0000046D:0000C52B"}, /* a mouse receiver */
         };
 
         snprintf(root, sizeof root, "%s/sys", tmpdir);

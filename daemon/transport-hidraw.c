@@ -21,7 +21,7 @@ int transport_hidraw_write(int fd, const uint8_t *buf, size_t len)
          * the first byte of a report is never taken for a report number of 0 by usbhid. The last
          * report is padded with NULs as the inverters' own tools do. */
         for (size_t off = 0; off < len; off += TRANSPORT_HID_REPORT_SIZE) {
-                uint8_t report[TRANSPORT_HID_REPORT_SIZE] = { 0 };
+                uint8_t report[TRANSPORT_HID_REPORT_SIZE] = {0};
                 size_t n = len - off < sizeof report ? len - off : sizeof report;
                 memcpy(report, buf + off, n);
 

@@ -39,9 +39,11 @@ int transport_serial_open(const char *path)
         if (ioctl(fd, TIOCMGET, &bits) >= 0) {
                 bits |= TIOCM_DTR | TIOCM_RTS;
                 if (ioctl(fd, TIOCMSET, &bits) < 0)
-                        log_debug_errno(errno, "Cannot raise DTR/RTS on %s, ignoring: %s", path, strerror(abs(errno)));
+                        log_debug_errno(errno, "Cannot raise DTR/RTS on %s, ignoring: %s", path,
+                                        strerror(abs(errno)));
         } else
-                log_debug_errno(errno, "TIOCMGET failed on %s (a pty?), ignoring: %s", path, strerror(abs(errno)));
+                log_debug_errno(errno, "TIOCMGET failed on %s (a pty?), ignoring: %s", path,
+                                strerror(abs(errno)));
 
         (void)tcflush(fd, TCIOFLUSH);
         return TAKE_FD(fd);

@@ -30,7 +30,7 @@ static int parse_fd(const char *s, int *ret)
 
 int transport_spec_parse(const char *s, TransportSpec *ret)
 {
-        TransportSpec spec = { .fd = -1 };
+        TransportSpec spec = {.fd = -1};
         const char *path;
 
         if (!s || !*s)

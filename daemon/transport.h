@@ -16,8 +16,8 @@ typedef enum TransportKind {
 
 typedef struct TransportSpec {
         TransportKind kind;
-        char *path;   /* NULL for an inherited descriptor */
-        int fd;       /* the inherited descriptor, or -1 */
+        char *path; /* NULL for an inherited descriptor */
+        int fd;     /* the inherited descriptor, or -1 */
 } TransportSpec;
 
 /* "/dev/hidraw*" -> hidraw, "hidraw:PATH", "serial:PATH", "hidraw:fd:N", anything else serial. */
