@@ -550,7 +550,8 @@ static gboolean on_signal(gpointer userdata)
 
         log_info("Stopping.");
         g_main_loop_quit(app->loop);
-        return G_SOURCE_REMOVE;
+        /* Kept until app_run removes it, so that a second signal finds it too. */
+        return G_SOURCE_CONTINUE;
 }
 
 App *app_new(MqttConfig *config, GError **error)
