@@ -1,5 +1,7 @@
 /* The one errno <-> D-Bus error name table, shared by the daemon and its sd-bus clients. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bus-errors.h"
@@ -37,4 +39,20 @@ const char *axpert_bus_error_name_from_errno(int error)
                 if (m->code == error)
                         return m->name;
         return NULL;
+}
+
+int axpert_bus_error_set_errnof(sd_bus_error *e, int error, const char *format, ...)
+{
+        const char *name = axpert_bus_error_name_from_errno(error);
+        char msg[512];
+        va_list ap;
+
+        error = abs(error);
+        va_start(ap, format);
+        vsnprintf(msg, sizeof msg, format, ap);
+        va_end(ap);
+        if (!name)
+                return sd_bus_error_set_errnof(e, error, "%s", msg);
+        (void)sd_bus_error_set(e, name, msg);
+        return -error;
 }

@@ -18,3 +18,8 @@ int axpert_bus_errors_register(void);
 
 /* The D-Bus error name for an errno (positive or negative), NULL when the table has none. */
 const char *axpert_bus_error_name_from_errno(int error);
+
+/* Sets error to our name for an errno (positive or negative) with a formatted message; errnos
+ * outside the table fall back to sd-bus's own mapping. Returns -abs(error). */
+int axpert_bus_error_set_errnof(sd_bus_error *e, int error, const char *format, ...)
+        __attribute__((format(printf, 3, 4)));

@@ -11,23 +11,24 @@ typedef struct Token {
         size_t len;
 } Token;
 
-/* Locale-free decimal: [-]digits[.digits]. Exact for the widths PI30 uses (one division). */
+/* Locale-free decimal: [-]digits[.digits], at most 9 digits and 3 after the point (PI30 never
+ * sends more), so every value is exact and prints back identically. */
 static int parse_decimal_digits(const char *p, size_t len, double *ret, uint8_t *ret_frac)
 {
         bool neg = false, dot = false;
         uint64_t mant = 0;
-        unsigned digits = 0, frac = 0;
+        unsigned digits = 0, frac = 0, before = 0;
 
         if (len > 0 && p[0] == '-') {
                 neg = true;
                 p++;
                 len--;
         }
-        if (len == 0 || len > 15)
+        if (len == 0)
                 return -EBADMSG;
         for (size_t i = 0; i < len; i++) {
                 if (p[i] == '.') {
-                        if (dot)
+                        if (dot || before == 0 || i + 1 == len)
                                 return -EBADMSG;
                         dot = true;
                         continue;
@@ -38,13 +39,13 @@ static int parse_decimal_digits(const char *p, size_t len, double *ret, uint8_t 
                 digits++;
                 if (dot)
                         frac++;
+                else
+                        before++;
         }
-        if (digits == 0)
+        if (digits == 0 || digits > 9 || frac > 3)
                 return -EBADMSG;
-        double d = (double)mant;
-        static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-                                       1e11, 1e12, 1e13, 1e14, 1e15};
-        d /= pow10[frac];
+        static const double pow10[] = {1, 10, 100, 1000};
+        double d = (double)mant / pow10[frac];
         *ret = neg ? -d : d;
         if (ret_frac)
                 *ret_frac = (uint8_t)frac;
@@ -93,6 +94,9 @@ static int decode_token(const Pi30CommandInfo *cmd, const Pi30FieldInfo *f, cons
         int r;
 
         memset(v, 0, sizeof *v);
+        if (f->kind == PI30_KIND_STRING)
+                while (len > 0 && p[len - 1] == ' ')
+                        len--;
         if (len == 1 && p[0] == '-')
                 return 0; /* ABSENT: the firmware's "not supported" placeholder */
         v->width = len > 255 ? 255 : (uint8_t)len;
@@ -307,7 +311,10 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
                         return -EBADMSG;
         if (len == 0 || payload[0] == ' ')
                 return -EBADMSG;
-        if (len == 3 && (memcmp(payload, "NAK", 3) == 0 || memcmp(payload, "ACK", 3) == 0))
+        size_t trimmed = len;
+        while (trimmed > 0 && payload[trimmed - 1] == ' ')
+                trimmed--;
+        if (trimmed == 3 && (memcmp(payload, "NAK", 3) == 0 || memcmp(payload, "ACK", 3) == 0))
                 return -EBADMSG; /* an acknowledgement is never an answer to an inquiry */
 
         switch (cmd->shape) {

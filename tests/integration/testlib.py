@@ -141,8 +141,11 @@ class Process:
         if self.running():
             self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=10):
+    def stop(self, sig=None, timeout=10):
         """Stops the process; returns its exit status (negative signal number if killed)."""
+        # (The default cannot be signal.SIGTERM: in the class body 'signal' is the method above.)
+        if sig is None:
+            sig = signal.SIGTERM
         if self.proc is None:
             return None
         if self.proc.poll() is None:

@@ -1,0 +1,71 @@
+/* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "macros.h"
+#include "pi30.h"
+
+typedef struct Link Link;
+
+/* Lower value = served first. Setting changes go before Refresh() cycles, which go before polling. */
+typedef enum LinkPriority {
+        LINK_PRIORITY_WRITE,
+        LINK_PRIORITY_REFRESH,
+        LINK_PRIORITY_POLL,
+        _LINK_PRIORITY_MAX,
+} LinkPriority;
+
+/* result: 0 = answered (frame->kind is PI30_FRAME_DATA or PI30_FRAME_ACK); -EREMOTEIO the
+ * inverter sent NAK; -ETIMEDOUT no answer; -EPROTO the answers kept failing CRC or framing;
+ * -ENOTCONN the link went down; -EOPNOTSUPP the inverter echoed the request (unknown command).
+ * frame is NULL unless result is 0; its payload is only valid during the callback. */
+typedef void (*LinkDoneFunc)(Link *link, int result, const Pi30Frame *frame, void *userdata);
+
+typedef enum LinkEvent {
+        LINK_EVENT_OPENED, /* the node is open and drained: the owner may start talking */
+        LINK_EVENT_LOST,   /* the node went away or kept failing; the link reconnects by itself */
+} LinkEvent;
+
+/* error/why describe the cause for LINK_EVENT_LOST. */
+typedef void (*LinkEventFunc)(Link *link, LinkEvent event, int error, const char *why,
+                              void *userdata);
+
+/* spec: "/dev/hidraw0", "/dev/ttyUSB0", "hidraw:PATH", "serial:PATH" or "hidraw:fd:N".
+ * -EINVAL for a spec that cannot be understood. */
+int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *userdata,
+             Link **ret);
+Link *link_free(Link *link);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Link *, link_free)
+
+/* Starts opening the node (asynchronously; LINK_EVENT_OPENED follows on success). */
+int link_start(Link *link);
+
+/* Queues a request (the command text without CRC). Returns 0 and calls done exactly once later,
+ * or returns -ENOTCONN without calling done when the link is down, -EINVAL for a command
+ * pi30_request_encode() refuses. Queued requests are completed with -ENOTCONN when the link
+ * goes down. */
+int link_submit(Link *link, LinkPriority priority, const char *command, LinkDoneFunc done,
+                void *userdata);
+
+/* The owner decided the device on the other end is unusable (e.g. it refuses QPI): close,
+ * fail everything queued with -ENOTCONN, reconnect with backoff. Emits LINK_EVENT_LOST. */
+void link_reset(Link *link, int error, const char *why);
+
+/* Forgets everything queued for this userdata without calling done (the owner is going away). */
+void link_cancel_userdata(Link *link, void *userdata);
+
+bool link_is_open(const Link *link);
+/* Requests waiting or in flight. */
+size_t link_pending(const Link *link);
+const char *link_device_path(const Link *link); /* "/dev/hidraw0", "fd:3" */
+const char *link_transport_name(const Link *link); /* "hidraw" or "serial" */
+/* Requests written to the device since start (for the benchmark and debugging). */
+uint64_t link_requests_sent(const Link *link);
+
+/* Hotplug tells the link that its node (re)appeared: try to open it now instead of at the next
+ * poll of the path. */
+void link_node_appeared(Link *link);

@@ -1,0 +1,420 @@
+/* The poller: identity on connect, settings every SettingsInterval, status every PollInterval. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "context.h"
+#include "device.h"
+#include "log.h"
+#include "poller.h"
+
+/* Cycles in a row that could not read the status (refusals, bad answers) before the poller
+ * gives up on the connection and lets the link reconnect. */
+#define POLLER_MAX_FAILED_CYCLES 3
+/* QPGSn indexes scanned when QPIRI does not say how many units a system may have. */
+#define POLLER_MAX_UNITS 9
+
+typedef struct Step {
+        Pi30Command cmd;
+        int param;
+        bool status; /* part of the status a complete cycle must have read */
+} Step;
+
+typedef enum PollerState {
+        POLLER_DOWN,  /* the link is not open */
+        POLLER_IDLE,  /* waiting for the next cycle */
+        POLLER_CYCLE, /* a cycle is running */
+} PollerState;
+
+struct Poller {
+        Device *device;
+        PollerState state;
+        sd_event_source *timer;
+        uint64_t generation; /* bumped when the link goes down: late callbacks are ignored */
+
+        bool connected;      /* identity read on this connection */
+        uint64_t last_slow_usec;
+        uint64_t cycle_start_usec;
+        unsigned failed_cycles;
+
+        Step steps[64];
+        size_t n_steps, pos;
+        bool cycle_identity, cycle_refresh;
+        int cycle_error;     /* first failure of a status step in this cycle */
+        char cycle_why[200];
+        bool scanning_units; /* QPGSn steps are being appended as units answer */
+        unsigned unit_limit;
+        bool units_scan_ok;
+
+        sd_bus_message **waiting;      /* Refresh() calls answered at the end of this cycle */
+        size_t n_waiting;
+        sd_bus_message **waiting_next; /* … at the end of the next (Refresh) cycle */
+        size_t n_waiting_next;
+};
+
+static uint64_t now_mono(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t now_real(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void poller_next_step(Poller *p);
+
+static void reply_all(sd_bus_message ***list, size_t *n, int error)
+{
+        for (size_t i = 0; i < *n; i++) {
+                sd_bus_message *m = (*list)[i];
+                if (error < 0)
+                        (void)sd_bus_reply_method_errnof(m, error, "Refresh failed: %s",
+                                                         strerror(-error));
+                else
+                        (void)sd_bus_reply_method_return(m, NULL);
+                sd_bus_message_unref(m);
+        }
+        free(*list);
+        *list = NULL;
+        *n = 0;
+}
+
+static int list_push(sd_bus_message ***list, size_t *n, sd_bus_message *m)
+{
+        sd_bus_message **a = realloc(*list, (*n + 1) * sizeof *a);
+        if (!a)
+                return -ENOMEM;
+        a[(*n)++] = sd_bus_message_ref(m);
+        *list = a;
+        return 0;
+}
+
+static void poller_schedule(Poller *p, uint64_t delay)
+{
+        (void)sd_event_source_set_time_relative(p->timer, delay);
+        (void)sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
+}
+
+static void add_step(Poller *p, Pi30Command cmd, int param, bool status)
+{
+        if (p->n_steps >= ELEMENTSOF(p->steps))
+                return;
+        if (!device_command_supported(p->device, cmd))
+                return;
+        p->steps[p->n_steps++] = (Step){ .cmd = cmd, .param = param, .status = status };
+}
+
+static bool poller_parallel(Poller *p)
+{
+        const Pi30Value *mode = &p->device->values[PI30_F_OUTPUT_MODE];
+
+        /* Output mode 0 is a single inverter; parallel and every phase mode have units. */
+        return pi30_value_valid(mode) && mode->d != 0;
+}
+
+static void poller_start_cycle(Poller *p)
+{
+        Context *c = p->device->context;
+        uint64_t now = now_mono();
+        bool slow;
+
+        p->state = POLLER_CYCLE;
+        p->n_steps = p->pos = 0;
+        p->cycle_error = 0;
+        p->cycle_why[0] = 0;
+        p->cycle_start_usec = now;
+        p->scanning_units = false;
+        p->units_scan_ok = true;
+
+        /* Refresh() calls waiting for the next cycle get this one. */
+        p->cycle_refresh = p->n_waiting_next > 0;
+        for (size_t i = 0; i < p->n_waiting_next; i++)
+                (void)list_push(&p->waiting, &p->n_waiting, p->waiting_next[i]);
+        for (size_t i = 0; i < p->n_waiting_next; i++)
+                sd_bus_message_unref(p->waiting_next[i]);
+        free(p->waiting_next);
+        p->waiting_next = NULL;
+        p->n_waiting_next = 0;
+
+        p->cycle_identity = !p->connected;
+        if (p->cycle_identity) {
+                add_step(p, PI30_CMD_QPI, -1, true);
+                add_step(p, PI30_CMD_QID, -1, false);
+                add_step(p, PI30_CMD_QVFW, -1, false);
+                add_step(p, PI30_CMD_QVFW2, -1, false);
+                add_step(p, PI30_CMD_QMN, -1, false);
+                add_step(p, PI30_CMD_QGMN, -1, false);
+                add_step(p, PI30_CMD_QMCHGCR, -1, false);
+                add_step(p, PI30_CMD_QMUCHGCR, -1, false);
+        }
+        slow = p->cycle_identity || p->cycle_refresh || p->last_slow_usec == 0 ||
+               now - p->last_slow_usec >= c->config->settings_interval_usec;
+        if (slow) {
+                add_step(p, PI30_CMD_QPIRI, -1, true);
+                add_step(p, PI30_CMD_QFLAG, -1, false);
+        }
+        add_step(p, PI30_CMD_QPIGS, -1, true);
+        add_step(p, PI30_CMD_QMOD, -1, true);
+        add_step(p, PI30_CMD_QPIWS, -1, true);
+        add_step(p, PI30_CMD_QPIGS2, -1, false);
+        if (slow)
+                p->last_slow_usec = now;
+
+        poller_next_step(p);
+}
+
+static void poller_finish_units(Poller *p)
+{
+        Device *d = p->device;
+
+        if (!poller_parallel(p)) {
+                while (d->n_units > 0)
+                        device_remove_unit(d, d->units[d->n_units - 1]);
+                return;
+        }
+        /* Only a scan that went through may conclude that a unit is gone. */
+        for (size_t i = d->n_units; i > 0; i--) {
+                Unit *u = d->units[i - 1];
+                if (!u->seen && p->units_scan_ok)
+                        device_remove_unit(d, u);
+                else
+                        u->seen = false;
+        }
+}
+
+static void poller_end_cycle(Poller *p)
+{
+        Device *d = p->device;
+        Context *c = d->context;
+        bool complete = p->cycle_error == 0;
+        bool first = !d->settled;
+        uint64_t next;
+
+        poller_finish_units(p);
+
+        if (complete) {
+                p->failed_cycles = 0;
+                d->last_update_usec = now_real();
+                d->cycles++;
+                if (p->cycle_identity)
+                        p->connected = true;
+                device_set_online(d, true, 0, NULL);
+        } else {
+                p->failed_cycles++;
+                device_set_error(d, p->cycle_why);
+                if (p->cycle_identity)
+                        /* Never got a complete reading on this connection: it is not up. */
+                        log_debug("%s: first cycle on the connection failed: %s", d->id,
+                                  p->cycle_why);
+        }
+
+        device_emit_changes(d);
+        reply_all(&p->waiting, &p->n_waiting, p->cycle_error);
+        d->settled = true;
+        if (first)
+                context_device_settled(c, d);
+
+        if (!complete && (p->cycle_identity || p->failed_cycles >= POLLER_MAX_FAILED_CYCLES)) {
+                /* The status cannot be read: reconnect (which also re-learns what the model
+                 * supports). link_reset() calls back into poller_link_event(). */
+                char why[256];
+                snprintf(why, sizeof why, "%s", p->cycle_why);
+                link_reset(d->link, p->cycle_error, why);
+                return;
+        }
+
+        p->state = POLLER_IDLE;
+        if (p->n_waiting_next > 0)
+                next = 0;
+        else {
+                uint64_t elapsed = now_mono() - p->cycle_start_usec;
+                uint64_t interval = c->config->poll_interval_usec;
+                next = elapsed >= interval ? 0 : interval - elapsed;
+        }
+        poller_schedule(p, next);
+}
+
+typedef struct StepCall {
+        Poller *poller;
+        uint64_t generation;
+} StepCall;
+
+static void poller_step_done(Device *d, int result, void *userdata)
+{
+        _cleanup_free_ StepCall *call = userdata;
+        Poller *p = call->poller;
+        Step *s;
+
+        if (call->generation != p->generation || p->state != POLLER_CYCLE)
+                return; /* the link went down meanwhile; this cycle is over */
+        s = &p->steps[p->pos];
+
+        if (result == -ENOTCONN)
+                return; /* poller_link_event() handles it */
+
+        if (s->cmd == PI30_CMD_QPGS) {
+                Unit *u = device_find_unit(d, (unsigned)s->param);
+                if (result < 0 && result != -EOPNOTSUPP && result != -EREMOTEIO)
+                        p->units_scan_ok = false;
+                /* Units are numbered from 0 without gaps: the first empty slot ends the scan. */
+                if (result == 0 && u && u->seen && (unsigned)s->param + 1 < p->unit_limit)
+                        add_step(p, PI30_CMD_QPGS, s->param + 1, false);
+        } else if (result < 0 && s->status &&
+                   !(d->unsupported[s->cmd] && s->cmd != PI30_CMD_QPI)) {
+                const char *name = pi30_command_info(s->cmd)->name;
+                if (p->cycle_error == 0) {
+                        p->cycle_error = result == -EBADMSG ? -EPROTO : result;
+                        snprintf(p->cycle_why, sizeof p->cycle_why, "%s: %s", name,
+                                 result == -ETIMEDOUT    ? "no answer"
+                                 : result == -EREMOTEIO  ? "refused (NAK)"
+                                 : result == -EOPNOTSUPP ? "echoed (unknown command)"
+                                 : result == -EBADMSG    ? "answer not understood"
+                                 : result == -EPROTO     ? "answers kept failing CRC or framing"
+                                                         : strerror(-result));
+                }
+                if (s->cmd == PI30_CMD_QPI) {
+                        /* Without QPI there is no PI30 inverter to talk to. */
+                        p->pos = p->n_steps;
+                }
+        }
+
+        /* The fixed status commands are done: scan the parallel units. */
+        p->pos++;
+        if (p->pos == p->n_steps && !p->scanning_units && p->cycle_error == 0 &&
+            poller_parallel(p) && device_command_supported(d, PI30_CMD_QPGS)) {
+                const Pi30Value *max = &d->values[PI30_F_PARALLEL_MAX_UNITS];
+                p->scanning_units = true;
+                p->unit_limit = pi30_value_valid(max) && max->d >= 1 && max->d <= 99
+                                        ? (unsigned)max->d
+                                        : POLLER_MAX_UNITS;
+                add_step(p, PI30_CMD_QPGS, 0, false);
+        }
+        poller_next_step(p);
+}
+
+static void poller_next_step(Poller *p)
+{
+        Device *d = p->device;
+
+        while (p->pos < p->n_steps) {
+                Step *s = &p->steps[p->pos];
+                StepCall *call;
+                int r;
+
+                call = malloc(sizeof *call);
+                if (!call) {
+                        p->pos++;
+                        continue;
+                }
+                *call = (StepCall){ .poller = p, .generation = p->generation };
+                r = device_read(d, s->cmd, s->param,
+                                p->cycle_refresh ? LINK_PRIORITY_REFRESH : LINK_PRIORITY_POLL,
+                                poller_step_done, call);
+                if (r >= 0)
+                        return;
+                free(call);
+                if (r == -ENOTCONN)
+                        return; /* poller_link_event() ends the cycle */
+                /* Known unsupported (or unformattable): skip. */
+                p->pos++;
+        }
+        poller_end_cycle(p);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Poller *p = userdata;
+
+        if (p->state == POLLER_IDLE)
+                poller_start_cycle(p);
+        return 0;
+}
+
+void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
+{
+        Device *d = p->device;
+
+        switch (event) {
+        case LINK_EVENT_OPENED:
+                p->generation++;
+                p->connected = false;
+                p->failed_cycles = 0;
+                p->last_slow_usec = 0;
+                memset(d->unsupported, 0, sizeof d->unsupported);
+                memset(d->answered, 0, sizeof d->answered);
+                if (!d->online)
+                        device_set_error(d, "connecting");
+                p->state = POLLER_IDLE;
+                poller_schedule(p, 0);
+                break;
+
+        case LINK_EVENT_LOST:
+                p->generation++;
+                p->state = POLLER_DOWN;
+                p->connected = false;
+                (void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+                device_set_online(d, false, error, why);
+                device_emit_changes(d);
+                reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
+                reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
+                if (!d->settled) {
+                        d->settled = true;
+                        context_device_settled(d->context, d);
+                }
+                break;
+        }
+}
+
+int poller_refresh(Poller *p, sd_bus_message *m)
+{
+        if (p->state == POLLER_DOWN)
+                return -ENOTCONN;
+        if (p->state == POLLER_CYCLE && p->cycle_refresh)
+                return list_push(&p->waiting, &p->n_waiting, m);
+        int r = list_push(&p->waiting_next, &p->n_waiting_next, m);
+        if (r < 0)
+                return r;
+        if (p->state == POLLER_IDLE)
+                poller_schedule(p, 0);
+        return 0;
+}
+
+int poller_new(Device *d, Poller **ret)
+{
+        Poller *p;
+        int r;
+
+        p = calloc(1, sizeof *p);
+        if (!p)
+                return -ENOMEM;
+        p->device = d;
+        p->state = POLLER_DOWN;
+        r = sd_event_add_time(d->context->event, &p->timer, CLOCK_MONOTONIC, 0, 1000, on_timer,
+                              p);
+        if (r < 0) {
+                free(p);
+                return r;
+        }
+        (void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
+        *ret = p;
+        return 0;
+}
+
+Poller *poller_free(Poller *p)
+{
+        if (!p)
+                return NULL;
+        link_cancel_userdata(p->device->link, NULL);
+        reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
+        reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
+        p->timer = sd_event_source_disable_unref(p->timer);
+        free(p);
+        return NULL;
+}

@@ -1,0 +1,424 @@
+/* The control socket: one text command per line, answered with lines ending "ok" or "error: …". */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+
+#define LINE_MAX_LEN 4096
+
+typedef struct ControlClient ControlClient;
+
+struct ControlClient {
+        Control *control;
+        int fd;
+        sd_event_source *io;
+        char in[LINE_MAX_LEN];
+        size_t in_len;
+        char *out;
+        size_t out_len, out_cap;
+        bool eof; /* nothing more to read: close once the output is written */
+        ControlClient *next, *prev;
+};
+
+struct Control {
+        Sim *sim;
+        int fd;
+        char *path;
+        sd_event_source *io;
+        ControlClient *clients;
+};
+
+static void client_free(ControlClient *c)
+{
+        if (!c)
+                return;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                c->control->clients = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        c->io = sd_event_source_disable_unref(c->io);
+        c->fd = safe_close(c->fd);
+        free(c->out);
+        free(c);
+}
+
+static void client_printf(ControlClient *c, const char *format, ...) _printf_(2, 3);
+static void client_printf(ControlClient *c, const char *format, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, format);
+        n = vsnprintf(NULL, 0, format, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if (c->out_len + (size_t)n + 1 > c->out_cap) {
+                size_t cap = (c->out_len + (size_t)n + 1) * 2;
+                char *p = realloc(c->out, cap);
+                if (!p) {
+                        log_oom();
+                        return;
+                }
+                c->out = p;
+                c->out_cap = cap;
+        }
+        va_start(ap, format);
+        vsnprintf(c->out + c->out_len, (size_t)n + 1, format, ap);
+        va_end(ap);
+        c->out_len += (size_t)n;
+}
+
+/* Splits off the next space-separated word; *p moves past it and the spaces after it. */
+static char *next_word(char **p)
+{
+        char *w, *e;
+
+        while (**p == ' ')
+                (*p)++;
+        if (!**p)
+                return NULL;
+        w = *p;
+        e = strchr(w, ' ');
+        if (e) {
+                *e = '\0';
+                *p = e + 1;
+                while (**p == ' ')
+                        (*p)++;
+        } else
+                *p += strlen(w);
+        return w;
+}
+
+static bool parse_unit(const char *s, int *ret)
+{
+        char *end;
+        long v;
+
+        if (!s || *s < '0' || *s > '9')
+                return false;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || *end || v < 0 || v > 99)
+                return false;
+        *ret = (int)v;
+        return true;
+}
+
+static void control_field(ControlClient *c, int unit, const char *verb, char *rest)
+{
+        Sim *sim = c->control->sim;
+        char error[512] = "", value[512];
+        char *name = next_word(&rest);
+        int r;
+
+        if (!name) {
+                client_printf(c, "error: %s needs a field name\n", verb);
+                return;
+        }
+        if (streq(verb, "get")) {
+                if (*rest) {
+                        client_printf(c, "error: get takes one field name\n");
+                        return;
+                }
+                r = model_get_text(sim->model, unit, name, value, sizeof value, error,
+                                   sizeof error);
+                if (r < 0)
+                        client_printf(c, "error: %s\n", error);
+                else
+                        client_printf(c, "%s=%s\nok\n", name, value);
+                return;
+        }
+        if (!*rest) {
+                client_printf(c, "error: set needs a value: set NAME VALUE\n");
+                return;
+        }
+        r = model_set_text(sim->model, unit, name, rest, error, sizeof error);
+        if (r < 0) {
+                client_printf(c, "error: %s\n", error);
+                return;
+        }
+        if (unit >= 0)
+                log_info("Control: unit %d set %s %s.", unit, name, rest);
+        else
+                log_info("Control: set %s %s.", name, rest);
+        client_printf(c, "ok\n");
+}
+
+static void control_line(ControlClient *c, char *line)
+{
+        Sim *sim = c->control->sim;
+        char *p = line, *verb;
+        int r;
+
+        verb = next_word(&p);
+        if (!verb)
+                return; /* empty line */
+
+        if (streq(verb, "fault")) {
+                char *name = next_word(&p);
+                if (!name || *p) {
+                        client_printf(c, "error: usage: fault NAME (one of: %s)\n",
+                                      sim_fault_names());
+                        return;
+                }
+                if (streq(name, "unplug")) {
+                        sim_unplug(sim);
+                        client_printf(c, "ok\n");
+                        return;
+                }
+                if (streq(name, "replug")) {
+                        verb = name;
+                        goto replug;
+                }
+                r = sim_fault_from_string(name);
+                if (r < 0) {
+                        client_printf(c, "error: unknown fault \"%s\" (one of: %s unplug replug)\n",
+                                      name, sim_fault_names());
+                        return;
+                }
+                sim_set_fault(sim, (SimFault)r);
+                client_printf(c, "ok\n");
+        } else if (streq(verb, "unplug")) {
+                if (*p) {
+                        client_printf(c, "error: unplug takes no arguments\n");
+                        return;
+                }
+                sim_unplug(sim);
+                client_printf(c, "ok\n");
+        } else if (streq(verb, "replug")) {
+                if (*p) {
+                        client_printf(c, "error: replug takes no arguments\n");
+                        return;
+                }
+        replug:
+                r = sim_replug(sim);
+                if (r < 0)
+                        client_printf(c, "error: replug failed: %s\n", strerror(-r));
+                else
+                        client_printf(c, "ok\n");
+        } else if (streq(verb, "set") || streq(verb, "get")) {
+                control_field(c, -1, verb, p);
+        } else if (streq(verb, "unit")) {
+                char *n = next_word(&p), *v = next_word(&p);
+                int unit;
+
+                if (!parse_unit(n, &unit)) {
+                        client_printf(c, "error: usage: unit N set NAME VALUE | unit N get NAME\n");
+                        return;
+                }
+                if (!v || (!streq(v, "set") && !streq(v, "get"))) {
+                        client_printf(c, "error: usage: unit N set NAME VALUE | unit N get NAME\n");
+                        return;
+                }
+                control_field(c, unit, v, p);
+        } else if (streq(verb, "history")) {
+                char *arg = next_word(&p);
+                if (arg && streq(arg, "clear") && !*p) {
+                        sim_history_clear(sim);
+                        client_printf(c, "ok\n");
+                } else if (arg) {
+                        client_printf(c, "error: usage: history [clear]\n");
+                } else {
+                        for (size_t i = 0; i < sim->n_history; i++)
+                                client_printf(c, "%s\n", sim->history[i]);
+                        client_printf(c, "ok\n");
+                }
+        } else if (streq(verb, "count")) {
+                if (*p) {
+                        client_printf(c, "error: count takes no arguments\n");
+                        return;
+                }
+                client_printf(c, "requests=%zu\nok\n", sim->n_history);
+        } else if (streq(verb, "help")) {
+                client_printf(c,
+                              "fault NAME (%s)\nunplug\nreplug\nset NAME VALUE\nget NAME\n"
+                              "unit N set NAME VALUE\nunit N get NAME\nhistory [clear]\ncount\n"
+                              "ok\n",
+                              sim_fault_names());
+        } else {
+                client_printf(c, "error: unknown command \"%s\" (try \"help\")\n", verb);
+        }
+}
+
+static void client_update_events(ControlClient *c)
+{
+        uint32_t events = (c->eof ? 0 : EPOLLIN) | (c->out_len > 0 ? EPOLLOUT : 0);
+
+        if (events == 0) {
+                client_free(c);
+                return;
+        }
+        (void)sd_event_source_set_io_events(c->io, events);
+}
+
+static int client_flush(ControlClient *c)
+{
+        while (c->out_len > 0) {
+                ssize_t n = send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return 0;
+                        return -errno;
+                }
+                memmove(c->out, c->out + n, c->out_len - (size_t)n);
+                c->out_len -= (size_t)n;
+        }
+        return 0;
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        ControlClient *c = userdata;
+
+        if (revents & EPOLLIN && !c->eof) {
+                ssize_t n = recv(fd, c->in + c->in_len, sizeof c->in - c->in_len, MSG_DONTWAIT);
+
+                if (n == 0)
+                        c->eof = true;
+                else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                        client_free(c);
+                        return 0;
+                } else if (n > 0) {
+                        char *nl;
+
+                        c->in_len += (size_t)n;
+                        while ((nl = memchr(c->in, '\n', c->in_len))) {
+                                size_t l = (size_t)(nl - c->in);
+
+                                *nl = '\0';
+                                if (l > 0 && c->in[l - 1] == '\r')
+                                        c->in[l - 1] = '\0';
+                                if (memchr(c->in, '\0', l))
+                                        client_printf(c, "error: NUL byte in command\n");
+                                else
+                                        control_line(c, c->in);
+                                memmove(c->in, nl + 1, c->in_len - l - 1);
+                                c->in_len -= l + 1;
+                        }
+                        if (c->in_len == sizeof c->in) {
+                                client_printf(c, "error: line longer than %d bytes\n",
+                                              LINE_MAX_LEN - 1);
+                                c->in_len = 0;
+                                c->eof = true;
+                        }
+                }
+        }
+
+        if (client_flush(c) < 0) {
+                client_free(c);
+                return 0;
+        }
+        client_update_events(c);
+        return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        Control *control = userdata;
+        ControlClient *c;
+        int cfd, r;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0) {
+                if (errno != EAGAIN && errno != EINTR)
+                        log_warning_errno(errno,
+                                          "Failed to accept a control connection, ignoring: %s",
+                                          ERRSTR(errno));
+                return 0;
+        }
+        c = calloc(1, sizeof *c);
+        if (!c) {
+                safe_close(cfd);
+                log_oom();
+                return 0;
+        }
+        c->control = control;
+        c->fd = cfd;
+        r = sd_event_add_io(control->sim->event, &c->io, cfd, EPOLLIN, on_client_io, c);
+        if (r < 0) {
+                safe_close(cfd);
+                free(c);
+                log_warning_errno(r, "Failed to watch a control connection, ignoring: %s",
+                                  ERRSTR(r));
+                return 0;
+        }
+        c->next = control->clients;
+        if (c->next)
+                c->next->prev = c;
+        control->clients = c;
+        return 0;
+}
+
+int control_new(Sim *sim, const char *path, Control **ret)
+{
+        _cleanup_(control_freep) Control *c = NULL;
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct stat st;
+        int r;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return log_error_errno(ENAMETOOLONG, "--control=%s: path too long (max %zu).", path,
+                                       sizeof sa.sun_path - 1);
+        memcpy(sa.sun_path, path, strlen(path));
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return log_oom();
+        c->sim = sim;
+        c->fd = -1;
+
+        /* A socket left behind by an earlier run may go; anything else is not ours to delete. */
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(EEXIST, "--control=%s: exists and is not a socket.",
+                                               path);
+                (void)unlink(path);
+        }
+
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (c->fd < 0)
+                return log_error_errno(errno, "Failed to create the control socket: %s",
+                                       ERRSTR(errno));
+        if (bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+                return log_error_errno(errno, "--control=%s: cannot bind: %s", path, ERRSTR(errno));
+        c->path = strdup(path);
+        if (!c->path)
+                return log_oom();
+        if (listen(c->fd, 16) < 0)
+                return log_error_errno(errno, "--control=%s: cannot listen: %s", path,
+                                       ERRSTR(errno));
+        r = sd_event_add_io(sim->event, &c->io, c->fd, EPOLLIN, on_accept, c);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the control socket: %s", ERRSTR(r));
+
+        *ret = c; /* ownership moves to the caller */
+        c = NULL;
+        return 0;
+}
+
+Control *control_free(Control *c)
+{
+        if (!c)
+                return NULL;
+        while (c->clients)
+                client_free(c->clients);
+        c->io = sd_event_source_disable_unref(c->io);
+        if (c->path) {
+                (void)unlink(c->path);
+                free(c->path);
+        }
+        c->fd = safe_close(c->fd);
+        free(c);
+        return NULL;
+}

@@ -1,0 +1,69 @@
+"""Helpers for the axpert-sim tests: start the simulator, talk to its control socket."""
+import os
+import socket
+import sys
+import time
+import unittest
+
+import testlib
+
+SIM = testlib.build_path('sim', 'axpert-sim')
+CORPUS = testlib.source_path('tests', 'integration', 'sim', 'transcript.tsv')
+
+
+class SimTestCase(testlib.BusTestCase):
+    """One temporary directory per test, no bus: the simulator needs none."""
+    start_bus = False
+
+    def start_sim(self, *args, pty=True, control=True, pass_fds=(), name='axpert-sim'):
+        self.link = os.path.join(self.tmpdir, 'ttyAXPERT')
+        self.control_path = os.path.join(self.tmpdir, 'control.sock')
+        argv = [SIM]
+        if pty:
+            argv.append(f'--pty={self.link}')
+        if control:
+            argv.append(f'--control={self.control_path}')
+        argv += list(args)
+        proc = self.spawn(name, argv, pass_fds=pass_fds)
+        testlib.wait_for(lambda: 'ready\n' in proc.output() or not proc.running(), 10,
+                         what='axpert-sim ready')
+        self.assertTrue(proc.running(), f'axpert-sim exited: {proc.output()}')
+        self.sim = proc
+        return proc
+
+    def control(self, line):
+        """Sends one control command; returns its answer lines, the last one 'ok' or 'error: …'."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.control_path)
+            s.sendall(line.encode() + b'\n')
+            data = b''
+            while True:
+                lines = data.decode().split('\n')
+                done = [l for l in lines[:-1] if l == 'ok' or l.startswith('error: ')]
+                if done:
+                    return lines[:lines.index(done[0]) + 1]
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise AssertionError(f'control socket closed after {data!r}')
+                data += chunk
+
+    def control_ok(self, line):
+        out = self.control(line)
+        self.assertEqual(out[-1], 'ok', f'{line!r} -> {out!r}')
+        return out[:-1]
+
+    def history(self):
+        return self.control_ok('history')
+
+
+def run_sim(*args, timeout=10):
+    """Runs axpert-sim to completion (bad command lines): returns (exit status, stderr)."""
+    import subprocess
+    p = subprocess.run([SIM] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    return p.returncode, p.stdout.decode(errors='replace'), p.stderr.decode(errors='replace')
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,200 @@
+/* Decoding: variants, placeholders, missing fields, hostile input changes nothing. */
+#include <string.h>
+
+#include "pi30.h"
+#include "tests.h"
+
+static Pi30Value values[_PI30_FIELD_MAX];
+
+static int dec(Pi30Command cmd, const char *payload, Pi30DecodeResult *res)
+{
+        return pi30_decode(cmd, payload, strlen(payload), values, res);
+}
+
+int main(void)
+{
+        Pi30DecodeResult res;
+        int r;
+
+        /* QPIGS, 17 fields (HS-2014): fields 18-24 not reported */
+        r = dec(PI30_CMD_QPIGS,
+                "230.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 0010 120.0 52.10 00000 "
+                "00010110",
+                &res);
+        CHECK(r > 0 && res.n_tokens == 17);
+        CHECK_DOUBLE(values[PI30_F_BATTERY_VOLTAGE].d, 52.0);
+        CHECK(values[PI30_F_PV_CHARGING_POWER].status == PI30_VALUE_ABSENT);
+        CHECK(values[PI30_F_SWITCHED_ON].status == PI30_VALUE_ABSENT);
+        CHECK(values[PI30_F_LOAD_ON].status == PI30_VALUE_VALID && values[PI30_F_LOAD_ON].d == 1);
+        CHECK(values[PI30_F_AC_CHARGING].d == 0 && values[PI30_F_SCC_CHARGING].d == 1);
+
+        /* 24 fields with 5-digit powers and NN.N PV current */
+        r = dec(PI30_CMD_QPIGS,
+                "242.3 50.0 230.0 49.9 03013 02919 027 377 54.20 000 100 0037 00.0 066.3 00.00 "
+                "00057 00010000 00 00 00000 010 0 00 0000",
+                &res);
+        CHECK(r > 0 && res.n_tokens == 24);
+        CHECK_DOUBLE(values[PI30_F_AC_OUTPUT_APPARENT_POWER].d, 3013);
+        CHECK_DOUBLE(values[PI30_F_AC_OUTPUT_ACTIVE_POWER].d, 2919);
+        CHECK_DOUBLE(values[PI30_F_BATTERY_DISCHARGE_CURRENT].d, 57);
+        CHECK(values[PI30_F_SOLAR_FEED_TO_GRID_POWER].status == PI30_VALUE_VALID);
+        CHECK(values[PI30_F_SWITCHED_ON].d == 1 && values[PI30_F_CHARGING_TO_FLOAT].d == 0);
+
+        /* '-' placeholders anywhere decode as not reported, the rest still decodes */
+        r = dec(PI30_CMD_QPIGS,
+                "- 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 - 0010 120.0 52.10 00000 "
+                "- 00 00 00100 010",
+                &res);
+        CHECK(r > 0 && res.n_absent >= 3);
+        CHECK(values[PI30_F_GRID_VOLTAGE].status == PI30_VALUE_ABSENT);
+        CHECK(values[PI30_F_HEATSINK_TEMPERATURE].status == PI30_VALUE_ABSENT);
+        CHECK(values[PI30_F_DEVICE_STATUS].status == PI30_VALUE_ABSENT);
+        CHECK(values[PI30_F_LOAD_ON].status == PI30_VALUE_ABSENT);
+        CHECK_DOUBLE(values[PI30_F_PV_CHARGING_POWER].d, 100);
+
+        /* out of range: reported as such, not as a value */
+        r = dec(PI30_CMD_QPIGS,
+                "230.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 180 0040 0010 120.0 52.10 00000 "
+                "00010110 00 00 00100 010",
+                &res);
+        CHECK(r > 0 && res.n_out_of_range == 1);
+        CHECK(values[PI30_F_BATTERY_CAPACITY].status == PI30_VALUE_OUT_OF_RANGE);
+
+        /* hostile or malformed answers are refused whole and change nothing */
+        Pi30Value before[_PI30_FIELD_MAX];
+        memcpy(before, values, sizeof values);
+        static const char *const bad[] = {
+                "",
+                " 230.0",
+                "230.0 50.0",                                          /* too few fields */
+                "230.0  50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 0010 120.0 52.10 "
+                "00000 00010110",                                      /* empty field */
+                "23O.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 0010 120.0 52.10 "
+                "00000 00010110",                                      /* letter O */
+                "230.0 50.0 230.0 50.0 0500 0400 010 400 52.0.0 010 080 0040 0010 120.0 52.10 "
+                "00000 00010110",                                      /* two points */
+                "230.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 0010 120.0 52.10 "
+                "00000 00012110",                                      /* bit string with 2 */
+                "230.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 0010 120.0 52.10 "
+                "00000 00010110 00 00 00100 010 0 00 0000 1 2 3 4 5",  /* too many fields */
+                "NAK",
+                "230.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 0010 120.0 52.10 "
+                "00000 0001\x01" "110",                                /* control byte */
+                "230.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 0010 120.0 52.10 "
+                "00000 00010110 00 -5 00100 010",                      /* sign on an unsigned */
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                CHECK_MSG(dec(PI30_CMD_QPIGS, bad[i], &res) == -EBADMSG, "bad[%zu]", i);
+                CHECK_MSG(memcmp(before, values, sizeof values) == 0, "bad[%zu] changed values", i);
+        }
+        CHECK_INT(pi30_decode(PI30_CMD_QPIGS, NULL, 0, values, NULL), -EBADMSG);
+        CHECK_INT(pi30_decode(_PI30_CMD_MAX, "x", 1, values, NULL), -EINVAL);
+
+        /* QPIGS2: both layouts under one name */
+        r = dec(PI30_CMD_QPIGS2, "03.1 327.3 01026 ", &res);
+        CHECK(r == 3 && res.layout == 0);
+        CHECK_DOUBLE(values[PI30_F_PV2_INPUT_CURRENT].d, 3.1);
+        CHECK_DOUBLE(values[PI30_F_PV2_INPUT_POWER].d, 1026);
+        CHECK(values[PI30_F_PV3_INPUT_VOLTAGE].status == PI30_VALUE_ABSENT);
+        r = dec(PI30_CMD_QPIGS2,
+                "0012 250.1 52.10 00600 10000000 0005 0250 0003 180.5 52.05 00400 01000", &res);
+        CHECK(r > 0 && res.layout == 1);
+        CHECK_DOUBLE(values[PI30_F_PV2_INPUT_CURRENT].d, 12);
+        CHECK_DOUBLE(values[PI30_F_PV3_INPUT_VOLTAGE].d, 180.5);
+        CHECK(values[PI30_F_SCC2_CHARGING].d == 1 && values[PI30_F_SCC3_CHARGING].d == 0);
+        CHECK_INT(dec(PI30_CMD_QPIGS2, "03.1 327.3 01026 5", &res), -EBADMSG);
+
+        /* QPIRI with '-' parallel max, 2-digit currents */
+        r = dec(PI30_CMD_QPIRI,
+                "230.0 13.0 230.0 50.0 13.0 3000 2400 24.0 23.0 21.0 28.2 27.0 0 30 50 0 2 1 - 01 "
+                "1 0 26.0 0 0",
+                &res);
+        CHECK(r > 0 && res.n_tokens == 25);
+        CHECK(values[PI30_F_PARALLEL_MAX_UNITS].status == PI30_VALUE_ABSENT);
+        CHECK(values[PI30_F_MAX_CHARGING_TIME_AT_CV].status == PI30_VALUE_ABSENT);
+        CHECK_DOUBLE(values[PI30_F_MAX_CHARGING_CURRENT].d, 50);
+        CHECK_STR(values[PI30_F_CHARGER_SOURCE_PRIORITY].name, "solar-first");
+        CHECK_STR(values[PI30_F_MACHINE_TYPE].name, "off-grid");
+        CHECK_STR(values[PI30_F_TOPOLOGY].name, "transformer");
+        /* codes outside the closed lists are "unknown", never a guess or a failure */
+        r = dec(PI30_CMD_QPIRI,
+                "230.0 13.0 230.0 50.0 13.0 3000 2400 24.0 23.0 21.0 28.2 27.0 7 30 50 0 5 8 - 20 "
+                "1 9 26.0 0 0",
+                &res);
+        CHECK(r > 0);
+        CHECK_STR(values[PI30_F_BATTERY_TYPE].name, "bak");
+        CHECK_STR(values[PI30_F_OUTPUT_SOURCE_PRIORITY].name, "unknown");
+        CHECK_STR(values[PI30_F_CHARGER_SOURCE_PRIORITY].name, "unknown");
+        CHECK_STR(values[PI30_F_MACHINE_TYPE].name, "unknown");
+        CHECK_STR(values[PI30_F_OUTPUT_MODE].name, "unknown");
+
+        /* QMOD */
+        CHECK(dec(PI30_CMD_QMOD, "B", &res) == 1);
+        CHECK_STR(values[PI30_F_MODE].name, "battery");
+        CHECK(dec(PI30_CMD_QMOD, "H", &res) == 1);
+        CHECK_STR(values[PI30_F_MODE].name, "power-saving");
+        CHECK(dec(PI30_CMD_QMOD, "Y", &res) == 1);
+        CHECK_STR(values[PI30_F_MODE].name, "unknown");
+        CHECK_INT(dec(PI30_CMD_QMOD, "BB", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QMOD, "b", &res), -EBADMSG);
+
+        /* QFLAG */
+        CHECK(dec(PI30_CMD_QFLAG, "EakxyDbjuvz", &res) == 9);
+        CHECK(values[PI30_F_FLAG_BUZZER].d == 1 && values[PI30_F_FLAG_POWER_SAVING].d == 0);
+        CHECK(values[PI30_F_FLAG_SOLAR_FEED_TO_GRID].status == PI30_VALUE_ABSENT);
+        CHECK(dec(PI30_CMD_QFLAG, "EkuvxyzDabdjln", &res) == 11);
+        CHECK(values[PI30_F_FLAG_SOLAR_FEED_TO_GRID].d == 0);
+        CHECK(dec(PI30_CMD_QFLAG, "ED", &res) == 0);
+        CHECK_INT(dec(PI30_CMD_QFLAG, "EaDa", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QFLAG, "DaEb", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QFLAG, "Ea;Db", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QFLAG, "EAKXYDBJUVZ", &res), -EBADMSG);
+
+        /* QPIWS lengths */
+        CHECK(dec(PI30_CMD_QPIWS, "00000100000000001000000000000000", &res) == 1);
+        CHECK_INT(values[PI30_F_WARNING_STATUS].n, 32);
+        CHECK(dec(PI30_CMD_QPIWS, "100000000000000000000000000000000000", &res) == 1);
+        CHECK_INT(values[PI30_F_WARNING_STATUS].n, 36);
+        CHECK_INT(dec(PI30_CMD_QPIWS, "0000010000", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QPIWS, "00000100000000001000000000000002", &res), -EBADMSG);
+
+        /* identity */
+        CHECK(dec(PI30_CMD_QVFW, "VERFW:00072.70", &res) == 1);
+        CHECK_STR(values[PI30_F_FIRMWARE_VERSION].s, "00072.70");
+        CHECK(dec(PI30_CMD_QVFW3, "VERFW:00012.03", &res) == 1); /* GK/MK answer QVFW3 so */
+        CHECK_STR(values[PI30_F_FIRMWARE_VERSION3].s, "00012.03");
+        CHECK_INT(dec(PI30_CMD_QVFW, "00072.70", &res), -EBADMSG);
+        CHECK(dec(PI30_CMD_QMN, "MKS2-8000", &res) == 1);
+        CHECK_STR(values[PI30_F_MODEL_NAME].s, "MKS2-8000");
+        CHECK_INT(dec(PI30_CMD_QMN, "0123456789012345678901234567890123456789012345678", &res),
+                  -EBADMSG);
+        CHECK(dec(PI30_CMD_QOPM, "01", &res) == 1);
+        CHECK_STR(values[PI30_F_QOPM_OUTPUT_MODE].name, "parallel");
+        CHECK(dec(PI30_CMD_QET, "00238800", &res) == 1);
+        CHECK_DOUBLE(values[PI30_F_PV_ENERGY_TOTAL].d, 238800);
+
+        /* lists */
+        CHECK(dec(PI30_CMD_QMCHGCR, "010 020 030 040 050 060 070 080 090 100 110 120", &res) == 1);
+        CHECK_INT(values[PI30_F_CHARGING_CURRENT_OPTIONS].n, 12);
+        CHECK_INT(values[PI30_F_CHARGING_CURRENT_OPTIONS].list[11], 120);
+        CHECK_INT(dec(PI30_CMD_QMCHGCR, "010 02x", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QMCHGCR, "010 1000", &res), -EBADMSG);
+
+        /* QPGS: empty slot, battery status 2-bit code */
+        r = dec(PI30_CMD_QPGS,
+                "1 92931701100510 B 00 000.0 00.00 230.6 50.00 0275 0141 005 51.4 001 100 083.3 002 "
+                "00574 00312 003 10110110 1 2 060 120 10 04 000",
+                &res);
+        CHECK(r > 0);
+        CHECK_STR(values[PI30_F_UNIT_BATTERY_STATUS].name, "open");
+        CHECK(values[PI30_F_UNIT_PV2_INPUT_VOLTAGE].status == PI30_VALUE_ABSENT);
+        CHECK_STR(values[PI30_F_UNIT_SERIAL_NUMBER].s, "92931701100510");
+
+        /* values are parsed without the locale */
+        CHECK(dec(PI30_CMD_QPIGS,
+                  "230.0 50.0 230.0 50.0 0500 0400 010 400 52.30 010 080 0040 0010 120.0 52.10 "
+                  "00000 00010110",
+                  &res) > 0);
+        CHECK_DOUBLE(values[PI30_F_BATTERY_VOLTAGE].d, 52.3);
+        return tests_finish("test-decode");
+}

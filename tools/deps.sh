@@ -1,0 +1,39 @@
+# Sourced by tools/test.sh and tools/demo.sh: the Debian packages each needs, and the one function
+# that installs them (as root) or prints the apt-get line and stops (as anybody else).
+
+# Building: compilers, meson, the libraries of every component.
+AXPERT_BUILD_PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config libc6-dev
+ libsystemd-dev libglib2.0-dev libjson-glib-dev libsqlite3-dev libpaho-mqtt-dev"
+# Running the components together: a bus, a broker and its clients.
+AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps"
+# Testing: the integration tests' tools (Debian's python3 with dbusmock, gi and paho; xmllint;
+# systemd-analyze and busctl; polkit; setpriv for unprivileged callers).
+AXPERT_TEST_PACKAGES="python3-gi gir1.2-glib-2.0 python3-dbus python3-dbusmock python3-paho-mqtt
+ libxml2-utils systemd polkitd pkexec util-linux bash-completion man-db groff-base"
+
+axpert_ensure_packages() {
+        local missing="" p
+        for p in "$@"; do
+                if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+                        missing="$missing $p"
+                fi
+        done
+        [ -z "$missing" ] && return 0
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "Missing Debian packages. Install them with:" >&2
+                echo "  sudo apt-get install -y --no-install-recommends$missing" >&2
+                exit 1
+        fi
+        echo "Installing Debian packages:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        # shellcheck disable=SC2086
+        if ! apt-get install -y --no-install-recommends $missing >/tmp/axpert-apt.log 2>&1; then
+                apt-get update -qq >>/tmp/axpert-apt.log 2>&1 || true
+                # shellcheck disable=SC2086
+                apt-get install -y --no-install-recommends $missing >>/tmp/axpert-apt.log 2>&1 || {
+                        cat /tmp/axpert-apt.log >&2
+                        echo "apt-get install failed" >&2
+                        exit 1
+                }
+        fi
+}
