@@ -1,30 +1,756 @@
-/* Placeholder Set… handlers until the setters branch lands: every one says NotSupported. */
-#include "error-names.h"
+/* The Set… and RawCommand methods: validate, authorize, write, confirm, re-read, reply. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <systemd/sd-journal.h>
+
+#include "bus-errors.h"
+#include "device.h"
+#include "link.h"
+#include "log.h"
+#include "macros.h"
+#include "pi30.h"
+#include "polkit.h"
 #include "setters.h"
 
-static int reply_not_supported(sd_bus_error *error)
+/* QPGSn indexes run up to the parallel maximum, 9 on every known model. */
+#define SETTER_UNITS_MAX 16
+#define SETTER_COMMAND_MAX 40
+#define SETTER_TEXT_MAX 64
+
+#define ACTION_PRIORITIES "org.axpert.Inverter.set-priorities"
+#define ACTION_CHARGING "org.axpert.Inverter.set-charging"
+#define ACTION_BATTERY "org.axpert.Inverter.set-battery"
+#define ACTION_FLAGS "org.axpert.Inverter.set-flags"
+#define ACTION_OUTPUT "org.axpert.Inverter.set-output"
+#define ACTION_RAW "org.axpert.Inverter.raw-command"
+
+/* The polkit action guarding each setting (DBUS-API.md, "methods"). */
+static const char *const setting_action[_PI30_SET_MAX] = {
+        [PI30_SET_OUTPUT_SOURCE_PRIORITY] = ACTION_PRIORITIES,
+        [PI30_SET_CHARGER_SOURCE_PRIORITY] = ACTION_PRIORITIES,
+        [PI30_SET_INPUT_VOLTAGE_RANGE] = ACTION_PRIORITIES,
+        [PI30_SET_MAX_CHARGING_CURRENT] = ACTION_CHARGING,
+        [PI30_SET_MAX_AC_CHARGING_CURRENT] = ACTION_CHARGING,
+        [PI30_SET_BATTERY_TYPE] = ACTION_BATTERY,
+        [PI30_SET_BATTERY_RECHARGE_VOLTAGE] = ACTION_BATTERY,
+        [PI30_SET_BATTERY_REDISCHARGE_VOLTAGE] = ACTION_BATTERY,
+        [PI30_SET_BATTERY_UNDER_VOLTAGE] = ACTION_BATTERY,
+        [PI30_SET_BATTERY_BULK_VOLTAGE] = ACTION_BATTERY,
+        [PI30_SET_BATTERY_FLOAT_VOLTAGE] = ACTION_BATTERY,
+        [PI30_SET_FLAG] = ACTION_FLAGS,
+        [PI30_SET_OUTPUT_FREQUENCY] = ACTION_OUTPUT,
+};
+
+/* One command on the wire: the inverter's own form, or one parallel unit's. */
+typedef struct SetterStep {
+        char command[SETTER_COMMAND_MAX];
+        int unit; /* -1: the inverter itself */
+} SetterStep;
+
+typedef struct SetterOp SetterOp;
+
+struct SetterOp {
+        SetterOp *prev, *next;           /* in the queue of accepted changes */
+        bool active;                     /* its commands are on the wire */
+        Device *device;
+        sd_bus_message *request;
+        bool raw;                        /* RawCommand, not a Set… */
+        Pi30Setting setting;
+        Pi30Field field;                 /* the property the change shows up in */
+        char name[SETTER_TEXT_MAX];      /* that property's name, or "RawCommand" */
+        char requested[SETTER_TEXT_MAX]; /* the value asked for, as text */
+        char old_value[SETTER_TEXT_MAX];
+        uid_t uid;
+
+        SetterStep steps[SETTER_UNITS_MAX];
+        size_t n_steps;
+        size_t n_done;                   /* steps the inverter acknowledged */
+        int error;                       /* the failure of step n_done, 0 while none */
+
+        unsigned n_reads;                /* re-reads still running */
+        int read_error;                  /* a re-read that failed (the change itself stands) */
+        char *answer;                    /* RawCommand: the payload */
+};
+
+/* Accepted changes, oldest first. One per device is active at a time, from its first command
+ * to its reply: a burst of callers is applied one after the other, and each one's re-read, journal
+ * entry ("old -> new") and reply describe its own change, not a neighbour's. */
+static SetterOp *queue_head, *queue_tail;
+
+static void setter_queue_remove(SetterOp *op)
 {
-        return sd_bus_error_set(error, AXPERT_ERROR_NOT_SUPPORTED,
-                                "Setting changes are not implemented yet.");
+        if (op->prev)
+                op->prev->next = op->next;
+        else if (queue_head == op)
+                queue_head = op->next;
+        if (op->next)
+                op->next->prev = op->prev;
+        else if (queue_tail == op)
+                queue_tail = op->prev;
+        op->prev = op->next = NULL;
 }
 
-#define PLACEHOLDER(name)                                                                          \
-        int name(sd_bus_message *m, void *userdata, sd_bus_error *error)                           \
-        {                                                                                          \
-                return reply_not_supported(error);                                                 \
+static SetterOp *setter_op_free(SetterOp *op)
+{
+        if (!op)
+                return NULL;
+        setter_queue_remove(op);
+        sd_bus_message_unref(op->request);
+        free(op->answer);
+        free(op);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SetterOp *, setter_op_free)
+
+static const char *caller_name(const SetterOp *op)
+{
+        const char *s = sd_bus_message_get_sender(op->request);
+        return s ? s : "?";
+}
+
+/* A value as the journal shows it: enum name, number in the field's precision, yes/no. */
+static void value_format(Pi30Field field, const Pi30Value *v, char *buf, size_t size)
+{
+        const Pi30FieldInfo *fi = pi30_field_info(field);
+
+        if (!fi || !v || !pi30_value_valid(v)) {
+                snprintf(buf, size, "unknown");
+                return;
+        }
+        switch (fi->kind) {
+        case PI30_KIND_ENUM:
+                snprintf(buf, size, "%s", v->name ? v->name : "unknown");
+                break;
+        case PI30_KIND_BOOL:
+                snprintf(buf, size, "%s", v->d != 0 ? "yes" : "no");
+                break;
+        case PI30_KIND_NUMBER:
+        case PI30_KIND_UINT:
+                /* The daemon never calls setlocale(): '.' is the decimal point. */
+                snprintf(buf, size, "%.*f", (int)fi->decimals, v->d);
+                break;
+        default:
+                snprintf(buf, size, "%s", v->s);
+                break;
+        }
+}
+
+static void setter_limits(const Device *d, Pi30Limits *ret)
+{
+        const Pi30Value *rating = &d->values[PI30_F_BATTERY_RATING_VOLTAGE];
+        const Pi30Value *charging = &d->values[PI30_F_CHARGING_CURRENT_OPTIONS];
+        const Pi30Value *ac = &d->values[PI30_F_AC_CHARGING_CURRENT_OPTIONS];
+
+        *ret = (Pi30Limits){
+                .battery_rating = pi30_value_valid(rating) ? rating->d : NAN,
+        };
+        /* Without the inverter's own list the documented range applies (pi30.h). */
+        if (pi30_value_valid(charging) && charging->n > 0) {
+                ret->charging_current_options = charging->list;
+                ret->n_charging_current_options = charging->n;
+        }
+        if (pi30_value_valid(ac) && ac->n > 0) {
+                ret->ac_charging_current_options = ac->list;
+                ret->n_ac_charging_current_options = ac->n;
+        }
+}
+
+/* The parallel units a per-unit setting goes to, in ascending QPGS index order. */
+static size_t setter_units(const Device *d, unsigned ret[SETTER_UNITS_MAX])
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->n_units && n < SETTER_UNITS_MAX; i++)
+                if (d->units[i])
+                        ret[n++] = d->units[i]->index;
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && ret[j - 1] > ret[j]; j--) {
+                        unsigned t = ret[j];
+                        ret[j] = ret[j - 1];
+                        ret[j - 1] = t;
+                }
+        return n;
+}
+
+static Pi30Field setter_unit_field(Pi30Setting s)
+{
+        switch (s) {
+        case PI30_SET_CHARGER_SOURCE_PRIORITY:
+                return PI30_F_UNIT_CHARGER_SOURCE_PRIORITY;
+        case PI30_SET_MAX_CHARGING_CURRENT:
+                return PI30_F_UNIT_MAX_CHARGING_CURRENT;
+        case PI30_SET_MAX_AC_CHARGING_CURRENT:
+                return PI30_F_UNIT_MAX_AC_CHARGING_CURRENT;
+        default:
+                return _PI30_FIELD_INVALID;
+        }
+}
+
+static bool setter_parallel(const Device *d, Pi30Setting s)
+{
+        const Pi30SettingInfo *info = pi30_setting_info(s);
+        return info && info->per_unit && d->n_units > 0;
+}
+
+/* True when nothing would change: the inverter (and, for per-unit settings, every unit as its
+ * QPGSn answer shows it) already has the value. */
+static bool setter_is_current(const Device *d, Pi30Setting s, const Pi30SettingArg *arg)
+{
+        const Pi30SettingInfo *info = pi30_setting_info(s);
+        _cleanup_free_ Pi30Value *values = NULL;
+        Pi30Field unit_field;
+
+        if (!pi30_setting_is_current(s, arg, d->values))
+                return false;
+        if (!setter_parallel(d, s))
+                return true;
+
+        unit_field = setter_unit_field(s);
+        if (unit_field < 0)
+                return false;
+        /* Asks the protocol's own comparison, with the unit's value in the setting's field. */
+        values = malloc(sizeof(Pi30Value) * _PI30_FIELD_MAX);
+        if (!values)
+                return false;
+        for (size_t i = 0; i < d->n_units; i++) {
+                const Unit *u = d->units[i];
+
+                if (!u || !pi30_value_valid(&u->values[unit_field]))
+                        return false;
+                memcpy(values, d->values, sizeof(Pi30Value) * _PI30_FIELD_MAX);
+                values[info->field] = u->values[unit_field];
+                if (!pi30_setting_is_current(s, arg, values))
+                        return false;
+        }
+        return true;
+}
+
+static int setter_parse(sd_bus_message *m, const Pi30SettingInfo *info, Pi30SettingArg *arg,
+                        sd_bus_error *error)
+{
+        int r, b;
+
+        if (streq(info->signature, "s"))
+                return sd_bus_message_read(m, "s", &arg->s);
+
+        if (streq(info->signature, "sb")) {
+                r = sd_bus_message_read(m, "sb", &arg->s, &b);
+                if (r < 0)
+                        return r;
+                arg->b = b;
+                return 0;
         }
 
-PLACEHOLDER(method_set_output_source_priority)
-PLACEHOLDER(method_set_charger_source_priority)
-PLACEHOLDER(method_set_input_voltage_range)
-PLACEHOLDER(method_set_max_charging_current)
-PLACEHOLDER(method_set_max_ac_charging_current)
-PLACEHOLDER(method_set_battery_type)
-PLACEHOLDER(method_set_battery_recharge_voltage)
-PLACEHOLDER(method_set_battery_redischarge_voltage)
-PLACEHOLDER(method_set_battery_under_voltage)
-PLACEHOLDER(method_set_battery_bulk_voltage)
-PLACEHOLDER(method_set_battery_float_voltage)
-PLACEHOLDER(method_set_flag)
-PLACEHOLDER(method_set_output_frequency)
-PLACEHOLDER(method_raw_command)
+        r = sd_bus_message_read(m, "d", &arg->d);
+        if (r < 0)
+                return r;
+        if (!isfinite(arg->d))
+                return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS,
+                                         "%s: the value must be a finite number.", info->method);
+        return 0;
+}
+
+static const char *setter_error_name(int error)
+{
+        const char *name = axpert_bus_error_name_from_errno(error);
+        return name ? name : SD_BUS_ERROR_FAILED;
+}
+
+static const char *link_error_words(int error)
+{
+        switch (-abs(error)) {
+        case -EREMOTEIO:
+                return "refused (NAK)";
+        case -ETIMEDOUT:
+                return "did not answer in time";
+        case -EPROTO:
+                return "kept sending garbled answers";
+        case -ENOTCONN:
+                return "is not connected";
+        case -EOPNOTSUPP:
+                return "does not know the command";
+        case -EBADMSG:
+                return "sent an unexpected answer";
+        default:
+                return "failed";
+        }
+}
+
+static void setter_log_change(SetterOp *op, const char *new_value)
+{
+        const Device *d = op->device;
+        char message[512];
+        int r;
+
+        snprintf(message, sizeof message, "%s: %s changed from %s to %s by uid %u (%s).", d->id,
+                 op->name, op->old_value, new_value, (unsigned)op->uid, caller_name(op));
+
+        /* sd_journal_send() reports success when journald is absent (containers, tests): then
+         * stderr carries the entry, fields included, as the daemon's other journal entries do. */
+        r = -ENOENT;
+        if (access("/run/systemd/journal/socket", W_OK) == 0)
+                r = sd_journal_send("MESSAGE_ID=" AXPERT_MESSAGE_SETTING_CHANGED_STR,
+                                    "MESSAGE=%s", message,
+                                    "PRIORITY=%i", LOG_NOTICE,
+                                    "AXPERT_DEVICE=%s", d->id,
+                                    "AXPERT_SETTING=%s", op->name,
+                                    "AXPERT_OLD_VALUE=%s", op->old_value,
+                                    "AXPERT_NEW_VALUE=%s", new_value,
+                                    "AXPERT_COMMAND=%s", op->steps[0].command,
+                                    "AXPERT_CALLER_UID=%u", (unsigned)op->uid,
+                                    "AXPERT_CALLER_NAME=%s", caller_name(op),
+                                    NULL);
+        if (r < 0)
+                log_notice("%s MESSAGE_ID=%s AXPERT_DEVICE=%s AXPERT_SETTING=%s "
+                           "AXPERT_OLD_VALUE=%s AXPERT_NEW_VALUE=%s AXPERT_COMMAND=%s "
+                           "AXPERT_CALLER_UID=%u AXPERT_CALLER_NAME=%s",
+                           message, AXPERT_MESSAGE_SETTING_CHANGED_STR, d->id, op->name,
+                           op->old_value, new_value, op->steps[0].command, (unsigned)op->uid,
+                           caller_name(op));
+}
+
+static void setter_reply_failure(SetterOp *op)
+{
+        const SetterStep *failed = &op->steps[op->n_done];
+        char done[256] = "";
+        int r;
+
+        if (op->n_done > 0) {
+                size_t len = 0;
+
+                /* Nothing more was sent after the refusal; say what did change. */
+                len += (size_t)snprintf(done, sizeof done, " Already changed:");
+                for (size_t i = 0; i < op->n_done && len < sizeof done; i++)
+                        len += (size_t)snprintf(done + len, sizeof done - len, "%s unit %d",
+                                                i > 0 ? "," : "", op->steps[i].unit);
+                if (len < sizeof done)
+                        snprintf(done + len, sizeof done - len, ".");
+                log_warning("%s: %s only partly applied: unit %d %s for %s.%s", op->device->id,
+                            op->name, failed->unit, link_error_words(op->error), failed->command,
+                            done);
+        }
+
+        if (failed->unit >= 0)
+                r = sd_bus_reply_method_errorf(op->request, setter_error_name(op->error),
+                                               "Unit %d %s %s.%s", failed->unit,
+                                               link_error_words(op->error), failed->command, done);
+        else
+                r = sd_bus_reply_method_errorf(op->request, setter_error_name(op->error),
+                                               "The inverter %s %s.", link_error_words(op->error),
+                                               failed->command);
+        if (r < 0)
+                log_debug_errno(r, "Failed to reply to %s, ignoring: %s", caller_name(op),
+                                strerror(-r));
+}
+
+static void setter_begin_next(Device *d);
+
+static void setter_finish(SetterOp *op)
+{
+        Device *d = op->device;
+        int r;
+
+        /* One PropertiesChanged with what the re-read changed (before the reply, so a caller that
+         * waits for the reply and then reads sees the new values). */
+        r = device_emit_changes(d);
+        if (r < 0)
+                log_warning_errno(r, "%s: failed to emit property changes, ignoring: %s", d->id,
+                                  strerror(-r));
+
+        if (op->error < 0) {
+                setter_reply_failure(op);
+                setter_op_free(op);
+                setter_begin_next(d);
+                return;
+        }
+
+        if (op->raw) {
+                if (op->steps[0].command[0] != 'Q')
+                        setter_log_change(op, op->requested);
+                r = sd_bus_reply_method_return(op->request, "s", op->answer ? op->answer : "");
+        } else {
+                char new_value[SETTER_TEXT_MAX];
+
+                /* What the inverter reports now; what was asked when it could not be re-read. */
+                if (op->read_error < 0)
+                        snprintf(new_value, sizeof new_value, "%s", op->requested);
+                else
+                        value_format(op->field, &d->values[op->field], new_value,
+                                     sizeof new_value);
+                setter_log_change(op, new_value);
+                r = sd_bus_reply_method_return(op->request, NULL);
+        }
+        if (r < 0)
+                log_debug_errno(r, "Failed to reply to %s, ignoring: %s", caller_name(op),
+                                strerror(-r));
+        setter_op_free(op);
+        setter_begin_next(d);
+}
+
+static void setter_read_one_done(SetterOp *op)
+{
+        if (--op->n_reads == 0)
+                setter_finish(op);
+}
+
+static void setter_read_done(Device *d, int result, void *userdata)
+{
+        SetterOp *op = userdata;
+
+        if (result < 0) {
+                /* The inverter acknowledged; the property catches up at the next settings poll. */
+                log_warning_errno(result, "%s: re-reading after %s failed, ignoring: %s", d->id,
+                                  op->steps[0].command, link_error_words(result));
+                op->read_error = result;
+        }
+        setter_read_one_done(op);
+}
+
+static void setter_read(SetterOp *op, Pi30Command cmd, int param)
+{
+        int r;
+
+        op->n_reads++;
+        r = device_read(op->device, cmd, param, LINK_PRIORITY_WRITE, setter_read_done, op);
+        if (r < 0) {
+                op->read_error = r;
+                op->n_reads--;
+        }
+}
+
+static void setter_reread(SetterOp *op)
+{
+        /* The guard count keeps op alive while reads are queued, even if one completes at once. */
+        op->n_reads = 1;
+
+        if (op->raw) {
+                /* A raw command may have changed any setting: read the settings again. */
+                if (op->steps[0].command[0] != 'Q') {
+                        setter_read(op, PI30_CMD_QPIRI, -1);
+                        setter_read(op, PI30_CMD_QFLAG, -1);
+                }
+        } else {
+                const Pi30SettingInfo *info = pi30_setting_info(op->setting);
+
+                setter_read(op, info->reread, -1);
+                for (size_t i = 0; i < op->n_steps; i++)
+                        if (op->steps[i].unit >= 0)
+                                setter_read(op, PI30_CMD_QPGS, op->steps[i].unit);
+        }
+
+        setter_read_one_done(op);
+}
+
+static void setter_write_done(Link *link, int result, const Pi30Frame *frame, void *userdata);
+
+static int setter_submit_step(SetterOp *op)
+{
+        return link_submit(op->device->link, LINK_PRIORITY_WRITE, op->steps[op->n_done].command,
+                           setter_write_done, op);
+}
+
+static void setter_write_done(Link *link, int result, const Pi30Frame *frame, void *userdata)
+{
+        SetterOp *op = userdata;
+        int r;
+
+        if (result >= 0 && frame && frame->kind == PI30_FRAME_NAK)
+                result = -EREMOTEIO;
+        /* A setting command is answered with ACK or NAK; anything else is not a confirmation. */
+        if (result >= 0 && !op->raw && (!frame || frame->kind != PI30_FRAME_ACK))
+                result = -EBADMSG;
+
+        if (result < 0) {
+                op->error = result;
+                if (op->n_done == 0) {
+                        /* Nothing changed: no re-read needed. */
+                        setter_finish(op);
+                        return;
+                }
+                /* Some units took the change: show what the inverter has now. */
+                setter_reread(op);
+                return;
+        }
+
+        if (op->raw) {
+                op->answer = strndup(frame ? frame->payload : "", frame ? frame->payload_len : 0);
+                if (!op->answer) {
+                        op->error = -ENOMEM;
+                        setter_finish(op);
+                        return;
+                }
+        }
+
+        op->n_done++;
+        if (op->n_done < op->n_steps) {
+                r = setter_submit_step(op);
+                if (r < 0) {
+                        op->error = r;
+                        setter_reread(op);
+                }
+                return;
+        }
+        setter_reread(op);
+}
+
+/* Puts op's first command on the wire. */
+static int setter_begin(SetterOp *op)
+{
+        Device *d = op->device;
+
+        op->active = true;
+        /* "old" is what the inverter had just before this change, after any earlier ones. */
+        if (!op->raw)
+                value_format(op->field, &d->values[op->field], op->old_value,
+                             sizeof op->old_value);
+        if (!d->online || !d->link)
+                return -ENOTCONN;
+        return setter_submit_step(op);
+}
+
+static void setter_reply_not_started(SetterOp *op, int r)
+{
+        if (r == -ENOTCONN)
+                r = sd_bus_reply_method_errorf(op->request, AXPERT_ERROR_OFFLINE,
+                                               "The inverter is offline.");
+        else
+                r = sd_bus_reply_method_errorf(op->request, setter_error_name(r),
+                                               "Could not queue %s: %s", op->steps[0].command,
+                                               strerror(-r));
+        if (r < 0)
+                log_debug_errno(r, "Failed to reply to %s, ignoring: %s", caller_name(op),
+                                strerror(-r));
+}
+
+/* After a change of d finished: the next waiting one for d, if any. */
+static void setter_begin_next(Device *d)
+{
+        SetterOp *op = queue_head;
+
+        while (op) {
+                SetterOp *next = op->next;
+                int r;
+
+                if (op->device != d) {
+                        op = next;
+                        continue;
+                }
+                if (op->active) /* cannot happen: the finished one was the active one */
+                        return;
+                r = setter_begin(op);
+                if (r >= 0)
+                        return;
+                setter_reply_not_started(op, r);
+                setter_op_free(op);
+                op = next;
+        }
+}
+
+/* Queues an authorized change; it starts at once unless another change of the same device is
+ * under way. On success the request is answered later and op belongs to the queue. */
+static int setter_enqueue(SetterOp *op, sd_bus_error *error)
+{
+        bool busy = false;
+        int r;
+
+        for (SetterOp *o = queue_head; o; o = o->next)
+                if (o->device == op->device)
+                        busy = true;
+
+        op->prev = queue_tail;
+        if (queue_tail)
+                queue_tail->next = op;
+        else
+                queue_head = op;
+        queue_tail = op;
+
+        if (busy)
+                return 0;
+
+        r = setter_begin(op);
+        if (r < 0) {
+                setter_queue_remove(op);
+                op->active = false;
+                if (r == -ENOTCONN)
+                        return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE,
+                                                "The inverter is offline.");
+                return sd_bus_error_set_errnof(error, -r, "Could not queue %s: %s",
+                                               op->steps[0].command, strerror(-r));
+        }
+        return 0;
+}
+
+static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_error *error)
+{
+        const Pi30SettingInfo *info = pi30_setting_info(s);
+        _cleanup_(setter_op_freep) SetterOp *op = NULL;
+        Pi30SettingArg arg = {0};
+        Pi30Limits limits;
+        unsigned units[SETTER_UNITS_MAX];
+        size_t n_units = 0;
+        char why[256] = "";
+        uid_t uid = (uid_t)-1;
+        int r;
+
+        if (!info || s < 0 || s >= _PI30_SET_MAX)
+                return -EINVAL;
+
+        /* Parse and validate first: nothing invalid reaches polkit, let alone the inverter. */
+        r = setter_parse(m, info, &arg, error);
+        if (r < 0)
+                return r;
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->device = d;
+        op->setting = s;
+        op->field = info->field;
+
+        setter_limits(d, &limits);
+        if (setter_parallel(d, s))
+                n_units = setter_units(d, units);
+        op->n_steps = n_units > 0 ? n_units : 1;
+        for (size_t i = 0; i < op->n_steps; i++) {
+                SetterStep *step = &op->steps[i];
+
+                step->unit = n_units > 0 ? (int)units[i] : -1;
+                r = pi30_setting_encode(s, &arg, &limits, step->unit, step->command,
+                                        sizeof step->command, why, sizeof why);
+                if (r == -EINVAL)
+                        return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS,
+                                                 "%s: invalid value; accepted: %s", info->method,
+                                                 why[0] ? why : "see the documentation");
+                if (r == -ENODATA)
+                        /* The battery rating comes from QPIRI: not known until it answered. */
+                        return sd_bus_error_setf(error,
+                                                 d->online ? AXPERT_ERROR_NOT_SUPPORTED
+                                                           : AXPERT_ERROR_OFFLINE,
+                                                 "%s: the inverter has not reported its battery "
+                                                 "rating, so the value cannot be checked.",
+                                                 info->method);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, -r, "%s: %s", info->method,
+                                                       why[0] ? why : strerror(-r));
+        }
+
+        if (s == PI30_SET_FLAG) {
+                const Pi30Flag *flag = pi30_flag_from_name(arg.s);
+
+                if (!flag) /* pi30_setting_encode() accepted it, so this cannot happen */
+                        return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS,
+                                                 "Unknown flag \"%s\".", arg.s);
+                op->field = flag->field;
+                snprintf(op->requested, sizeof op->requested, "%s", arg.b ? "yes" : "no");
+        } else if (streq(info->signature, "s"))
+                snprintf(op->requested, sizeof op->requested, "%s", arg.s);
+        else {
+                const Pi30FieldInfo *fi = pi30_field_info(info->field);
+                snprintf(op->requested, sizeof op->requested, "%.*f",
+                         fi ? (int)fi->decimals : 1, arg.d);
+        }
+        {
+                const Pi30FieldInfo *fi = pi30_field_info(op->field);
+                snprintf(op->name, sizeof op->name, "%s", fi && fi->name ? fi->name : info->method);
+        }
+
+        if (!d->online || !d->link)
+                return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
+
+        /* Already so: nothing to authorize, nothing to send. */
+        if (setter_is_current(d, s, &arg))
+                return sd_bus_reply_method_return(m, NULL);
+
+        r = polkit_verify(m, setting_action[s], &uid, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1; /* sd-bus dispatches this call again once polkit has answered */
+
+        op->request = sd_bus_message_ref(m);
+        op->uid = uid;
+
+        r = setter_enqueue(op, error);
+        if (r < 0)
+                return r;
+        op = NULL; /* owned by the link callbacks now */
+        return 1;
+}
+
+int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(setter_op_freep) SetterOp *op = NULL;
+        Device *d = userdata;
+        const char *command;
+        char why[256] = "";
+        uid_t uid = (uid_t)-1;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &command);
+        if (r < 0)
+                return r;
+        r = pi30_raw_command_validate(command, why, sizeof why);
+        if (r < 0)
+                return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS, "RawCommand: %s",
+                                         why[0] ? why : "1-32 printable ASCII characters");
+        if (strlen(command) >= SETTER_COMMAND_MAX)
+                return sd_bus_error_set(error, AXPERT_ERROR_INVALID_ARGS,
+                                        "RawCommand: at most 32 characters.");
+
+        if (!d->online || !d->link)
+                return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
+
+        r = polkit_verify(m, ACTION_RAW, &uid, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->device = d;
+        op->raw = true;
+        op->setting = _PI30_SET_INVALID;
+        op->field = _PI30_FIELD_INVALID;
+        op->request = sd_bus_message_ref(m);
+        op->uid = uid;
+        op->n_steps = 1;
+        op->steps[0].unit = -1;
+        snprintf(op->steps[0].command, sizeof op->steps[0].command, "%s", command);
+        snprintf(op->name, sizeof op->name, "RawCommand");
+        snprintf(op->requested, sizeof op->requested, "%s", command);
+        snprintf(op->old_value, sizeof op->old_value, "-");
+
+        r = setter_enqueue(op, error);
+        if (r < 0)
+                return r;
+        op = NULL; /* owned by the link callbacks now */
+        return 1;
+}
+
+#define SETTER_METHOD(function, setting)                                                           \
+        int function(sd_bus_message *m, void *userdata, sd_bus_error *error)                       \
+        {                                                                                          \
+                return setter_method(m, userdata, setting, error);                                 \
+        }
+
+SETTER_METHOD(method_set_output_source_priority, PI30_SET_OUTPUT_SOURCE_PRIORITY)
+SETTER_METHOD(method_set_charger_source_priority, PI30_SET_CHARGER_SOURCE_PRIORITY)
+SETTER_METHOD(method_set_input_voltage_range, PI30_SET_INPUT_VOLTAGE_RANGE)
+SETTER_METHOD(method_set_max_charging_current, PI30_SET_MAX_CHARGING_CURRENT)
+SETTER_METHOD(method_set_max_ac_charging_current, PI30_SET_MAX_AC_CHARGING_CURRENT)
+SETTER_METHOD(method_set_battery_type, PI30_SET_BATTERY_TYPE)
+SETTER_METHOD(method_set_battery_recharge_voltage, PI30_SET_BATTERY_RECHARGE_VOLTAGE)
+SETTER_METHOD(method_set_battery_redischarge_voltage, PI30_SET_BATTERY_REDISCHARGE_VOLTAGE)
+SETTER_METHOD(method_set_battery_under_voltage, PI30_SET_BATTERY_UNDER_VOLTAGE)
+SETTER_METHOD(method_set_battery_bulk_voltage, PI30_SET_BATTERY_BULK_VOLTAGE)
+SETTER_METHOD(method_set_battery_float_voltage, PI30_SET_BATTERY_FLOAT_VOLTAGE)
+SETTER_METHOD(method_set_flag, PI30_SET_FLAG)
+SETTER_METHOD(method_set_output_frequency, PI30_SET_OUTPUT_FREQUENCY)
