@@ -216,3 +216,62 @@ class MqttTestCase(testlib.BusTestCase):
         self.recorder.wait('axpert/bridge/availability', lambda p: p == b'online', timeout)
         self.recorder.wait(f'axpert/{serial}/availability', lambda p: p == b'online', timeout)
         return self.recorder.wait_json(f'axpert/{serial}/state', timeout=timeout)
+
+
+class EndToEndTestCase(MqttTestCase):
+    """The real axpertd on the private bus, attached to axpert-sim over a pty."""
+
+    def start_sim(self, *args):
+        self.link = os.path.join(self.tmpdir, 'ttyAXPERT')
+        self.control_path = os.path.join(self.tmpdir, 'sim-control.sock')
+        self.sim = self.spawn('axpert-sim', [testlib.build_path('sim', 'axpert-sim'),
+                                             f'--pty={self.link}', '--baud=0',
+                                             f'--control={self.control_path}', *args])
+        wait_for(lambda: 'ready\n' in self.sim.output() or not self.sim.running(), 10,
+                 what='axpert-sim ready')
+        assert self.sim.running(), self.sim.output()
+        return self.sim
+
+    def start_daemon(self, poll_interval=1):
+        self.daemon = self.spawn('axpertd', [testlib.build_path('daemon', 'axpertd'),
+                                             f'--device=serial:{self.link}',
+                                             f'--poll-interval={poll_interval}'])
+        wait_for(lambda: self.bus_has_name('org.axpert.Inverter'), 15,
+                 what='axpertd on the bus')
+        return self.daemon
+
+    def control(self, line):
+        """One sim control command; returns its answer lines without the final 'ok'."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.control_path)
+            s.sendall(line.encode() + b'\n')
+            data = b''
+            while True:
+                lines = data.decode().split('\n')
+                done = [x for x in lines[:-1] if x == 'ok' or x.startswith('error: ')]
+                if done:
+                    out = lines[:lines.index(done[0]) + 1]
+                    assert out[-1] == 'ok', f'{line!r} -> {out!r}'
+                    return out[:-1]
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise AssertionError(f'control socket closed after {data!r}')
+                data += chunk
+
+    def sim_get(self, name, unit=None):
+        prefix = f'unit {unit} ' if unit is not None else ''
+        out = self.control(f'{prefix}get {name}')
+        key, _, value = out[0].partition('=')
+        assert key == name, out
+        return value
+
+    def wait_serial(self, timeout=20):
+        """The serial number the daemon reports, once its state reached the broker."""
+        def find():
+            for topic, payload in self.recorder.latest().items():
+                parts = topic.split('/')
+                if len(parts) == 3 and parts[0] == 'axpert' and parts[2] == 'state' and payload:
+                    return parts[1]
+            return None
+        return wait_for(find, timeout, what='a state topic')
