@@ -298,8 +298,9 @@ static void publish_inverter_full(App *app, Inverter *inv)
                 publish_unit_state(app, inv, units->pdata[i]);
         }
         if (app->config->mindfreeze && app_inverter_online(inv))
-                compat_publish(app, inv);
-        inv->dirty_state = inv->dirty_compat = inv->dirty_discovery = false;
+                compat_publish(app, inv, COMPAT_TOPIC_ALL);
+        inv->dirty_state = inv->dirty_discovery = false;
+        inv->dirty_compat = 0;
 }
 
 static gboolean on_flush(gpointer userdata)
@@ -333,8 +334,9 @@ static gboolean on_flush(gpointer userdata)
                 }
                 /* A compatible consumer cannot see availability: nothing stale goes there. */
                 if (inv->dirty_compat && app->config->mindfreeze && app_inverter_online(inv))
-                        compat_publish(app, inv);
-                inv->dirty_state = inv->dirty_compat = inv->dirty_discovery = false;
+                        compat_publish(app, inv, inv->dirty_compat);
+                inv->dirty_state = inv->dirty_discovery = false;
+                inv->dirty_compat = 0;
         }
         return G_SOURCE_REMOVE;
 }
@@ -400,7 +402,7 @@ void app_unit_added(App *app, const char *path, GDBusProxy *proxy)
 
         inv = g_hash_table_lookup(app->inverters, u->parent_path);
         if (inv)
-                inv->dirty_compat = true;
+                inv->dirty_compat |= COMPAT_TOPIC_PARALLEL;
         schedule_flush(app);
 }
 
@@ -412,7 +414,8 @@ void app_object_removed(App *app, const char *path, const char *interface)
                 if (!inv)
                         return;
                 log_info("Inverter %s vanished.", path);
-                if (inv->serial) {
+                /* After the daemon vanished, its offline was published already. */
+                if (inv->serial && inv->availability != 0) {
                         g_autofree char *topic = g_strdup_printf(
                                 "%s/%s/availability", app->config->topic_prefix, inv->serial);
 
@@ -440,7 +443,7 @@ void app_object_removed(App *app, const char *path, const char *interface)
                 }
                 inv = g_hash_table_lookup(app->inverters, u->parent_path);
                 if (inv) {
-                        inv->dirty_compat = true;
+                        inv->dirty_compat |= COMPAT_TOPIC_PARALLEL;
                         schedule_flush(app);
                 }
                 g_hash_table_remove(app->units, path);
@@ -465,7 +468,9 @@ void app_properties_changed(App *app, const char *path, const char *interface,
                                 if (g_str_equal(name, discovery_properties[i]))
                                         inv->dirty_discovery = true;
                 }
-                inv->dirty_state = inv->dirty_compat = true;
+                /* An inverter cycle: all three compatible topics, "published every cycle". */
+                inv->dirty_state = true;
+                inv->dirty_compat = COMPAT_TOPIC_ALL;
         } else if (g_str_equal(interface, AXPERT_UNIT_IFACE)) {
                 Unit *u = g_hash_table_lookup(app->units, path);
                 Inverter *inv;
@@ -474,8 +479,9 @@ void app_properties_changed(App *app, const char *path, const char *interface,
                         return;
                 u->dirty = true;
                 inv = g_hash_table_lookup(app->inverters, u->parent_path);
-                if (inv)
-                        inv->dirty_compat = true;
+                /* Only unit 0 feeds power/axpert. */
+                if (inv && app_unit_index(u) == 0)
+                        inv->dirty_compat |= COMPAT_TOPIC_PARALLEL;
         } else
                 return;
         schedule_flush(app);

@@ -24,7 +24,7 @@ typedef struct Inverter {
         GDBusProxy *proxy;
         char *serial;            /* topic-safe SerialNumber; NULL until the daemon knows it */
         bool dirty_state;
-        bool dirty_compat;
+        unsigned dirty_compat;   /* CompatTopic bits: which hassio-axpert topics to publish */
         bool dirty_discovery;
         int availability;        /* last published: -1 none, 0 offline, 1 online */
 } Inverter;

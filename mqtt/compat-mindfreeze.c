@@ -297,7 +297,7 @@ static void publish_keys(App *app, const char *topic, const CompatKey *keys, siz
         app_publish(app, topic, payload, true);
 }
 
-void compat_publish(App *app, Inverter *inv)
+void compat_publish(App *app, Inverter *inv, unsigned mask)
 {
         g_autoptr(GPtrArray) units = app_inverter_units(app, inv);
         g_autoptr(GString) inverter_topic = g_string_new(app->config->inverter_topic);
@@ -309,16 +309,16 @@ void compat_publish(App *app, Inverter *inv)
 
         /* Without parallel support the add-on published nothing here; we fill the same keys
          * from the inverter's own status so that the topic is never empty. */
-        if (unit0)
+        if (mask & COMPAT_TOPIC_PARALLEL)
                 publish_keys(app, app->config->parallel_topic, parallel_keys,
-                             G_N_ELEMENTS(parallel_keys), unit0->proxy, true);
-        else
-                publish_keys(app, app->config->parallel_topic, parallel_keys,
-                             G_N_ELEMENTS(parallel_keys), inv->proxy, false);
+                             G_N_ELEMENTS(parallel_keys), unit0 ? unit0->proxy : inv->proxy,
+                             unit0 != NULL);
 
         g_string_replace(inverter_topic, "{sn}", inv->serial, 0);
-        publish_keys(app, inverter_topic->str, inverter_keys, G_N_ELEMENTS(inverter_keys),
-                     inv->proxy, false);
-        publish_keys(app, app->config->settings_topic, settings_keys, G_N_ELEMENTS(settings_keys),
-                     inv->proxy, false);
+        if (mask & COMPAT_TOPIC_INVERTER)
+                publish_keys(app, inverter_topic->str, inverter_keys,
+                             G_N_ELEMENTS(inverter_keys), inv->proxy, false);
+        if (mask & COMPAT_TOPIC_SETTINGS)
+                publish_keys(app, app->config->settings_topic, settings_keys,
+                             G_N_ELEMENTS(settings_keys), inv->proxy, false);
 }
