@@ -116,7 +116,7 @@ def main():
               f', parallel units: {args.units}, MindFreeze topics on, discovery on')
         print(f'poll cycles measured: {cycles}')
         if latencies:
-            q = statistics.quantiles(latencies, n=100)
+            q = statistics.quantiles(latencies, n=100, method='inclusive')
             print(f'publish latency PropertiesChanged -> broker -> subscriber: '
                   f'p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms, max {max(latencies):.2f} ms')
         print(f'messages per cycle: {total / max(cycles, 1):.2f} '
