@@ -17,6 +17,7 @@ struct Publisher {
         GMainContext *context;
         PublisherCallbacks callbacks;
         void *userdata;
+        char *broker;
         char *will_topic;
         char *username;
         char *password;
@@ -94,8 +95,8 @@ static gboolean paho_event_dispatch(gpointer data)
                         g_source_remove(p->retry_source);
                         p->retry_source = 0;
                 }
-                log_info("Connected to the MQTT broker%s%s.", ev->cause ? ": " : "",
-                         ev->cause ? ev->cause : "");
+                /* Paho's "cause" says "automatic reconnect" even for the first connection. */
+                log_info("Connected to the MQTT broker %s.", p->broker);
                 if (p->callbacks.connected)
                         p->callbacks.connected(p->userdata);
                 break;
@@ -108,7 +109,7 @@ static gboolean paho_event_dispatch(gpointer data)
                         p->callbacks.disconnected(p->userdata, ev->cause);
                 break;
         case PAHO_CONNECT_FAILED:
-                log_warning("Cannot connect to the MQTT broker: %s.",
+                log_warning("Cannot connect to the MQTT broker %s: %s.", p->broker,
                             ev->cause ? ev->cause : "unknown error");
                 p->connected = false;
                 /* Paho's automatic reconnect only covers connections that once succeeded. */
@@ -248,6 +249,7 @@ Publisher *publisher_new(const MqttConfig *config, const PublisherCallbacks *cal
         p->context = g_main_context_ref_thread_default();
         p->callbacks = *callbacks;
         p->userdata = userdata;
+        p->broker = g_strdup(config->broker);
         p->will_topic = g_strdup_printf("%s/bridge/availability", config->topic_prefix);
         p->username = g_strdup(config->username);
         p->password = g_strdup(config->password);
@@ -294,6 +296,7 @@ Publisher *publisher_free(Publisher *p)
                 g_source_remove(p->retry_source);
         if (p->client)
                 MQTTAsync_destroy(&p->client);
+        g_free(p->broker);
         g_free(p->will_topic);
         g_free(p->username);
         if (p->password) {
