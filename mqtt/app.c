@@ -16,8 +16,14 @@
 
 /* Properties that appear in the discovery payloads (device block, option lists, limits). */
 static const char *const discovery_properties[] = {
-        "SerialNumber", "ModelName", "FirmwareVersion", "FirmwareVersion2", "ProtocolId",
-        "ChargingCurrentOptions", "AcChargingCurrentOptions", "BatteryRatingVoltage",
+                "SerialNumber",
+                "ModelName",
+                "FirmwareVersion",
+                "FirmwareVersion2",
+                "ProtocolId",
+                "ChargingCurrentOptions",
+                "AcChargingCurrentOptions",
+                "BatteryRatingVoltage",
 };
 
 /* ---- property helpers ---- */
@@ -246,10 +252,9 @@ static void publish_state(App *app, Inverter *inv)
         f->path = g_strdup(inv->object_path);
         g_dbus_connection_call(g_dbus_proxy_get_connection(inv->proxy), AXPERT_BUS_NAME,
                                inv->object_path, "org.freedesktop.DBus.Properties", "Get",
-                               g_variant_new("(ss)", AXPERT_INVERTER_IFACE,
-                                             "LastUpdateTimestamp"),
-                               G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000,
-                               NULL, on_timestamp, f);
+                               g_variant_new("(ss)", AXPERT_INVERTER_IFACE, "LastUpdateTimestamp"),
+                               G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL,
+                               on_timestamp, f);
 }
 
 static void publish_unit_state(App *app, Inverter *inv, Unit *u)
@@ -416,8 +421,9 @@ void app_object_removed(App *app, const char *path, const char *interface)
                 log_info("Inverter %s vanished.", path);
                 /* After the daemon vanished, its offline was published already. */
                 if (inv->serial && inv->availability != 0) {
-                        g_autofree char *topic = g_strdup_printf(
-                                "%s/%s/availability", app->config->topic_prefix, inv->serial);
+                        g_autofree char *topic =
+                                        g_strdup_printf("%s/%s/availability",
+                                                        app->config->topic_prefix, inv->serial);
 
                         app_publish(app, topic, "offline", true);
                 }
@@ -432,9 +438,8 @@ void app_object_removed(App *app, const char *path, const char *interface)
                 /* A unit that left a running system is gone for good: drop its entities and
                  * state. When the whole daemon went away, keep them (availability says why). */
                 if (app->daemon_present && u->announced_id) {
-                        g_autofree char *topic = g_strdup_printf("%s/%s/state",
-                                                                 app->config->topic_prefix,
-                                                                 u->announced_id);
+                        g_autofree char *topic = g_strdup_printf(
+                                        "%s/%s/state", app->config->topic_prefix, u->announced_id);
 
                         if (app->config->discovery)
                                 discovery_remove_unit(app, u->announced_id);
@@ -450,8 +455,8 @@ void app_object_removed(App *app, const char *path, const char *interface)
         }
 }
 
-void app_properties_changed(App *app, const char *path, const char *interface,
-                            GVariant *changed, const char *const *invalidated)
+void app_properties_changed(App *app, const char *path, const char *interface, GVariant *changed,
+                            const char *const *invalidated)
 {
         if (g_str_equal(interface, AXPERT_INVERTER_IFACE)) {
                 Inverter *inv = g_hash_table_lookup(app->inverters, path);
@@ -505,15 +510,15 @@ void app_daemon_changed(App *app, bool present)
 static void on_mqtt_connected(void *userdata)
 {
         App *app = userdata;
-        g_autofree char *bridge = g_strdup_printf("%s/bridge/availability",
-                                                  app->config->topic_prefix);
+        g_autofree char *bridge =
+                        g_strdup_printf("%s/bridge/availability", app->config->topic_prefix);
         GHashTableIter it;
         gpointer value;
 
         app_publish(app, bridge, "online", true);
         if (app->config->discovery) {
-                g_autofree char *status = g_strdup_printf("%s/status",
-                                                          app->config->discovery_prefix);
+                g_autofree char *status =
+                                g_strdup_printf("%s/status", app->config->discovery_prefix);
 
                 (void)publisher_subscribe(app->publisher, status, 1);
         }
@@ -564,8 +569,8 @@ App *app_new(MqttConfig *config, GError **error)
 {
         g_autoptr(App) app = g_new0(App, 1);
         static const PublisherCallbacks callbacks = {
-                .connected = on_mqtt_connected,
-                .message = on_mqtt_message,
+                        .connected = on_mqtt_connected,
+                        .message = on_mqtt_message,
         };
 
         app->config = config;
@@ -596,8 +601,8 @@ App *app_free(App *app)
 int app_run(App *app)
 {
         g_autoptr(GError) error = NULL;
-        g_autofree char *bridge_topic = g_strdup_printf("%s/bridge/availability",
-                                                        app->config->topic_prefix);
+        g_autofree char *bridge_topic =
+                        g_strdup_printf("%s/bridge/availability", app->config->topic_prefix);
         guint sigterm, sigint;
 
         log_info("Publishing to %s as '%s' under '%s/'.", app->config->broker,
@@ -606,8 +611,7 @@ int app_run(App *app)
 
         app->bridge = bridge_new(app, &error);
         if (!app->bridge) {
-                log_error("Cannot watch %s on the system bus: %s", AXPERT_BUS_NAME,
-                          error->message);
+                log_error("Cannot watch %s on the system bus: %s", AXPERT_BUS_NAME, error->message);
                 publisher_stop(app->publisher, bridge_topic, 2000);
                 return -EIO;
         }

@@ -12,7 +12,7 @@ typedef struct Bridge Bridge;
 
 typedef struct Unit {
         char *object_path;
-        char *parent_path;  /* the org.axpert.Inverter object it belongs to */
+        char *parent_path; /* the org.axpert.Inverter object it belongs to */
         GDBusProxy *proxy;
         bool dirty;         /* changed since the last flush */
         char *announced_id; /* "<serial>/unit<N>" whose discovery was published, or NULL */
@@ -22,11 +22,11 @@ typedef struct Inverter {
         App *app;
         char *object_path;
         GDBusProxy *proxy;
-        char *serial;            /* topic-safe SerialNumber; NULL until the daemon knows it */
+        char *serial; /* topic-safe SerialNumber; NULL until the daemon knows it */
         bool dirty_state;
-        unsigned dirty_compat;   /* CompatTopic bits: which hassio-axpert topics to publish */
+        unsigned dirty_compat; /* CompatTopic bits: which hassio-axpert topics to publish */
         bool dirty_discovery;
-        int availability;        /* last published: -1 none, 0 offline, 1 online */
+        int availability; /* last published: -1 none, 0 offline, 1 online */
 } Inverter;
 
 struct App {
@@ -50,8 +50,8 @@ int app_run(App *app);
 void app_inverter_added(App *app, const char *path, GDBusProxy *proxy);
 void app_unit_added(App *app, const char *path, GDBusProxy *proxy);
 void app_object_removed(App *app, const char *path, const char *interface);
-void app_properties_changed(App *app, const char *path, const char *interface,
-                            GVariant *changed, const char *const *invalidated);
+void app_properties_changed(App *app, const char *path, const char *interface, GVariant *changed,
+                            const char *const *invalidated);
 void app_daemon_changed(App *app, bool present);
 
 /* Helpers shared by the payload builders. */

@@ -47,14 +47,14 @@ static void on_object_removed(GDBusObjectManager *m, GDBusObject *object, gpoint
         g_list_free_full(ifaces, g_object_unref);
 }
 
-static void on_interface_added(GDBusObjectManager *m, GDBusObject *object,
-                               GDBusInterface *iface, gpointer userdata)
+static void on_interface_added(GDBusObjectManager *m, GDBusObject *object, GDBusInterface *iface,
+                               gpointer userdata)
 {
         add_interface(userdata, object, iface);
 }
 
-static void on_interface_removed(GDBusObjectManager *m, GDBusObject *object,
-                                 GDBusInterface *iface, gpointer userdata)
+static void on_interface_removed(GDBusObjectManager *m, GDBusObject *object, GDBusInterface *iface,
+                                 gpointer userdata)
 {
         Bridge *b = userdata;
 
@@ -75,8 +75,8 @@ static void on_properties_changed(GDBusObjectManagerClient *m, GDBusObjectProxy 
 static void on_name_owner(GObject *object, GParamSpec *pspec, gpointer userdata)
 {
         Bridge *b = userdata;
-        g_autofree char *owner =
-                g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(object));
+        g_autofree char *owner = g_dbus_object_manager_client_get_name_owner(
+                        G_DBUS_OBJECT_MANAGER_CLIENT(object));
 
         /* GDBus notifies a vanished owner BEFORE it removes the objects, and a new one after
          * the objects were added, so availability goes offline first and comes back complete. */
@@ -94,8 +94,8 @@ Bridge *bridge_new(App *app, GError **error)
         /* No auto-start: the unit is ordered after axpertd, and a missing daemon is a state we
          * report (availability offline), not an error. */
         b->manager = g_dbus_object_manager_client_new_for_bus_sync(
-                G_BUS_TYPE_SYSTEM, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
-                AXPERT_BUS_NAME, AXPERT_ROOT_PATH, NULL, NULL, NULL, NULL, error);
+                        G_BUS_TYPE_SYSTEM, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                        AXPERT_BUS_NAME, AXPERT_ROOT_PATH, NULL, NULL, NULL, NULL, error);
         if (!b->manager)
                 return NULL;
 
@@ -108,7 +108,7 @@ Bridge *bridge_new(App *app, GError **error)
         g_signal_connect(b->manager, "notify::name-owner", G_CALLBACK(on_name_owner), b);
 
         owner = g_dbus_object_manager_client_get_name_owner(
-                G_DBUS_OBJECT_MANAGER_CLIENT(b->manager));
+                        G_DBUS_OBJECT_MANAGER_CLIENT(b->manager));
         if (owner)
                 log_info("%s is on the bus.", AXPERT_BUS_NAME);
         else

@@ -46,8 +46,8 @@ static void publish_result(App *app, const char *serial, const char *setting, Js
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *payload = NULL;
-        g_autofree char *topic = g_strdup_printf("%s/%s/set/result", app->config->topic_prefix,
-                                                 serial);
+        g_autofree char *topic =
+                        g_strdup_printf("%s/%s/set/result", app->config->topic_prefix, serial);
 
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "setting");
@@ -82,9 +82,9 @@ static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
                 const char *result = name;
 
                 if (!result)
-                        result = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ?
-                                         ERROR_NO_REPLY :
-                                         ERROR_FAILED;
+                        result = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+                                                 ? ERROR_NO_REPLY
+                                                 : ERROR_FAILED;
                 g_dbus_error_strip_remote_error(error);
                 log_notice("Command %s on %s failed: %s: %s", c->setting, c->serial, result,
                            error->message);
@@ -170,7 +170,8 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
                 return true;
 
         /* From here on every message gets a result, whatever it contains. */
-        if (len > PAYLOAD_MAX || memchr(payload, '\0', len) || !g_utf8_validate(payload, len, NULL)) {
+        if (len > PAYLOAD_MAX || memchr(payload, '\0', len) ||
+            !g_utf8_validate(payload, len, NULL)) {
                 publish_result(app, serial, setting, NULL, AXPERT_ERROR_INVALID_ARGS,
                                "the payload is not a short UTF-8 text");
                 return true;
@@ -187,8 +188,7 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
         }
         inv = app_find_inverter_by_serial(app, serial);
         if (!inv) {
-                g_autofree char *m = g_strdup_printf("no inverter with serial number '%s'",
-                                                     serial);
+                g_autofree char *m = g_strdup_printf("no inverter with serial number '%s'", serial);
 
                 publish_result(app, serial, setting, value, ERROR_UNKNOWN_OBJECT, m);
                 return true;

@@ -15,8 +15,8 @@
 typedef struct Target {
         App *app;
         Inverter *inv;
-        Unit *unit;          /* NULL: the inverter itself */
-        GDBusProxy *proxy;   /* whose properties the entities show */
+        Unit *unit;        /* NULL: the inverter itself */
+        GDBusProxy *proxy; /* whose properties the entities show */
         char *state_topic;
         char *id_prefix;     /* "axpert_<serial>" or "axpert_<serial>_unit<N>" */
         char *object_prefix; /* "" or "unit<N>_" */
@@ -80,8 +80,8 @@ static void add_device(JsonBuilder *b, const Target *t)
 static void add_common(JsonBuilder *b, const Target *t, const char *object_id, const char *name)
 {
         g_autofree char *unique_id = g_strdup_printf("%s_%s", t->id_prefix, object_id);
-        g_autofree char *bridge = g_strdup_printf("%s/bridge/availability",
-                                                  t->app->config->topic_prefix);
+        g_autofree char *bridge =
+                        g_strdup_printf("%s/bridge/availability", t->app->config->topic_prefix);
         g_autofree char *inverter = g_strdup_printf("%s/%s/availability",
                                                     t->app->config->topic_prefix, t->inv->serial);
 
@@ -152,9 +152,9 @@ static void publish_condition(const Target *t, const char *condition)
         g_autofree char *suffix = g_strdelimit(g_strdup(condition), "-", '_');
         g_autofree char *object_id = g_strdup_printf("condition_%s", suffix);
         g_autofree char *name = g_strdelimit(g_strdup(condition), "-", ' ');
-        g_autofree char *tmpl = g_strdup_printf(
-                "{{ 'ON' if '%s' in (value_json.warnings + value_json.faults) else 'OFF' }}",
-                condition);
+        g_autofree char *tmpl = g_strdup_printf("{{ 'ON' if '%s' in (value_json.warnings + "
+                                                "value_json.faults) else 'OFF' }}",
+                                                condition);
 
         name[0] = g_ascii_toupper(name[0]);
         json_builder_begin_object(b);
@@ -179,8 +179,8 @@ static guint gcd(guint a, guint b)
 }
 
 /* min/max/step of a number entity; false when they cannot be known. */
-static bool number_limits(const Target *t, const TopicEntity *e, double *ret_min,
-                          double *ret_max, double *ret_step)
+static bool number_limits(const Target *t, const TopicEntity *e, double *ret_min, double *ret_max,
+                          double *ret_step)
 {
         const char *list;
 
@@ -193,8 +193,8 @@ static bool number_limits(const Target *t, const TopicEntity *e, double *ret_min
                 gsize n = 0;
                 const double *d;
 
-                list = e->limits == TOPIC_LIMITS_CHARGING_OPTIONS ? "ChargingCurrentOptions" :
-                                                                    "AcChargingCurrentOptions";
+                list = e->limits == TOPIC_LIMITS_CHARGING_OPTIONS ? "ChargingCurrentOptions"
+                                                                  : "AcChargingCurrentOptions";
                 v = g_dbus_proxy_get_cached_property(t->proxy, list);
                 if (v && g_variant_is_of_type(v, G_VARIANT_TYPE("ad")))
                         d = g_variant_get_fixed_array(v, &n, sizeof(double));
@@ -232,11 +232,9 @@ static void publish_command(const Target *t, const TopicEntity *e)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autofree char *key = state_json_key(e->property);
-        g_autofree char *object_id = g_strdelimit(g_strdup_printf("set_%s", e->setting), "/-",
-                                                  '_');
-        g_autofree char *command_topic = g_strdup_printf("%s/%s/set/%s",
-                                                         t->app->config->topic_prefix,
-                                                         t->inv->serial, e->setting);
+        g_autofree char *object_id = g_strdelimit(g_strdup_printf("set_%s", e->setting), "/-", '_');
+        g_autofree char *command_topic = g_strdup_printf(
+                        "%s/%s/set/%s", t->app->config->topic_prefix, t->inv->serial, e->setting);
         g_autofree char *tmpl = NULL;
         const char *component;
         double min, max, step;
@@ -310,9 +308,9 @@ static void publish_target(const Target *t, TopicScope scope)
 void discovery_publish_inverter(App *app, Inverter *inv)
 {
         Target t = {
-                .app = app,
-                .inv = inv,
-                .proxy = inv->proxy,
+                        .app = app,
+                        .inv = inv,
+                        .proxy = inv->proxy,
         };
 
         if (!inv->serial)
@@ -329,10 +327,10 @@ void discovery_publish_unit(App *app, Inverter *inv, Unit *unit)
 {
         guint index = app_unit_index(unit);
         Target t = {
-                .app = app,
-                .inv = inv,
-                .unit = unit,
-                .proxy = unit->proxy,
+                        .app = app,
+                        .inv = inv,
+                        .unit = unit,
+                        .proxy = unit->proxy,
         };
 
         if (!inv->serial)

@@ -17,10 +17,10 @@ int main(int argc, char *argv[])
         g_autofree char *config_path = NULL;
         gboolean version = FALSE;
         const GOptionEntry entries[] = {
-                { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-                  "Configuration file (default " MQTT_CONFIG_DEFAULT_PATH ")", "FILE" },
-                { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version", NULL },
-                { NULL, 0, 0, 0, NULL, NULL, NULL },
+                        {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+                         "Configuration file (default " MQTT_CONFIG_DEFAULT_PATH ")", "FILE"},
+                        {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version", NULL},
+                        {NULL, 0, 0, 0, NULL, NULL, NULL},
         };
 
         /* Numbers in payloads and config must never follow the locale: stay in "C". */

@@ -16,23 +16,23 @@ static const struct {
         const char *key;
         KeyType type;
 } config_keys[] = {
-        { "MQTT", "Broker", KEY_STRING },
-        { "MQTT", "ClientId", KEY_STRING },
-        { "MQTT", "Username", KEY_STRING },
-        { "MQTT", "Password", KEY_STRING },
-        { "MQTT", "PasswordFile", KEY_STRING },
-        { "MQTT", "CAFile", KEY_STRING },
-        { "MQTT", "CertFile", KEY_STRING },
-        { "MQTT", "KeyFile", KEY_STRING },
-        { "MQTT", "TopicPrefix", KEY_STRING },
-        { "MQTT", "QoS", KEY_INT },
-        { "HomeAssistant", "Discovery", KEY_BOOL },
-        { "HomeAssistant", "DiscoveryPrefix", KEY_STRING },
-        { "MindFreeze", "Enabled", KEY_BOOL },
-        { "MindFreeze", "ParallelTopic", KEY_STRING },
-        { "MindFreeze", "InverterTopic", KEY_STRING },
-        { "MindFreeze", "SettingsTopic", KEY_STRING },
-        { "Commands", "Enabled", KEY_BOOL },
+                {"MQTT", "Broker", KEY_STRING},
+                {"MQTT", "ClientId", KEY_STRING},
+                {"MQTT", "Username", KEY_STRING},
+                {"MQTT", "Password", KEY_STRING},
+                {"MQTT", "PasswordFile", KEY_STRING},
+                {"MQTT", "CAFile", KEY_STRING},
+                {"MQTT", "CertFile", KEY_STRING},
+                {"MQTT", "KeyFile", KEY_STRING},
+                {"MQTT", "TopicPrefix", KEY_STRING},
+                {"MQTT", "QoS", KEY_INT},
+                {"HomeAssistant", "Discovery", KEY_BOOL},
+                {"HomeAssistant", "DiscoveryPrefix", KEY_STRING},
+                {"MindFreeze", "Enabled", KEY_BOOL},
+                {"MindFreeze", "ParallelTopic", KEY_STRING},
+                {"MindFreeze", "InverterTopic", KEY_STRING},
+                {"MindFreeze", "SettingsTopic", KEY_STRING},
+                {"Commands", "Enabled", KEY_BOOL},
 };
 
 MqttConfig *mqtt_config_free(MqttConfig *c)
@@ -134,8 +134,7 @@ static gboolean read_bool(GKeyFile *kf, const char *file, const char *group, con
 
 /* Reads a file's whole content as the password: a systemd credential (LoadCredential=) is given
  * by its name relative to $CREDENTIALS_DIRECTORY, any other relative or absolute path as is. */
-static gboolean read_password_file(const char *file, const char *value, char **ret,
-                                   GError **error)
+static gboolean read_password_file(const char *file, const char *value, char **ret, GError **error)
 {
         g_autofree char *path = NULL;
         g_autofree char *content = NULL;
@@ -149,8 +148,8 @@ static gboolean read_password_file(const char *file, const char *value, char **r
                 path = g_strdup(value);
 
         if (!g_file_get_contents(path, &content, &len, &e))
-                return set_error(error, file, "MQTT", "PasswordFile", "cannot read '%s': %s",
-                                 path, e->message);
+                return set_error(error, file, "MQTT", "PasswordFile", "cannot read '%s': %s", path,
+                                 e->message);
         if (memchr(content, '\0', len))
                 return set_error(error, file, "MQTT", "PasswordFile", "'%s' contains a NUL byte",
                                  path);
@@ -165,8 +164,7 @@ static gboolean read_password_file(const char *file, const char *value, char **r
         return TRUE;
 }
 
-static gboolean check_readable(const char *file, const char *key, const char *path,
-                               GError **error)
+static gboolean check_readable(const char *file, const char *key, const char *path, GError **error)
 {
         if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) || access(path, R_OK) < 0)
                 return set_error(error, file, "MQTT", key, "'%s' is not a readable file", path);
@@ -188,8 +186,8 @@ static gboolean check_broker(const char *file, const char *url, GError **error)
                 return set_error(error, file, "MQTT", "Broker", "'%s' names no host", url);
         for (const char *p = rest; *p; p++)
                 if (g_ascii_isspace(*p) || (unsigned char)*p < 0x20)
-                        return set_error(error, file, "MQTT", "Broker",
-                                         "'%s' contains white space", url);
+                        return set_error(error, file, "MQTT", "Broker", "'%s' contains white space",
+                                         url);
         /* IPv6 literals are bracketed; the port is what follows the last ':' outside them. */
         colon = strrchr(rest, ':');
         if (colon && !strchr(colon, ']')) {
@@ -198,8 +196,7 @@ static gboolean check_broker(const char *file, const char *url, GError **error)
 
                 errno = 0;
                 port = g_ascii_strtoull(colon + 1, &end, 10);
-                if (errno || end == colon + 1 || (*end && *end != '/') || port == 0 ||
-                    port > 65535)
+                if (errno || end == colon + 1 || (*end && *end != '/') || port == 0 || port > 65535)
                         return set_error(error, file, "MQTT", "Broker",
                                          "'%s' has no valid port (1-65535)", url);
         }
@@ -320,11 +317,13 @@ static gboolean config_parse(MqttConfig *c, GKeyFile *kf, const char *file, GErr
         if (!mqtt_topic_name_valid(c->topic_prefix))
                 return set_error(error, file, "MQTT", "TopicPrefix",
                                  "'%s' is not a valid topic prefix (no wildcards, no leading or "
-                                 "trailing '/')", c->topic_prefix);
+                                 "trailing '/')",
+                                 c->topic_prefix);
         if (!mqtt_topic_name_valid(c->discovery_prefix))
                 return set_error(error, file, "HomeAssistant", "DiscoveryPrefix",
                                  "'%s' is not a valid topic prefix (no wildcards, no leading or "
-                                 "trailing '/')", c->discovery_prefix);
+                                 "trailing '/')",
+                                 c->discovery_prefix);
         if (!mqtt_topic_name_valid(c->parallel_topic))
                 return set_error(error, file, "MindFreeze", "ParallelTopic",
                                  "'%s' is not a valid topic", c->parallel_topic);

@@ -7,11 +7,11 @@
 #define MQTT_CONFIG_DEFAULT_PATH SYSCONFDIR "/axpert/mqtt.conf"
 
 typedef struct MqttConfig {
-        char *path;            /* the file read, NULL when none existed */
-        char *broker;          /* tcp://host:port or ssl://host:port */
+        char *path;   /* the file read, NULL when none existed */
+        char *broker; /* tcp://host:port or ssl://host:port */
         char *client_id;
         char *username;
-        char *password;        /* from Password or PasswordFile */
+        char *password; /* from Password or PasswordFile */
         char *ca_file, *cert_file, *key_file;
         char *topic_prefix;
         int qos;
@@ -19,7 +19,7 @@ typedef struct MqttConfig {
         char *discovery_prefix;
         bool mindfreeze;
         char *parallel_topic;
-        char *inverter_topic;  /* may contain {sn} */
+        char *inverter_topic; /* may contain {sn} */
         char *settings_topic;
         bool commands;
 } MqttConfig;

@@ -24,7 +24,7 @@ struct Publisher {
         char *ca_file, *cert_file, *key_file;
         bool tls;
         int qos;
-        bool connected;    /* as last reported to the main context */
+        bool connected; /* as last reported to the main context */
         bool stopping;
         guint retry_source;
         unsigned retry_seconds;
@@ -351,8 +351,7 @@ int publisher_subscribe(Publisher *p, const char *filter, int qos)
 
         r = MQTTAsync_subscribe(p->client, filter, qos, &opts);
         if (r != MQTTASYNC_SUCCESS) {
-                log_warning("Cannot subscribe to '%s': %s (%d).", filter, MQTTAsync_strerror(r),
-                            r);
+                log_warning("Cannot subscribe to '%s': %s (%d).", filter, MQTTAsync_strerror(r), r);
                 return -EIO;
         }
         return 0;

@@ -10,7 +10,7 @@ typedef struct Publisher Publisher;
 
 /* Called on the main context (never on a Paho thread). */
 typedef struct PublisherCallbacks {
-        void (*connected)(void *userdata);                  /* first connect and every reconnect */
+        void (*connected)(void *userdata); /* first connect and every reconnect */
         void (*disconnected)(void *userdata, const char *cause);
         void (*message)(void *userdata, const char *topic, const char *payload, size_t len);
 } PublisherCallbacks;

@@ -14,13 +14,13 @@ static void test_keys(void)
         static const struct {
                 const char *property, *key;
         } cases[] = {
-                { "BatteryVoltage", "battery_voltage" },
-                { "Pv2InputVoltage", "pv2_input_voltage" },
-                { "HasPv2", "has_pv2" },
-                { "FirmwareVersion2", "firmware_version2" },
-                { "SccOk", "scc_ok" },
-                { "Online", "online" },
-                { "MaxChargingTimeAtCv", "max_charging_time_at_cv" },
+                        {"BatteryVoltage", "battery_voltage"},
+                        {"Pv2InputVoltage", "pv2_input_voltage"},
+                        {"HasPv2", "has_pv2"},
+                        {"FirmwareVersion2", "firmware_version2"},
+                        {"SccOk", "scc_ok"},
+                        {"Online", "online"},
+                        {"MaxChargingTimeAtCv", "max_charging_time_at_cv"},
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -40,26 +40,26 @@ static char *value_text(GVariant *v)
 
 static void test_values(void)
 {
-        static const double list[] = { 10, 20.5, NAN };
-        static const char *const strv[] = { "line-fail", "overload", NULL };
+        static const double list[] = {10, 20.5, NAN};
+        static const char *const strv[] = {"line-fail", "overload", NULL};
         struct {
                 GVariant *v;
                 const char *text;
         } cases[] = {
-                { g_variant_new_double(51.2), "51.2" },
-                { g_variant_new_double(230.0), "230.0" },
-                { g_variant_new_double(0.1 + 0.2), "0.30000000000000004" },
-                { g_variant_new_double(NAN), "null" },
-                { g_variant_new_double(-INFINITY), "null" },
-                { g_variant_new_boolean(TRUE), "true" },
-                { g_variant_new_uint32(3), "3" },
-                { g_variant_new_uint64(1700000000000000ULL), "1700000000000000" },
-                { g_variant_new_string("sbu"), "\"sbu\"" },
-                { g_variant_new_string("quote\" back\\"), "\"quote\\\" back\\\\\"" },
-                { g_variant_new_strv(strv, -1), "[\"line-fail\",\"overload\"]" },
-                { g_variant_new_strv(NULL, 0), "[]" },
-                { g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE, list, 3, sizeof(double)),
-                  "[10.0,20.5,null]" },
+                        {g_variant_new_double(51.2), "51.2"},
+                        {g_variant_new_double(230.0), "230.0"},
+                        {g_variant_new_double(0.1 + 0.2), "0.30000000000000004"},
+                        {g_variant_new_double(NAN), "null"},
+                        {g_variant_new_double(-INFINITY), "null"},
+                        {g_variant_new_boolean(TRUE), "true"},
+                        {g_variant_new_uint32(3), "3"},
+                        {g_variant_new_uint64(1700000000000000ULL), "1700000000000000"},
+                        {g_variant_new_string("sbu"), "\"sbu\""},
+                        {g_variant_new_string("quote\" back\\"), "\"quote\\\" back\\\\\""},
+                        {g_variant_new_strv(strv, -1), "[\"line-fail\",\"overload\"]"},
+                        {g_variant_new_strv(NULL, 0), "[]"},
+                        {g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE, list, 3, sizeof(double)),
+                         "[10.0,20.5,null]"},
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -156,29 +156,32 @@ static void test_config_errors(void)
                 const char *text;
                 const char *expect; /* must appear in the message */
         } cases[] = {
-                { "[MQTT]\nQoS=3\n", "[MQTT] QoS: '3' is not 0, 1 or 2" },
-                { "[MQTT]\nQoS=one\n", "[MQTT] QoS" },
-                { "[MQTT]\nBroker=http://x\n", "[MQTT] Broker" },
-                { "[MQTT]\nBroker=tcp://host:99999\n", "[MQTT] Broker" },
-                { "[MQTT]\nBroker=tcp://\n", "[MQTT] Broker" },
-                { "[MQTT]\nTopicPrefix=a/+/b\n", "[MQTT] TopicPrefix" },
-                { "[MQTT]\nTopicPrefix=/axpert\n", "[MQTT] TopicPrefix" },
-                { "[MQTT]\nColour=blue\n", "[MQTT] Colour: unknown key" },
-                { "[Mqtt]\nBroker=tcp://x\n", "[Mqtt]: unknown group" },
-                { "[HomeAssistant]\nDiscovery=maybe\n", "[HomeAssistant] Discovery" },
-                { "[HomeAssistant]\nDiscoveryPrefix=home#\n", "[HomeAssistant] DiscoveryPrefix" },
-                { "[MindFreeze]\nEnabled=2\n", "[MindFreeze] Enabled" },
-                { "[MindFreeze]\nInverterTopic=power/#\n", "[MindFreeze] InverterTopic" },
-                { "[Commands]\nEnabled=yes please\n", "[Commands] Enabled" },
-                { "[MQTT]\nUsername=u\nPassword=p\nPasswordFile=/x\n", "[MQTT] PasswordFile" },
-                { "[MQTT]\nUsername=u\nPasswordFile=/nonexistent/pw\n", "[MQTT] PasswordFile" },
-                { "[MQTT]\nPassword=p\n", "[MQTT] Password" },
-                { "[MQTT]\nCAFile=/etc/hostname\n", "[MQTT] CAFile" },
-                { "[MQTT]\nBroker=ssl://h:8883\nCAFile=/nonexistent.pem\n", "[MQTT] CAFile" },
-                { "[MQTT]\nBroker=ssl://h:8883\nKeyFile=/etc/hostname\n", "[MQTT] KeyFile" },
-                { "[MQTT]\nClientId=\n", "[MQTT] ClientId" },
-                { "[MQTT]\nClientId=has space\n", "[MQTT] ClientId" },
-                { "not a key file\n", "" },
+                        {"[MQTT]\nQoS=3\n", "[MQTT] QoS: '3' is not 0, 1 or 2"},
+                        {"[MQTT]\nQoS=one\n", "[MQTT] QoS"},
+                        {"[MQTT]\nBroker=http://x\n", "[MQTT] Broker"},
+                        {"[MQTT]\nBroker=tcp://host:99999\n", "[MQTT] Broker"},
+                        {"[MQTT]\nBroker=tcp://\n", "[MQTT] Broker"},
+                        {"[MQTT]\nTopicPrefix=a/+/b\n", "[MQTT] TopicPrefix"},
+                        {"[MQTT]\nTopicPrefix=/axpert\n", "[MQTT] TopicPrefix"},
+                        {"[MQTT]\nColour=blue\n", "[MQTT] Colour: unknown key"},
+                        {"[Mqtt]\nBroker=tcp://x\n", "[Mqtt]: unknown group"},
+                        {"[HomeAssistant]\nDiscovery=maybe\n", "[HomeAssistant] Discovery"},
+                        {"[HomeAssistant]\nDiscoveryPrefix=home#\n",
+                         "[HomeAssistant] DiscoveryPrefix"},
+                        {"[MindFreeze]\nEnabled=2\n", "[MindFreeze] Enabled"},
+                        {"[MindFreeze]\nInverterTopic=power/#\n", "[MindFreeze] InverterTopic"},
+                        {"[Commands]\nEnabled=yes please\n", "[Commands] Enabled"},
+                        {"[MQTT]\nUsername=u\nPassword=p\nPasswordFile=/x\n",
+                         "[MQTT] PasswordFile"},
+                        {"[MQTT]\nUsername=u\nPasswordFile=/nonexistent/pw\n",
+                         "[MQTT] PasswordFile"},
+                        {"[MQTT]\nPassword=p\n", "[MQTT] Password"},
+                        {"[MQTT]\nCAFile=/etc/hostname\n", "[MQTT] CAFile"},
+                        {"[MQTT]\nBroker=ssl://h:8883\nCAFile=/nonexistent.pem\n", "[MQTT] CAFile"},
+                        {"[MQTT]\nBroker=ssl://h:8883\nKeyFile=/etc/hostname\n", "[MQTT] KeyFile"},
+                        {"[MQTT]\nClientId=\n", "[MQTT] ClientId"},
+                        {"[MQTT]\nClientId=has space\n", "[MQTT] ClientId"},
+                        {"not a key file\n", ""},
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

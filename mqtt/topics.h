@@ -47,9 +47,9 @@ typedef struct TopicEntity {
         const char *value_template; /* NULL: derived from the key and component */
         /* Command topic <prefix>/<serial>/set/<setting> (Commands Enabled only). */
         const char *setting;
-        const char *method;         /* the D-Bus setter */
+        const char *method; /* the D-Bus setter */
         TopicCommandKind command;
-        const char *flag;           /* SetFlag's name argument */
+        const char *flag; /* SetFlag's name argument */
         TopicLimits limits;
         const char *const *command_options; /* select: what may be chosen (no "unknown") */
 } TopicEntity;
