@@ -5,6 +5,7 @@ like the daemon and update the properties with one PropertiesChanged. Parameters
   units: number of parallel units (default 1; 0 = an inverter without parallel support)
   deny: every setter answers org.freedesktop.DBus.Error.AccessDenied (polkit said no)
   serial: the inverter's serial number (default 92931701100123)
+  second: the serial number of a second inverter (/org/axpert/Inverter/1, no units), if any
 """
 import dbus
 import dbusmock.mockobject
@@ -210,3 +211,9 @@ def load(mock, parameters):
     for i in range(units):
         mock.AddObject(f'{DEVICE_PATH}/unit{i}', UNIT_IFACE,
                        unit_properties(i, '9293170110%04d' % (200 + i)), [])
+    if parameters.get('second'):
+        path = '/org/axpert/Inverter/1'
+        props = inverter_properties(parameters['second'], 0)
+        props['BatteryVoltage'] = d(25.1)
+        mock.AddObject(path, INVERTER_IFACE, props, METHODS)
+        dbusmock.mockobject.objects[path]._axpert_deny = False

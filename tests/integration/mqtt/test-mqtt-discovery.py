@@ -174,6 +174,16 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         cfg = json.loads(self.recorder.wait(topic, lambda p: len(p) > 0))
         self.assertEqual(cfg['unique_id'], f'axpert_{SERIAL}_battery_voltage')
 
+    def test_republish_when_identity_changes(self):
+        """A firmware update changes the device block: discovery follows."""
+        self.collect()
+        topic = f'homeassistant/sensor/axpert_{SERIAL}/battery_voltage/config'
+        self.mock_update('/org/axpert/Inverter/0', 'org.axpert.Inverter',
+                         {'FirmwareVersion': '00073.00'})
+        cfg = json.loads(self.recorder.wait(
+            topic, lambda p: json.loads(p)['device']['sw_version'] == '00073.00'))
+        self.assertEqual(cfg['device']['identifiers'], [f'axpert_{SERIAL}'])
+
     def test_discovery_disabled(self):
         self.start_mock()
         self.start_bridge(HomeAssistant={'Discovery': 'false'})

@@ -187,6 +187,42 @@ class NativeTest(mqttlib.MqttTestCase):
         unit = self.recorder.wait_json(f'axpert/{SERIAL}/unit1/state')
         self.assertEqual(unit['serial_number'], '92931701100201')
 
+    def test_two_inverters(self):
+        self.start_mock(second='55500011122233')
+        self.start_bridge(MindFreeze={'Enabled': 'true'})
+        self.wait_online()
+        other = self.wait_online(serial='55500011122233')
+        self.assertEqual(other['battery_voltage'], 25.1)
+        self.recorder.wait('power/axpert55500011122233')
+        self.recorder.wait(f'power/axpert{SERIAL}')
+        # A change on one inverter publishes that one only.
+        time.sleep(1)  # the start-up burst (published before and after connecting) is over
+        self.recorder.clear()
+        self.mock_update('/org/axpert/Inverter/1', 'org.axpert.Inverter', {'BatteryVoltage': 24.0})
+        self.recorder.wait_json('axpert/55500011122233/state', lambda s: s['battery_voltage'] == 24)
+        time.sleep(0.5)
+        self.assertEqual(self.recorder.all(STATE), [])
+
+    def test_serial_with_topic_characters(self):
+        """A serial number is data from the inverter: it must not inject topic levels or
+        wildcards."""
+        self.start_mock(serial='AB/+#12 x')
+        self.start_bridge()
+        state = self.wait_online(serial='AB___12_x')
+        self.assertEqual(state['serial_number'], 'AB/+#12 x')
+        self.assertFalse([t for t in self.recorder.latest() if '#' in t or '+' in t])
+
+    def test_stop_while_broker_down(self):
+        self.start_mock()
+        self.start_bridge()
+        self.wait_online()
+        self.recorder.close()
+        self.broker.stop()
+        time.sleep(0.5)
+        started = time.monotonic()
+        self.assertEqual(self.bridge.stop(signal.SIGTERM), 0)
+        self.assertLess(time.monotonic() - started, 8)
+
     def test_inverter_appears_later(self):
         self.start_bridge()
         self.recorder.wait(BRIDGE, lambda p: p == b'online')
