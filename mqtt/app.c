@@ -178,6 +178,10 @@ bool app_inverter_online(Inverter *inv)
 
 void app_publish(App *app, const char *topic, const char *payload, bool retain)
 {
+        /* Before the first connection there is nothing to keep: connecting publishes everything
+         * anyway. After it, Paho buffers (bounded) while the broker is away. */
+        if (!publisher_has_connected(app->publisher))
+                return;
         (void)publisher_publish_string(app->publisher, topic, payload, app->config->qos, retain);
 }
 

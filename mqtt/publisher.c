@@ -25,6 +25,7 @@ struct Publisher {
         bool tls;
         int qos;
         bool connected; /* as last reported to the main context */
+        bool ever_connected;
         bool stopping;
         guint retry_source;
         unsigned retry_seconds;
@@ -90,6 +91,7 @@ static gboolean paho_event_dispatch(gpointer data)
         switch (ev->kind) {
         case PAHO_CONNECTED:
                 p->connected = true;
+                p->ever_connected = true;
                 p->retry_seconds = RETRY_MIN_SECONDS;
                 if (p->retry_source) {
                         g_source_remove(p->retry_source);
@@ -319,6 +321,11 @@ int publisher_start(Publisher *p)
 bool publisher_is_connected(Publisher *p)
 {
         return p->connected && MQTTAsync_isConnected(p->client);
+}
+
+bool publisher_has_connected(Publisher *p)
+{
+        return p->ever_connected;
 }
 
 int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t len, int qos,

@@ -26,6 +26,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Publisher, publisher_free)
 /* Starts connecting; reconnects by itself with backoff from then on. */
 int publisher_start(Publisher *p);
 bool publisher_is_connected(Publisher *p);
+/* True once the first connection succeeded (from then on, messages are buffered while away). */
+bool publisher_has_connected(Publisher *p);
 /* Queues a message; buffered (bounded) while disconnected. Negative errno on failure. */
 int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t len, int qos,
                       bool retain);
