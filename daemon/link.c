@@ -1,5 +1,6 @@
 /* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,6 +367,11 @@ static int link_try_open(Link *l)
                 if (l->fd_dead)
                         return -ENODEV;
                 fd = l->spec.fd;
+                /* Inherited as the parent made it: the loop must never block on it. */
+                int flags = fcntl(fd, F_GETFL);
+                if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+                    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                        return -errno;
         } else {
                 fd = transport_open(&l->spec);
                 if (fd < 0)

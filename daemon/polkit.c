@@ -12,9 +12,10 @@
 /* CheckAuthorization's flag: polkit may ask the user for a password through an agent. */
 #define POLKIT_CHECK_ALLOW_USER_INTERACTION 1u
 
-/* Every waiting caller costs a little memory and a match rule on the bus (dbus-daemon allows 512
- * per connection on the system bus), and any local user can call a setter: cap them. */
-#define POLKIT_QUERIES_MAX 128u
+/* Every waiting caller costs a little memory, a match rule and a pending call on the bus (the
+ * system bus allows 128 pending calls and 512 match rules per connection), and any local user
+ * can call a setter: cap them well below the bus's own limits. */
+#define POLKIT_QUERIES_MAX 64u
 
 /* Someone typing a password needs longer than sd-bus's default of 25 s. */
 #define POLKIT_INTERACTIVE_TIMEOUT_USEC (5u * 60u * USEC_PER_SEC)

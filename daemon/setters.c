@@ -258,7 +258,12 @@ static int setter_parse(sd_bus_message *m, const Pi30SettingInfo *info, Pi30Sett
 
 static const char *setter_error_name(int error)
 {
-        const char *name = axpert_bus_error_name_from_errno(error);
+        const char *name;
+
+        /* An answer that is neither ACK nor NAK to a setting: the conversation went wrong. */
+        if (abs(error) == EBADMSG)
+                return AXPERT_ERROR_PROTOCOL;
+        name = axpert_bus_error_name_from_errno(error);
         return name ? name : SD_BUS_ERROR_FAILED;
 }
 

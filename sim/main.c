@@ -254,6 +254,7 @@ static Sim sim_static = {.seqpacket_fd = -1};
 static void sim_done(Sim *sim)
 {
         sim->control = control_free(sim->control);
+        scenario_stop();
         sim_unplug(sim);
         if (sim->transport && sim->transport->done)
                 sim->transport->done(sim);

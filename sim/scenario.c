@@ -202,3 +202,8 @@ int scenario_start(Sim *sim, ScenarioKind kind, uint64_t period_usec)
         (void)sd_event_source_set_enabled(scenario.timer, SD_EVENT_ON);
         return 0;
 }
+
+void scenario_stop(void)
+{
+        scenario.timer = sd_event_source_disable_unref(scenario.timer);
+}

@@ -14,5 +14,6 @@ int scenario_from_string(const char *s);
 
 /* Starts the scenario's clock; period_usec is one simulated day. */
 int scenario_start(Sim *sim, ScenarioKind kind, uint64_t period_usec);
+void scenario_stop(void);
 /* Sets the values for a point of the day (0 = midnight, 0.5 = noon); exposed for the test. */
 void scenario_day_apply(Model *m, double x);

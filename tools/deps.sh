@@ -7,9 +7,10 @@ AXPERT_BUILD_PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config
 # Running the components together: a bus, a broker and its clients.
 AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps"
 # Testing: the integration tests' tools (Debian's python3 with dbusmock, gi and paho; xmllint;
-# systemd-analyze and busctl; polkit; setpriv for unprivileged callers).
+# the D-Bus DTDs from libdbus-1-dev; systemd-analyze and busctl; polkit; setpriv for
+# unprivileged callers).
 AXPERT_TEST_PACKAGES="python3-gi gir1.2-glib-2.0 python3-dbus python3-dbusmock python3-paho-mqtt
- libxml2-utils systemd polkitd pkexec util-linux bash-completion man-db groff-base"
+ libxml2-utils libdbus-1-dev systemd polkitd pkexec util-linux bash-completion man-db groff-base"
 
 axpert_ensure_packages() {
         local missing="" p

@@ -16,6 +16,8 @@ def main():
     p.add_argument('--interactive', action='store_true')
     p.add_argument('--timeout', type=float, default=30)
     p.add_argument('--no-wait', action='store_true')
+    p.add_argument('--repeat', type=int, default=1,
+                   help='send the call this many times at once; print every answer')
     for a in ('dest', 'path', 'iface', 'method', 'signature', 'args'):
         p.add_argument(a)
     a = p.parse_args()
@@ -34,6 +36,27 @@ def main():
         conn.send_message(msg, Gio.DBusSendMessageFlags.NONE)
         conn.flush_sync(None)
         print(json.dumps({'sent': True}))
+        return 0
+
+    if a.repeat > 1:
+        answers = []
+        loop = GLib.MainLoop()
+
+        def done(c, res):
+            try:
+                answers.append({'result': list(c.call_finish(res).unpack())})
+            except GLib.Error as e:
+                name = Gio.DBusError.get_remote_error(e) or f'{e.domain}:{e.code}'
+                Gio.DBusError.strip_remote_error(e)
+                answers.append({'error': name, 'message': e.message})
+            if len(answers) == a.repeat:
+                loop.quit()
+
+        for _ in range(a.repeat):
+            conn.call(a.dest, a.path, a.iface, a.method, params, None, flags,
+                      int(a.timeout * 1000), None, done)
+        loop.run()
+        print(json.dumps({'answers': answers}))
         return 0
 
     try:

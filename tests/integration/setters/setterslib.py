@@ -2,7 +2,6 @@
 
 Imported by the tests in this directory only; the shared harness is tests/integration/testlib.py.
 """
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,28 +10,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-
-def _import_testlib():
-    try:
-        import testlib
-        return testlib
-    except AttributeError:
-        # testlib.Process defines a method named "signal" before "stop(sig=signal.SIGTERM)", so
-        # the default is looked up on the method and importing fails. Until the shared file is
-        # fixed, load it with that one default spelled out (the same value).
-        path = os.path.join(os.path.dirname(HERE), 'testlib.py')
-        with open(path) as f:
-            source = f.read().replace('sig=signal.SIGTERM', 'sig=15')
-        spec = importlib.util.spec_from_loader('testlib', loader=None)
-        module = importlib.util.module_from_spec(spec)
-        module.__file__ = path
-        sys.modules['testlib'] = module
-        exec(compile(source, path, 'exec'), module.__dict__)
-        return module
-
-
-testlib = _import_testlib()
-
+import testlib  # noqa: E402
 from gi.repository import Gio, GLib  # noqa: E402
 
 CALL_PY = os.path.join(HERE, 'call.py')
@@ -144,10 +122,9 @@ DEVICE_ID = 'inv'
 DEVICE_PATH = f'/org/axpert/Inverter/{DEVICE_ID}'
 IFACE = 'org.axpert.Inverter'
 
-# Callers of any uid may connect and talk to the daemon (what dbus/org.axpert.Inverter.conf
-# grants on a real system).
+# Callers of any uid may talk to the daemon (what dbus/org.axpert.Inverter.conf grants on a real
+# system).
 BUS_EXTRA = f'''<policy context="default">
-  <allow user="*"/>
   <allow send_destination="{DAEMON_NAME}"/>
 </policy>'''
 

@@ -4,11 +4,11 @@
 The service (polkit-test-server) guards Guarded(s action) with polkit_verify() and counts how
 often the guarded part ran, so each test can tell "allowed" from "denied" on the service's side
 too, not only from the reply."""
+import json
 import os
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from setterslib import testlib  # noqa: E402
@@ -24,7 +24,6 @@ BATTERY = 'org.axpert.Inverter.set-battery'
 class PolkitAsyncTests:
     """The tests every polkit mock must pass (mixed into the concrete classes below)."""
     bus_extra = f'''<policy context="default">
-      <allow user="*"/>
       <allow send_destination="{NAME}"/>
     </policy>'''
     def setUp(self):
@@ -142,6 +141,32 @@ class PolkitAsyncTests:
             self.assertEqual(kind, 'system-bus-name')
         self.assertTrue(self.server.running())
         self.assertEqual(self.guarded(PRIORITIES), ('ok', [setterslib.NOBODY]))
+
+    def test_waiting_callers_are_capped(self):
+        # Any local user can call: the number of callers waiting for polkit is bounded (64), the
+        # rest are told to come back later, and nothing is allowed by the overflow. Two callers
+        # with 40 calls each stay below dbus-daemon's per-connection limits.
+        self.polkit.set_allowed([PRIORITIES])
+        self.polkit.hang(True)
+        argv = setterslib.call_argv(NAME, PATH, NAME, 'Guarded', 's', [PRIORITIES],
+                                    uid=setterslib.NOBODY, timeout=60)
+        argv.insert(argv.index(setterslib.CALL_PY) + 1, '--repeat=40')
+        callers = [subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, text=True)
+                   for _ in range(2)]
+        testlib.wait_for(lambda: self.stats()['dispatched'] >= 80, 30, what='80 calls')
+        self.assertEqual(self.stats()['pending'], 64)
+        self.polkit.hang(False)
+        self.polkit.release()
+        answers = []
+        for c in callers:
+            out, _ = c.communicate(timeout=60)
+            answers += json.loads(out)['answers']
+        ok = [a for a in answers if 'result' in a]
+        refused = [a for a in answers if a.get('error') ==
+                   'org.freedesktop.DBus.Error.LimitsExceeded']
+        self.assertEqual((len(ok), len(refused)), (64, 16), answers)
+        self.assertIn('Too many callers', refused[0]['message'])
+        self.assertEqual(self.stats(), {'allowed': 64, 'dispatched': 80 + 64, 'pending': 0})
 
     def test_burst_of_callers(self):
         self.polkit.set_allowed([PRIORITIES])

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from setterslib import testlib  # noqa: E402
@@ -132,6 +131,14 @@ class Authorization(SetterTestCase):
         testlib.wait_for(lambda: 'OutputSourcePriority changed from utility-first to solar-first '
                                  f'by uid {NOBODY} ({checks[0][1]})' in self.daemon_log(), 5,
                          what='the journal entry')
+        entry = [line for line in self.daemon_log().splitlines()
+                 if 'OutputSourcePriority changed' in line]
+        self.assertEqual(len(entry), 1, entry)
+        for field in ('MESSAGE_ID=ebb0344ec62a4940b860996ba1460439', 'AXPERT_DEVICE=inv',
+                      'AXPERT_SETTING=OutputSourcePriority', 'AXPERT_OLD_VALUE=utility-first',
+                      'AXPERT_NEW_VALUE=solar-first', 'AXPERT_COMMAND=POP01',
+                      f'AXPERT_CALLER_UID={NOBODY}', f'AXPERT_CALLER_NAME={checks[0][1]}'):
+            self.assertIn(field, entry[0])
 
     def test_priorities_action_does_not_cover_battery_voltages(self):
         self.polkit.set_allowed([PRIORITIES])
@@ -303,6 +310,13 @@ class Wire(SetterTestCase):
         self.assertTrue(writes and set(writes) == {'PGR01'}, writes)
         self.assertEqual(self.daemon.get('InputVoltageRange'), 'appliance')
 
+    def test_garbled_answers_are_protocol(self):
+        self.sim.ctl('fault bad-crc')
+        self.assertError(self.call('SetInputVoltageRange', 's', ['ups'], uid=None),
+                         'org.axpert.Inverter.Error.Protocol')
+        self.sim.ctl('fault none')
+        self.assertEqual(set(self.sim.writes()), {'PGR01'})
+
     def test_echo_is_not_supported(self):
         self.sim.ctl('fault echo')
         self.assertError(self.call('SetOutputFrequency', 'd', [60.0], uid=None),
@@ -425,6 +439,33 @@ class Parallel(SetterTestCase):
     def test_unit_level_settings_are_not_per_unit(self):
         self.assertOk(self.call('SetOutputSourcePriority', 's', ['sbu'], uid=None))
         self.assertEqual(self.sim.history(), ['POP02', 'QPIRI'])
+
+
+class ParallelPartial(SetterTestCase):
+    """A unit that refuses after another one took the change: the caller learns which."""
+    # Time to switch the simulator to NAK between the two units' commands: an answer is decided
+    # when the request arrives and sent 300 ms later.
+    sim_args = ('--units=2', '--think-time=300')
+
+    def test_second_unit_refuses(self):
+        testlib.wait_for(lambda: self.daemon.get('ParallelUnits') == 2, 30,
+                         what='two parallel units')
+        self.sim.clear()
+        caller = subprocess.Popen(setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE,
+                                                       'SetMaxChargingCurrent', 'd', [40.0]),
+                                  env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: 'MCHGC040' in self.sim.history(), 10, interval=0.005,
+                         what='unit 0\'s command')
+        self.sim.ctl('fault nak')
+        out, _ = caller.communicate(timeout=60)
+        self.sim.ctl('fault none')
+        self.assertIn('org.axpert.Inverter.Error.Rejected', out)
+        self.assertIn('Unit 1 refused (NAK) MCHGC140', out)
+        self.assertIn('Already changed: unit 0', out)
+        # Nothing after the refusal: the two commands, then only re-reads.
+        self.assertEqual(self.sim.writes(), ['MCHGC040', 'MCHGC140'])
+        self.assertEqual(self.sim.ctl('unit 0 get MaxChargingCurrent'), ['MaxChargingCurrent=40'])
+        self.assertEqual(self.sim.ctl('unit 1 get MaxChargingCurrent'), ['MaxChargingCurrent=60'])
 
 
 if __name__ == '__main__':

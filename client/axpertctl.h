@@ -1,0 +1,122 @@
+/* What the verbs of axpertctl share: options, exit codes, the inventory of inverters on the bus. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "props.h"
+
+#define AXPERT_BUS_NAME "org.axpert.Inverter"
+#define AXPERT_ROOT_PATH "/org/axpert/Inverter"
+#define AXPERT_INTERFACE "org.axpert.Inverter"
+#define AXPERT_UNIT_INTERFACE "org.axpert.Inverter.Unit"
+
+/* Exit codes, documented in axpertctl(1); scripts may rely on them. */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILED = 1,        /* anything not listed below */
+        EXIT_USAGE = 2,         /* bad verb, option, argument count, number or property name */
+        EXIT_UNREACHABLE = 3,   /* no bus connection, or axpertd not running */
+        EXIT_DENIED = 4,        /* polkit said no or needs a password we may not ask for */
+        EXIT_INVALID = 5,       /* axpertd rejected the value (InvalidArgs) */
+        EXIT_NO_DEVICE = 6,     /* no such inverter, none configured, or -d needed */
+        EXIT_OFFLINE = 7,       /* the inverter does not answer (Offline) */
+        EXIT_REJECTED = 8,      /* the inverter answered NAK (Rejected) */
+        EXIT_COMMUNICATION = 9, /* Timeout or Protocol errors on the inverter link */
+        EXIT_NOT_SUPPORTED = 10 /* this model does not offer the command */
+};
+
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_SHORT,
+        JSON_PRETTY,
+} JsonMode;
+
+extern JsonMode arg_json;
+extern const char *arg_device;
+extern char **arg_properties; /* -p, NULL-terminated, NULL when not given */
+extern bool arg_value;
+extern bool arg_ask_password;
+extern const char *arg_host;
+
+/* Terminal capabilities of stdout, decided once in main(). */
+extern bool use_color;
+extern bool use_ascii;
+
+/* ANSI sequences, empty strings when color is off. */
+const char *ansi_highlight_red(void);
+const char *ansi_highlight_yellow(void);
+const char *ansi_highlight_green(void);
+const char *ansi_bold(void);
+const char *ansi_normal(void);
+const char *glyph_arrow(void);
+
+typedef struct UnitObject {
+        char *path;
+        char *name; /* last path component, "unit1" */
+        PropertyList props;
+} UnitObject;
+
+typedef struct DeviceObject {
+        char *path;
+        char *id; /* last path component, the configured name */
+        PropertyList props;
+        UnitObject *units; /* sorted by Index */
+        size_t n_units;
+} DeviceObject;
+
+typedef struct Inventory {
+        DeviceObject *devices; /* sorted by id */
+        size_t n_devices;
+} Inventory;
+
+void inventory_done(Inventory *inv);
+/* One GetManagedObjects call: every inverter and unit with all their properties. Returns a
+ * negative errno with error set; the caller reports it. */
+int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error);
+/* The device named by -d, or the only one. Reports the problem (listing the known devices) and
+ * returns -EXIT_NO_DEVICE when there is none, several without -d, or no such name. */
+int inventory_pick(const Inventory *inv, DeviceObject **ret);
+/* Loads the inventory and picks the device, reporting errors; returns 0 or -EXIT_*. */
+int inventory_load_and_pick(sd_bus *bus, Inventory *inv, DeviceObject **ret);
+
+/* Reports a failed D-Bus call in one line ("axpertctl: <what>: <why>") with a hint for the common
+ * cases, and returns the matching -EXIT_* code. what says what failed ("cannot read the inverter").
+ * action, when not NULL, is the polkit action the call needed (for the access-denied hint). */
+int report_bus_error(const char *what, const sd_bus_error *error, int r, const char *action);
+/* Reports a usage error and returns -EXIT_USAGE. */
+int report_usage(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* Reports any other failure in one line; returns -code. */
+int report_error(int code, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whether NAME is known for the picked device (show -p and get), reporting it otherwise. */
+int check_property_names(const DeviceObject *d, char **names);
+
+/* Verbs: each returns 0 or -EXIT_*. */
+int verb_status(sd_bus *bus, int argc, char **argv);
+int verb_show(sd_bus *bus, int argc, char **argv);
+int verb_get(sd_bus *bus, int argc, char **argv);
+int verb_list(sd_bus *bus, int argc, char **argv);
+int verb_monitor(sd_bus *bus, int argc, char **argv);
+int verb_refresh(sd_bus *bus, int argc, char **argv);
+int verb_set(sd_bus *bus, int argc, char **argv);
+int verb_set_flag(sd_bus *bus, int argc, char **argv);
+int verb_raw(sd_bus *bus, int argc, char **argv);
+
+/* The set-* verbs handled by verb_set(), for the verb table and --help. */
+typedef struct SetVerb {
+        const char *verb;
+        const char *method;
+        char type; /* 's' or 'd' */
+        const char *property;
+        const char *action; /* polkit action */
+        const char *what;   /* for messages: "output source priority" */
+        const char *arg_help;
+} SetVerb;
+
+extern const SetVerb set_verbs[];
+extern const size_t n_set_verbs;
+
+/* pkttyagent for the duration of a call that may need a password (local, stdin a terminal). */
+int polkit_agent_open_if_enabled(void);
+void polkit_agent_close(void);

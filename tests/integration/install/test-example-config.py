@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""The example /etc/axpert/axpertd.conf is accepted by the real axpertd: as shipped (all
+commented out: autodetect), and with every commented key switched on (the devices it names do
+not exist, which is not fatal: their objects appear with Online=false)."""
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testlib  # noqa: E402
+
+AXPERTD = testlib.build_path('daemon', 'axpertd')
+EXAMPLE = testlib.source_path('systemd', 'axpertd.conf')
+POLICY = testlib.source_path('dbus', 'org.axpert.Inverter.conf')
+
+
+class ExampleConfig(testlib.BusTestCase):
+    policy_files = (POLICY,)
+
+    def busctl(self, *args):
+        return subprocess.run(['busctl', f'--address={self.bus.address}', '--timeout=10', *args],
+                              capture_output=True, text=True, timeout=30)
+
+    def start_daemon(self, config):
+        daemon = self.spawn('axpertd', [AXPERTD, f'--config={config}'])
+
+        def up():
+            if not daemon.running():
+                return 'exited'
+            r = self.busctl('status', 'org.axpert.Inverter')
+            return 'owned' if r.returncode == 0 else None
+        state = testlib.wait_for(up, 15, what='axpertd to own its name or exit')
+        return daemon, state
+
+    def write(self, name, text):
+        path = os.path.join(self.tmpdir, name)
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def test_as_shipped(self):
+        daemon, state = self.start_daemon(EXAMPLE)
+        self.assertEqual(state, 'owned', daemon.output())
+
+    def test_every_key_enabled(self):
+        with open(EXAMPLE) as f:
+            text = f.read()
+        enabled = re.sub(r'^#(\[Device [^\]]+\]|[A-Za-z]+=.*)$', r'\1', text, flags=re.M)
+        self.assertNotEqual(enabled, text)
+        groups = re.findall(r'^\[Device ([^\]]+)\]$', enabled, flags=re.M)
+        self.assertGreaterEqual(len(groups), 2)
+        daemon, state = self.start_daemon(self.write('enabled.conf', enabled))
+        self.assertEqual(state, 'owned', daemon.output())
+        tree = self.busctl('tree', '--list', 'org.axpert.Inverter').stdout.split()
+        for g in groups:
+            self.assertIn(f'/org/axpert/Inverter/{g}', tree)
+
+    def test_a_bad_key_is_refused(self):
+        # What the two tests above would see if the example had a mistake in it.
+        daemon, state = self.start_daemon(self.write('bad.conf', '[Daemon]\nPollIntervall=5\n'))
+        self.assertEqual(state, 'exited')
+        self.assertNotEqual(daemon.stop(), 0)
+        self.assertIn('PollIntervall', daemon.output())
+
+
+if __name__ == '__main__':
+    if not os.path.exists(AXPERTD):
+        print(f'SKIP: {AXPERTD} is not built (branch daemon)')
+        sys.exit(77)
+    testlib.main()

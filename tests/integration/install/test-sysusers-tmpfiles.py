@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""sysusers.d and tmpfiles.d entries applied by the real tools to a scratch root: users axpert
+and axpert-mqtt, group axpert, and /var/lib/axpert owned by axpert, mode 0750."""
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testlib  # noqa: E402
+
+
+def read_db(path):
+    with open(path) as f:
+        return {line.split(':')[0]: line.rstrip('\n').split(':') for line in f if line.strip()}
+
+
+class SysusersTmpfiles(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix='axpert-sysusers-')
+        self.addCleanup(shutil.rmtree, self.root, True)
+        os.makedirs(os.path.join(self.root, 'etc'))
+        for d, src in (('sysusers.d', 'axpert.sysusers'), ('tmpfiles.d', 'axpert.tmpfiles')):
+            os.makedirs(os.path.join(self.root, 'usr/lib', d))
+            shutil.copy(testlib.source_path('systemd', src),
+                        os.path.join(self.root, 'usr/lib', d, 'axpert.conf'))
+
+    def run_tool(self, *argv):
+        r = subprocess.run([*argv, f'--root={self.root}'], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # Both tools exit 0 on lines they cannot parse, complaining as "FILE:LINE: …".
+        self.assertNotIn('axpert.conf:', r.stderr, r.stderr)
+        return r
+
+    def test_users_and_group(self):
+        self.run_tool('systemd-sysusers')
+        passwd = read_db(os.path.join(self.root, 'etc/passwd'))
+        group = read_db(os.path.join(self.root, 'etc/group'))
+        self.assertEqual(sorted(passwd), ['axpert', 'axpert-mqtt'])
+        self.assertIn('axpert', group)
+        axpert, mqtt = passwd['axpert'], passwd['axpert-mqtt']
+        self.assertEqual(axpert[3], group['axpert'][2], 'axpert is in group axpert')
+        self.assertEqual(axpert[5], '/var/lib/axpert')
+        for entry in (axpert, mqtt):
+            uid = int(entry[2])
+            self.assertTrue(0 < uid < 1000, f'{entry[0]}: system uid, got {uid}')
+            self.assertIn('nologin', entry[6])
+        self.assertNotEqual(mqtt[3], group['axpert'][2], 'the publisher has no device group')
+
+    def test_state_directory(self):
+        self.run_tool('systemd-sysusers')
+        self.run_tool('systemd-tmpfiles', '--create')
+        st = os.stat(os.path.join(self.root, 'var/lib/axpert'))
+        passwd = read_db(os.path.join(self.root, 'etc/passwd'))
+        self.assertTrue(stat.S_ISDIR(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o750)
+        self.assertEqual(st.st_uid, int(passwd['axpert'][2]))
+        self.assertEqual(st.st_gid, int(passwd['axpert'][3]))
+
+    def test_tools_report_garbage(self):
+        # The complaint format the checks above look for, provoked on purpose.
+        for d, tool in (('sysusers.d', ['systemd-sysusers']),
+                        ('tmpfiles.d', ['systemd-tmpfiles', '--create'])):
+            with open(os.path.join(self.root, 'usr/lib', d, 'axpert.conf'), 'a') as f:
+                f.write('x bogus line\n')
+            r = subprocess.run([*tool, f'--root={self.root}'], capture_output=True, text=True,
+                               timeout=60)
+            self.assertIn('axpert.conf:', r.stderr, f'{tool}: {r.stderr}')
+
+
+if __name__ == '__main__':
+    missing = [t for t in ('systemd-sysusers', 'systemd-tmpfiles') if shutil.which(t) is None]
+    if missing:
+        print(f'SKIP: {" ".join(missing)} not installed (Debian package systemd)')
+        sys.exit(77)
+    testlib.main()
