@@ -10,30 +10,8 @@ import time
 
 import paho.mqtt.client as mqtt
 
-
-def _import_testlib():
-    """testlib.Process.stop's default `sig=signal.SIGTERM` is evaluated in the class body, where
-    `signal` is the method defined just above it, so the module fails to import (reported to the
-    lead). Until that is fixed, load it with the default spelled unambiguously."""
-    import importlib.util
-    import sys
-    try:
-        import testlib as module
-        return module
-    except AttributeError:
-        sys.modules.pop('testlib', None)
-    spec = importlib.util.find_spec('testlib')
-    source = open(spec.origin, encoding='utf-8').read()
-    source = source.replace('def stop(self, sig=signal.SIGTERM, timeout=10):',
-                            'def stop(self, sig=15, timeout=10):')
-    module = importlib.util.module_from_spec(spec)
-    sys.modules['testlib'] = module
-    exec(compile(source, spec.origin, 'exec'), module.__dict__)  # pylint: disable=exec-used
-    return module
-
-
-testlib = _import_testlib()
-wait_for = testlib.wait_for
+import testlib
+from testlib import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATE = os.path.join(HERE, 'axpert_template.py')
