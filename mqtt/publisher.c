@@ -4,6 +4,8 @@
 
 #include <MQTTAsync.h>
 #include <gio/gio.h>
+#include <gmodule.h>
+#include <stddef.h>
 #include <errno.h>
 #include <string.h>
 
@@ -32,7 +34,88 @@ struct Publisher {
         guint64 sent;
 };
 
-static gsize paho_initialized;
+/* Paho comes in two builds, with OpenSSL (paho-mqtt3as) and without (paho-mqtt3a). Merely
+ * loading libcrypto costs ~2 MiB of resident memory (its relocations), so the build a broker URL
+ * needs is loaded at run time: tcp:// brokers never map OpenSSL at all. */
+typedef struct PahoApi {
+        __typeof__(MQTTAsync_global_init) *global_init;
+        __typeof__(MQTTAsync_createWithOptions) *createWithOptions;
+        __typeof__(MQTTAsync_setCallbacks) *setCallbacks;
+        __typeof__(MQTTAsync_setConnected) *setConnected;
+        __typeof__(MQTTAsync_connect) *connect;
+        __typeof__(MQTTAsync_isConnected) *isConnected;
+        __typeof__(MQTTAsync_send) *send;
+        __typeof__(MQTTAsync_subscribe) *subscribe;
+        __typeof__(MQTTAsync_waitForCompletion) *waitForCompletion;
+        __typeof__(MQTTAsync_disconnect) *disconnect;
+        __typeof__(MQTTAsync_destroy) *destroy;
+        __typeof__(MQTTAsync_freeMessage) *freeMessage;
+        __typeof__(MQTTAsync_free) *free;
+        __typeof__(MQTTAsync_strerror) *strerror;
+} PahoApi;
+
+static PahoApi paho;
+static GModule *paho_module;
+static bool paho_module_tls;
+
+static const struct {
+        const char *name;
+        size_t offset;
+} paho_symbols[] = {
+                {"MQTTAsync_global_init", offsetof(PahoApi, global_init)},
+                {"MQTTAsync_createWithOptions", offsetof(PahoApi, createWithOptions)},
+                {"MQTTAsync_setCallbacks", offsetof(PahoApi, setCallbacks)},
+                {"MQTTAsync_setConnected", offsetof(PahoApi, setConnected)},
+                {"MQTTAsync_connect", offsetof(PahoApi, connect)},
+                {"MQTTAsync_isConnected", offsetof(PahoApi, isConnected)},
+                {"MQTTAsync_send", offsetof(PahoApi, send)},
+                {"MQTTAsync_subscribe", offsetof(PahoApi, subscribe)},
+                {"MQTTAsync_waitForCompletion", offsetof(PahoApi, waitForCompletion)},
+                {"MQTTAsync_disconnect", offsetof(PahoApi, disconnect)},
+                {"MQTTAsync_destroy", offsetof(PahoApi, destroy)},
+                {"MQTTAsync_freeMessage", offsetof(PahoApi, freeMessage)},
+                {"MQTTAsync_free", offsetof(PahoApi, free)},
+                {"MQTTAsync_strerror", offsetof(PahoApi, strerror)},
+};
+
+static gboolean paho_load(bool tls, GError **error)
+{
+        static const char *const plain[] = {"libpaho-mqtt3a.so.1", "libpaho-mqtt3a.so", NULL};
+        static const char *const secure[] = {"libpaho-mqtt3as.so.1", "libpaho-mqtt3as.so", NULL};
+        const char *const *names = tls ? secure : plain;
+        MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+
+        if (paho_module) {
+                if (paho_module_tls == tls)
+                        return TRUE;
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                            "one process serves one kind of broker URL");
+                return FALSE;
+        }
+        for (size_t i = 0; names[i] && !paho_module; i++)
+                paho_module = g_module_open(names[i], G_MODULE_BIND_LOCAL);
+        if (!paho_module) {
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                            "cannot load %s (Debian package libpaho-mqtt1.3): %s", names[0],
+                            g_module_error());
+                return FALSE;
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(paho_symbols); i++)
+                if (!g_module_symbol(paho_module, paho_symbols[i].name,
+                                     (gpointer *)((char *)&paho + paho_symbols[i].offset))) {
+                        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s lacks %s: %s",
+                                    names[0], paho_symbols[i].name, g_module_error());
+                        g_module_close(paho_module);
+                        paho_module = NULL;
+                        return FALSE;
+                }
+        paho_module_tls = tls;
+        /* OpenSSL 3 initialises itself on first use; Paho's eager init (all algorithms, all
+         * error strings) would cost resident memory for nothing. */
+        init.do_openssl_init = 0;
+        paho.global_init(&init);
+        return TRUE;
+}
 
 typedef enum PahoEventKind {
         PAHO_CONNECTED,
@@ -68,7 +151,7 @@ static gboolean on_retry(gpointer userdata)
         Publisher *p = userdata;
 
         p->retry_source = 0;
-        if (!p->stopping && !MQTTAsync_isConnected(p->client))
+        if (!p->stopping && !paho.isConnected(p->client))
                 (void)publisher_connect(p);
         return G_SOURCE_REMOVE;
 }
@@ -161,7 +244,7 @@ static void on_paho_connect_failure(void *context, MQTTAsync_failureData *respon
                 ev->cause = g_strdup(response->message);
         else
                 ev->cause = g_strdup_printf("%s (%d)",
-                                            MQTTAsync_strerror(response ? response->code : -1),
+                                            paho.strerror(response ? response->code : -1),
                                             response ? response->code : -1);
         paho_event_post(context, ev);
 }
@@ -178,8 +261,8 @@ static int on_paho_message(void *context, char *topic, int topic_len, MQTTAsync_
         if (ev->len)
                 memcpy(ev->payload, message->payload, ev->len);
         ev->payload[ev->len] = '\0';
-        MQTTAsync_freeMessage(&message);
-        MQTTAsync_free(topic);
+        paho.freeMessage(&message);
+        paho.free(topic);
         paho_event_post(context, ev);
         return 1;
 }
@@ -221,10 +304,10 @@ static int publisher_connect(Publisher *p)
                 opts.ssl = &ssl;
         }
 
-        r = MQTTAsync_connect(p->client, &opts);
+        r = paho.connect(p->client, &opts);
         if (r != MQTTASYNC_SUCCESS) {
                 log_warning("Cannot start connecting to the MQTT broker: %s (%d).",
-                            MQTTAsync_strerror(r), r);
+                            paho.strerror(r), r);
                 schedule_retry(p);
                 return -EIO;
         }
@@ -238,15 +321,8 @@ Publisher *publisher_new(const MqttConfig *config, const PublisherCallbacks *cal
         MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
         int r;
 
-        /* OpenSSL 3 initialises itself on first use; Paho's eager init (all algorithms, all
-         * error strings) costs ~3 MiB of resident memory even when TLS is never used. */
-        if (g_once_init_enter(&paho_initialized)) {
-                MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
-
-                init.do_openssl_init = 0;
-                MQTTAsync_global_init(&init);
-                g_once_init_leave(&paho_initialized, 1);
-        }
+        if (!paho_load(g_str_has_prefix(config->broker, "ssl://"), error))
+                return NULL;
 
         p->context = g_main_context_ref_thread_default();
         p->callbacks = *callbacks;
@@ -270,21 +346,21 @@ Publisher *publisher_new(const MqttConfig *config, const PublisherCallbacks *cal
         create.deleteOldestMessages = 1;
         create.MQTTVersion = MQTTVERSION_3_1_1;
 
-        r = MQTTAsync_createWithOptions(&p->client, config->broker, config->client_id,
-                                        MQTTCLIENT_PERSISTENCE_NONE, NULL, &create);
+        r = paho.createWithOptions(&p->client, config->broker, config->client_id,
+                                   MQTTCLIENT_PERSISTENCE_NONE, NULL, &create);
         if (r != MQTTASYNC_SUCCESS) {
                 p->client = NULL;
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                             "cannot create the MQTT client for '%s': %s (%d)", config->broker,
-                            MQTTAsync_strerror(r), r);
+                            paho.strerror(r), r);
                 return NULL;
         }
-        r = MQTTAsync_setCallbacks(p->client, p, on_paho_connection_lost, on_paho_message, NULL);
+        r = paho.setCallbacks(p->client, p, on_paho_connection_lost, on_paho_message, NULL);
         if (r == MQTTASYNC_SUCCESS)
-                r = MQTTAsync_setConnected(p->client, p, on_paho_connected);
+                r = paho.setConnected(p->client, p, on_paho_connected);
         if (r != MQTTASYNC_SUCCESS) {
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                            "cannot set the MQTT callbacks: %s (%d)", MQTTAsync_strerror(r), r);
+                            "cannot set the MQTT callbacks: %s (%d)", paho.strerror(r), r);
                 return NULL;
         }
         return g_steal_pointer(&p);
@@ -297,7 +373,7 @@ Publisher *publisher_free(Publisher *p)
         if (p->retry_source)
                 g_source_remove(p->retry_source);
         if (p->client)
-                MQTTAsync_destroy(&p->client);
+                paho.destroy(&p->client);
         g_free(p->broker);
         g_free(p->will_topic);
         g_free(p->username);
@@ -308,7 +384,8 @@ Publisher *publisher_free(Publisher *p)
         g_free(p->ca_file);
         g_free(p->cert_file);
         g_free(p->key_file);
-        g_main_context_unref(p->context);
+        if (p->context)
+                g_main_context_unref(p->context);
         g_free(p);
         return NULL;
 }
@@ -320,7 +397,7 @@ int publisher_start(Publisher *p)
 
 bool publisher_is_connected(Publisher *p)
 {
-        return p->connected && MQTTAsync_isConnected(p->client);
+        return p->connected && paho.isConnected(p->client);
 }
 
 bool publisher_has_connected(Publisher *p)
@@ -336,9 +413,9 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
 
         if (len > (size_t)G_MAXINT)
                 return -EMSGSIZE;
-        r = MQTTAsync_send(p->client, topic, (int)len, payload, qos, retain ? 1 : 0, &opts);
+        r = paho.send(p->client, topic, (int)len, payload, qos, retain ? 1 : 0, &opts);
         if (r != MQTTASYNC_SUCCESS) {
-                log_debug("Cannot publish to '%s': %s (%d).", topic, MQTTAsync_strerror(r), r);
+                log_debug("Cannot publish to '%s': %s (%d).", topic, paho.strerror(r), r);
                 return r == MQTTASYNC_MAX_BUFFERED_MESSAGES ? -ENOBUFS : -EIO;
         }
         p->sent++;
@@ -356,9 +433,9 @@ int publisher_subscribe(Publisher *p, const char *filter, int qos)
         MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
         int r;
 
-        r = MQTTAsync_subscribe(p->client, filter, qos, &opts);
+        r = paho.subscribe(p->client, filter, qos, &opts);
         if (r != MQTTASYNC_SUCCESS) {
-                log_warning("Cannot subscribe to '%s': %s (%d).", filter, MQTTAsync_strerror(r), r);
+                log_warning("Cannot subscribe to '%s': %s (%d).", filter, paho.strerror(r), r);
                 return -EIO;
         }
         return 0;
@@ -375,19 +452,19 @@ void publisher_stop(Publisher *p, const char *offline_topic, int timeout_ms)
                 g_source_remove(p->retry_source);
                 p->retry_source = 0;
         }
-        if (!MQTTAsync_isConnected(p->client))
+        if (!paho.isConnected(p->client))
                 return;
 
         /* Shutting down is the one place where waiting is right: the clean "offline" must reach
          * the broker before the connection closes (else the will would say the same, later). */
-        if (MQTTAsync_send(p->client, offline_topic, 7, "offline", p->qos, 1, &opts) ==
+        if (paho.send(p->client, offline_topic, 7, "offline", p->qos, 1, &opts) ==
             MQTTASYNC_SUCCESS)
-                (void)MQTTAsync_waitForCompletion(p->client, opts.token, timeout_ms);
+                (void)paho.waitForCompletion(p->client, opts.token, timeout_ms);
 
         dopts.timeout = MAX(timeout_ms / 2, 100);
-        if (MQTTAsync_disconnect(p->client, &dopts) != MQTTASYNC_SUCCESS)
+        if (paho.disconnect(p->client, &dopts) != MQTTASYNC_SUCCESS)
                 return;
-        while (MQTTAsync_isConnected(p->client) && g_get_monotonic_time() < deadline)
+        while (paho.isConnected(p->client) && g_get_monotonic_time() < deadline)
                 g_usleep(10 * 1000);
 }
 
