@@ -101,6 +101,19 @@ class CommandsTest(mqttlib.MqttTestCase):
         self.assertTrue(self.bridge.running())
         self.assertEqual(self.command('output_source_priority', b'sbu')['result'], 'ok')
 
+    def test_flood(self):
+        """Hundreds of commands at once: every one gets its result, nothing is lost or crashes."""
+        self.start()
+        n = 300
+        for i in range(n):
+            payload = b'sbu' if i % 3 == 0 else (b'x%d' % i)
+            self.recorder.client.publish(f'{SET}/output_source_priority', payload, qos=1)
+        testlib.wait_for(lambda: len(self.recorder.all(RESULT)) >= n, 60, what='all results')
+        results = [json.loads(m[1]) for m in self.recorder.all(RESULT)]
+        self.assertEqual(len(results), n)
+        self.assertEqual(sum(r['result'] == 'ok' for r in results), 100)
+        self.assertTrue(self.bridge.running())
+
     def test_disabled_by_default(self):
         self.start_mock()
         self.start_bridge()

@@ -196,6 +196,23 @@ class CompatTest(mqttlib.MqttTestCase):
         self.recorder.wait_json(f'axpert/{SERIAL}/state', lambda j: j['bus_voltage'] == 402.0)
         self.assertEqual(self.recorder.all(f'power/axpert{SERIAL}'), [])
 
+    def test_unexpected_types_from_the_bus(self):
+        """A daemon sending other types than the contract says: nulls, no crash, no made-up
+        values."""
+        import dbus
+        p, i, s = self.start()
+        self.mock_update(INV, 'org.axpert.Inverter', {
+            'BusVoltage': 'four hundred', 'PvInputPower': dbus.Array([1.0, 2.0], signature='d'),
+            'DeviceStatus': dbus.UInt32(7), 'BatteryType': dbus.Double(1.5)})
+        i = self.recorder.wait_json(f'power/axpert{SERIAL}', lambda j: j['BusVoltage'] is None)
+        self.assertIsNone(i['DeviceStatus'])
+        self.assertEqual(i['PvInputPower'], 2)  # the largest entry of a list, as for ranges
+        s = self.recorder.wait_json('power/axpert_settings', lambda j: j['BatteryType'] is None)
+        state = self.recorder.wait_json(f'axpert/{SERIAL}/state',
+                                        lambda j: j['bus_voltage'] == 'four hundred')
+        self.assertEqual(state['device_status'], 7)
+        self.assertTrue(self.bridge.running())
+
     def test_custom_topics(self):
         self.start_mock()
         self.start_bridge(MindFreeze={'Enabled': 'true', 'ParallelTopic': 'p/all',
