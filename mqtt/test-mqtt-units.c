@@ -199,6 +199,26 @@ static void test_config_errors(void)
         }
 }
 
+static const char *example_path;
+
+/* The example shipped as /etc/axpert/mqtt.conf loads and means the defaults. */
+static void test_config_example(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(MqttConfig) c = NULL;
+
+        if (!example_path) {
+                g_test_skip("no example path given");
+                return;
+        }
+        c = mqtt_config_load(example_path, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(c->broker, ==, "tcp://localhost:1883");
+        g_assert_false(c->commands);
+        g_assert_false(c->mindfreeze);
+        g_assert_true(c->discovery);
+}
+
 static void test_config_missing(void)
 {
         g_autoptr(GError) error = NULL;
@@ -212,6 +232,8 @@ static void test_config_missing(void)
 int main(int argc, char *argv[])
 {
         g_test_init(&argc, &argv, NULL);
+        if (argc > 1)
+                example_path = argv[1];
         g_test_add_func("/mqtt/keys", test_keys);
         g_test_add_func("/mqtt/values", test_values);
         g_test_add_func("/mqtt/table", test_table);
@@ -219,5 +241,6 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/config/password-file", test_config_password_file);
         g_test_add_func("/mqtt/config/errors", test_config_errors);
         g_test_add_func("/mqtt/config/missing", test_config_missing);
+        g_test_add_func("/mqtt/config/example", test_config_example);
         return g_test_run();
 }
