@@ -102,7 +102,7 @@ class Recorder:
                 out[t] = p
         return out
 
-    def wait(self, topic, predicate=lambda p: True, timeout=10):
+    def wait(self, topic, predicate=lambda p: True, timeout=20):
         """Waits for a message on topic whose payload satisfies predicate; returns it."""
         def check():
             for _, p, _, _ in reversed(self.all(topic)):
@@ -114,7 +114,7 @@ class Recorder:
             return None
         return wait_for(check, timeout, what=f'a matching message on {topic}')[0]
 
-    def wait_json(self, topic, predicate=lambda j: True, timeout=10):
+    def wait_json(self, topic, predicate=lambda j: True, timeout=20):
         return json.loads(self.wait(topic, lambda p: predicate(json.loads(p)), timeout))
 
     def publish(self, topic, payload, retain=False):
@@ -190,7 +190,7 @@ class MqttTestCase(testlib.BusTestCase):
                                  env=env)
         return self.bridge
 
-    def wait_online(self, serial=SERIAL, timeout=10):
+    def wait_online(self, serial=SERIAL, timeout=20):
         self.recorder.wait('axpert/bridge/availability', lambda p: p == b'online', timeout)
         self.recorder.wait(f'axpert/{serial}/availability', lambda p: p == b'online', timeout)
         return self.recorder.wait_json(f'axpert/{serial}/state', timeout=timeout)
