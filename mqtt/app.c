@@ -581,6 +581,7 @@ App *app_new(MqttConfig *config, GError **error)
         app->loop = g_main_loop_new(NULL, FALSE);
         app->inverters = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, inverter_free);
         app->units = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, unit_free);
+        g_queue_init(&app->commands);
         app->publisher = publisher_new(config, &callbacks, app, error);
         if (!app->publisher)
                 return NULL;
@@ -593,6 +594,7 @@ App *app_free(App *app)
                 return NULL;
         if (app->flush_source)
                 g_source_remove(app->flush_source);
+        commands_clear(app);
         app->bridge = bridge_free(app->bridge);
         app->publisher = publisher_free(app->publisher);
         g_clear_pointer(&app->inverters, g_hash_table_destroy);

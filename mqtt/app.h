@@ -38,6 +38,8 @@ struct App {
         GHashTable *units;     /* object path -> Unit* */
         guint flush_source;
         bool daemon_present;
+        GQueue commands;         /* Command*: waiting for the one in flight (commands.c) */
+        bool command_in_flight;
         int exit_code;
 };
 

@@ -14,26 +14,44 @@
  * a while, so allow more than GDBus's 25 s default. */
 #define COMMAND_TIMEOUT_MS 60000
 #define PAYLOAD_MAX 256
+/* Commands run one at a time (the inverter takes one request at a time anyway, and the daemon
+ * and the bus cap concurrent callers); this many may wait, beyond that they are refused. */
+#define COMMAND_QUEUE_MAX 1000
 
 #define ERROR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
 #define ERROR_NO_REPLY "org.freedesktop.DBus.Error.NoReply"
 #define ERROR_FAILED "org.freedesktop.DBus.Error.Failed"
 
+#define ERROR_LIMITS_EXCEEDED "org.freedesktop.DBus.Error.LimitsExceeded"
+
 typedef struct Command {
         App *app;
         char *serial;
         char *setting;
+        const char *method;
+        GVariant *args;
         JsonNode *value; /* as understood, or the raw text when it could not be */
 } Command;
 
-static void command_free(Command *c)
+static void command_free(gpointer data)
 {
+        Command *c = data;
+
         g_free(c->serial);
         g_free(c->setting);
+        if (c->args)
+                g_variant_unref(c->args);
         if (c->value)
                 json_node_unref(c->value);
         g_free(c);
 }
+
+void commands_clear(App *app)
+{
+        g_queue_clear_full(&app->commands, command_free);
+}
+
+static void command_next(App *app);
 
 char *commands_filter(App *app)
 {
@@ -90,7 +108,33 @@ static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
                            error->message);
                 publish_result(c->app, c->serial, c->setting, c->value, result, error->message);
         }
+        c->app->command_in_flight = false;
+        command_next(c->app);
         command_free(c);
+}
+
+/* Starts the next waiting command, if none is in flight. */
+static void command_next(App *app)
+{
+        Command *c;
+
+        while (!app->command_in_flight && (c = g_queue_pop_head(&app->commands))) {
+                /* Looked up now: the inverter may have gone while the command waited. */
+                Inverter *inv = app_find_inverter_by_serial(app, c->serial);
+
+                if (!inv) {
+                        g_autofree char *m = g_strdup_printf("no inverter with serial number '%s'",
+                                                             c->serial);
+
+                        publish_result(app, c->serial, c->setting, c->value, ERROR_UNKNOWN_OBJECT,
+                                       m);
+                        command_free(c);
+                        continue;
+                }
+                app->command_in_flight = true;
+                g_dbus_proxy_call(inv->proxy, c->method, c->args, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                  COMMAND_TIMEOUT_MS, NULL, on_reply, c);
+        }
 }
 
 static JsonNode *string_node(const char *s)
@@ -207,13 +251,22 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
                 return true;
         }
 
+        if (g_queue_get_length(&app->commands) >= COMMAND_QUEUE_MAX) {
+                g_autoptr(GVariant) sunk = g_variant_ref_sink(args);
+
+                publish_result(app, serial, setting, value, ERROR_LIMITS_EXCEEDED,
+                               "too many commands waiting");
+                return true;
+        }
         log_info("Command %s = '%s' for %s.", setting, text, serial);
         c = g_new0(Command, 1);
         c->app = app;
         c->serial = g_strdup(serial);
         c->setting = g_strdup(setting);
+        c->method = e->method;
+        c->args = g_variant_ref_sink(args);
         c->value = g_steal_pointer(&value);
-        g_dbus_proxy_call(inv->proxy, e->method, args, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                          COMMAND_TIMEOUT_MS, NULL, on_reply, c);
+        g_queue_push_tail(&app->commands, c);
+        command_next(app);
         return true;
 }
