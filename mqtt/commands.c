@@ -252,8 +252,7 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
         }
 
         if (g_queue_get_length(&app->commands) >= COMMAND_QUEUE_MAX) {
-                g_autoptr(GVariant) sunk = g_variant_ref_sink(args);
-
+                g_variant_unref(g_variant_ref_sink(args));
                 publish_result(app, serial, setting, value, ERROR_LIMITS_EXCEEDED,
                                "too many commands waiting");
                 return true;
