@@ -109,7 +109,6 @@ typedef struct SetVerb {
         const char *method;
         char type; /* 's' or 'd' */
         const char *property;
-        const char *action; /* polkit action */
         const char *what;   /* for messages: "output source priority" */
         const char *arg_help;
 } SetVerb;

@@ -6,13 +6,8 @@
 #include "axpertctl.h"
 #include "format.h"
 #include "macros.h"
+#include "polkit-actions.h"
 
-#define ACTION_PRIORITIES "org.axpert.Inverter.set-priorities"
-#define ACTION_CHARGING "org.axpert.Inverter.set-charging"
-#define ACTION_BATTERY "org.axpert.Inverter.set-battery"
-#define ACTION_FLAGS "org.axpert.Inverter.set-flags"
-#define ACTION_OUTPUT "org.axpert.Inverter.set-output"
-#define ACTION_RAW "org.axpert.Inverter.raw-command"
 
 /* Replies come after the inverter's ACK; a password prompt may take the user a while. */
 #define CALL_TIMEOUT_USEC (60 * USEC_PER_SEC)
@@ -21,32 +16,32 @@
 /* The Set… methods of DBUS-API.md, with the property each one changes. */
 const SetVerb set_verbs[] = {
                 {"set-output-source-priority", "SetOutputSourcePriority", 's',
-                 "OutputSourcePriority", ACTION_PRIORITIES, "output source priority",
+                 "OutputSourcePriority", "output source priority",
                  "utility-first|solar-first|sbu"},
                 {"set-charger-source-priority", "SetChargerSourcePriority", 's',
-                 "ChargerSourcePriority", ACTION_PRIORITIES, "charger source priority",
+                 "ChargerSourcePriority", "charger source priority",
                  "utility-first|solar-first|solar-and-utility|solar-only"},
                 {"set-input-voltage-range", "SetInputVoltageRange", 's', "InputVoltageRange",
-                 ACTION_PRIORITIES, "input voltage range", "appliance|ups"},
+                 "input voltage range", "appliance|ups"},
                 {"set-max-charging-current", "SetMaxChargingCurrent", 'd', "MaxChargingCurrent",
-                 ACTION_CHARGING, "maximum charging current", "AMPERES"},
+                 "maximum charging current", "AMPERES"},
                 {"set-max-ac-charging-current", "SetMaxAcChargingCurrent", 'd',
-                 "MaxAcChargingCurrent", ACTION_CHARGING, "maximum AC charging current", "AMPERES"},
-                {"set-battery-type", "SetBatteryType", 's', "BatteryType", ACTION_BATTERY,
+                 "MaxAcChargingCurrent", "maximum AC charging current", "AMPERES"},
+                {"set-battery-type", "SetBatteryType", 's', "BatteryType",
                  "battery type", "TYPE"},
                 {"set-battery-recharge-voltage", "SetBatteryRechargeVoltage", 'd',
-                 "BatteryRechargeVoltage", ACTION_BATTERY, "battery recharge voltage", "VOLTS"},
+                 "BatteryRechargeVoltage", "battery recharge voltage", "VOLTS"},
                 {"set-battery-redischarge-voltage", "SetBatteryRedischargeVoltage", 'd',
-                 "BatteryRedischargeVoltage", ACTION_BATTERY, "battery re-discharge voltage",
+                 "BatteryRedischargeVoltage", "battery re-discharge voltage",
                  "VOLTS"},
                 {"set-battery-under-voltage", "SetBatteryUnderVoltage", 'd', "BatteryUnderVoltage",
-                 ACTION_BATTERY, "battery cut-off voltage", "VOLTS"},
+                 "battery cut-off voltage", "VOLTS"},
                 {"set-battery-bulk-voltage", "SetBatteryBulkVoltage", 'd', "BatteryBulkVoltage",
-                 ACTION_BATTERY, "battery bulk (C.V.) voltage", "VOLTS"},
+                 "battery bulk (C.V.) voltage", "VOLTS"},
                 {"set-battery-float-voltage", "SetBatteryFloatVoltage", 'd', "BatteryFloatVoltage",
-                 ACTION_BATTERY, "battery float voltage", "VOLTS"},
+                 "battery float voltage", "VOLTS"},
                 {"set-output-frequency", "SetOutputFrequency", 'd', "AcOutputRatingFrequency",
-                 ACTION_OUTPUT, "output frequency", "50|60"},
+                 "output frequency", "50|60"},
 };
 const size_t n_set_verbs = ELEMENTSOF(set_verbs);
 
@@ -163,7 +158,7 @@ int verb_set(sd_bus *bus, int argc, char **argv)
                 r = call_inverter(bus, d, v->method, true, &error, NULL, "s", value);
         snprintf(what, sizeof what, "cannot set the %s to \"%s\"", v->what, value);
         if (r < 0)
-                return report_bus_error(what, &error, r, v->action);
+                return report_bus_error(what, &error, r, axpert_polkit_action(v->method));
 
         return print_change(bus, d->id, v->property, property_list_find(&d->props, v->property));
 }
@@ -193,7 +188,7 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv)
         r = call_inverter(bus, d, "SetFlag", true, &error, NULL, "sb", flag, enable);
         snprintf(what, sizeof what, "cannot turn flag \"%s\" %s", flag, enable ? "on" : "off");
         if (r < 0)
-                return report_bus_error(what, &error, r, ACTION_FLAGS);
+                return report_bus_error(what, &error, r, axpert_polkit_action("SetFlag"));
         if (!property)
                 return 0;
         return print_change(bus, d->id, property, property_list_find(&d->props, property));
@@ -216,7 +211,7 @@ int verb_raw(sd_bus *bus, int argc, char **argv)
         r = call_inverter(bus, d, "RawCommand", true, &error, &reply, "s", argv[1]);
         snprintf(what, sizeof what, "raw command \"%s\" failed", argv[1]);
         if (r < 0)
-                return report_bus_error(what, &error, r, ACTION_RAW);
+                return report_bus_error(what, &error, r, axpert_polkit_action("RawCommand"));
         r = sd_bus_message_read(reply, "s", &response);
         if (r < 0)
                 return report_error(EXIT_FAILED, "%s: cannot parse the answer of axpertd: %s", what,

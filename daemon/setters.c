@@ -14,6 +14,7 @@
 #include "log.h"
 #include "macros.h"
 #include "pi30.h"
+#include "polkit-actions.h"
 #include "polkit.h"
 #include "setters.h"
 
@@ -22,29 +23,6 @@
 #define SETTER_COMMAND_MAX 40
 #define SETTER_TEXT_MAX 64
 
-#define ACTION_PRIORITIES "org.axpert.Inverter.set-priorities"
-#define ACTION_CHARGING "org.axpert.Inverter.set-charging"
-#define ACTION_BATTERY "org.axpert.Inverter.set-battery"
-#define ACTION_FLAGS "org.axpert.Inverter.set-flags"
-#define ACTION_OUTPUT "org.axpert.Inverter.set-output"
-#define ACTION_RAW "org.axpert.Inverter.raw-command"
-
-/* The polkit action guarding each setting (DBUS-API.md, "methods"). */
-static const char *const setting_action[_PI30_SET_MAX] = {
-        [PI30_SET_OUTPUT_SOURCE_PRIORITY] = ACTION_PRIORITIES,
-        [PI30_SET_CHARGER_SOURCE_PRIORITY] = ACTION_PRIORITIES,
-        [PI30_SET_INPUT_VOLTAGE_RANGE] = ACTION_PRIORITIES,
-        [PI30_SET_MAX_CHARGING_CURRENT] = ACTION_CHARGING,
-        [PI30_SET_MAX_AC_CHARGING_CURRENT] = ACTION_CHARGING,
-        [PI30_SET_BATTERY_TYPE] = ACTION_BATTERY,
-        [PI30_SET_BATTERY_RECHARGE_VOLTAGE] = ACTION_BATTERY,
-        [PI30_SET_BATTERY_REDISCHARGE_VOLTAGE] = ACTION_BATTERY,
-        [PI30_SET_BATTERY_UNDER_VOLTAGE] = ACTION_BATTERY,
-        [PI30_SET_BATTERY_BULK_VOLTAGE] = ACTION_BATTERY,
-        [PI30_SET_BATTERY_FLOAT_VOLTAGE] = ACTION_BATTERY,
-        [PI30_SET_FLAG] = ACTION_FLAGS,
-        [PI30_SET_OUTPUT_FREQUENCY] = ACTION_OUTPUT,
-};
 
 /* One command on the wire: the inverter's own form, or one parallel unit's. */
 typedef struct SetterStep {
@@ -672,7 +650,7 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
         if (setter_is_current(d, s, &arg))
                 return sd_bus_reply_method_return(m, NULL);
 
-        r = polkit_verify(m, setting_action[s], &uid, error);
+        r = polkit_verify(m, axpert_polkit_action(pi30_settings[s].method), &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -711,7 +689,7 @@ int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (!d->online || !d->link)
                 return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
 
-        r = polkit_verify(m, ACTION_RAW, &uid, error);
+        r = polkit_verify(m, axpert_polkit_action("RawCommand"), &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)
