@@ -54,7 +54,8 @@ static int property_get_last_update(sd_bus *bus, const char *path, const char *i
                                     void *userdata, sd_bus_error *error)
 {
         Device *d = userdata;
-        return sd_bus_message_append(reply, "t", d->online ? d->last_update_usec : (uint64_t)0);
+        /* Kept while offline: it says how old the last reading is. */
+        return sd_bus_message_append(reply, "t", d->last_update_usec);
 }
 
 /* The rest of the derived properties come from one snapshot, the same one change detection
@@ -184,7 +185,8 @@ static const sd_bus_vtable inverter_head[] = {
 };
 
 static const sd_bus_vtable inverter_tail[] = {
-        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, 0),
+        /* Reading needs no authorization: anyone may ask for a fresh reading. */
+        SD_BUS_METHOD("Refresh", NULL, NULL, method_refresh, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetOutputSourcePriority", SD_BUS_ARGS("s", priority),
                                 SD_BUS_NO_RESULT, method_set_output_source_priority, GUARDED),
         SD_BUS_METHOD_WITH_ARGS("SetChargerSourcePriority", SD_BUS_ARGS("s", priority),

@@ -8,6 +8,7 @@
 #include "device.h"
 #include "hotplug.h"
 #include "log.h"
+#include "polkit.h"
 
 /* A device that neither answers nor fails within this time does not hold up the others: the
  * name is taken and its object says Online=false, LastError "connecting". */
@@ -39,6 +40,8 @@ Context *context_free(Context *c)
                 device_free(c->devices[i]);
         free(c->devices);
         hotplug_free(c->hotplug);
+        /* Pending authorizations hold messages of the bus connection closed below. */
+        polkit_flush();
         c->name_timeout = sd_event_source_disable_unref(c->name_timeout);
         c->object_manager_slot = sd_bus_slot_unref(c->object_manager_slot);
         sd_bus_flush_close_unref(c->bus);

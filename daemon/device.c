@@ -31,6 +31,9 @@ int device_new(Context *c, const char *id, const char *spec, Device **ret)
         d->context = c;
         d->id = strdup(id);
         d->spec = strdup(spec);
+        d->scratch = calloc(_PI30_FIELD_MAX, sizeof *d->scratch);
+        if (!d->scratch)
+                return -ENOMEM;
         if (!d->id || !d->spec || asprintf(&d->object_path, AXPERT_OBJECT_ROOT "/%s", id) < 0)
                 return -ENOMEM;
         snprintf(d->last_error, sizeof d->last_error, "connecting");
@@ -70,6 +73,7 @@ Device *device_free(Device *d)
                 unit_free(d->units[i]);
         free(d->units);
         d->slot = sd_bus_slot_unref(d->slot);
+        free(d->scratch);
         free(d->object_path);
         free(d->spec);
         free(d->id);
@@ -163,7 +167,6 @@ void device_clear_status(Device *d)
                         memset(&d->values[f], 0, sizeof d->values[f]);
         while (d->n_units > 0)
                 device_remove_unit(d, d->units[d->n_units - 1]);
-        d->last_update_usec = 0;
 }
 
 void device_set_error(Device *d, const char *why)
@@ -284,13 +287,10 @@ typedef struct ReadRequest {
 
 static int device_store_unit(Device *d, unsigned index, const char *payload, size_t len)
 {
-        _cleanup_free_ Pi30Value *scratch = NULL;
+        Pi30Value *scratch = d->scratch;
         Unit *u;
         int r;
 
-        scratch = calloc(_PI30_FIELD_MAX, sizeof *scratch);
-        if (!scratch)
-                return -ENOMEM;
         r = pi30_decode(PI30_CMD_QPGS, payload, len, scratch, NULL);
         if (r < 0)
                 return r;
@@ -346,6 +346,16 @@ static void device_read_done(Link *link, int result, const Pi30Frame *frame, voi
                 rq->done(d, r, rq->userdata);
 }
 
+static bool device_read_check(const Pi30Frame *frame, void *userdata)
+{
+        ReadRequest *rq = userdata;
+        Pi30Value *scratch = rq->device->scratch;
+
+        /* Decoding into scratch space leaves the state alone; the real decode follows in
+         * device_read_done(). */
+        return pi30_decode(rq->cmd, frame->payload, frame->payload_len, scratch, NULL) >= 0;
+}
+
 int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, DeviceReadFunc done,
                 void *userdata)
 {
@@ -366,7 +376,7 @@ int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, Device
                 return -ENOMEM;
         *rq = (ReadRequest){ .device = d, .cmd = cmd, .param = param, .done = done,
                              .userdata = userdata };
-        r = link_submit(d->link, prio, text, device_read_done, rq);
+        r = link_submit_checked(d->link, prio, text, device_read_check, device_read_done, rq);
         if (r < 0) {
                 free(rq);
                 return r;

@@ -72,6 +72,7 @@ struct Device {
         /* Commands answered at least once on this connection. */
         bool answered[_PI30_CMD_MAX];
 
+        Pi30Value *scratch;        /* decoding space that is not the state */
         sd_bus_slot *slot;
         Pi30Value emitted[_PI30_FIELD_MAX];
         DeviceDerived emitted_derived;

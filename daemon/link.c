@@ -1,5 +1,6 @@
 /* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ typedef struct LinkRequest {
         uint8_t wire[48];
         size_t wire_len;
         LinkDoneFunc done;
+        LinkCheckFunc check;
         void *userdata;
         unsigned attempts;
 } LinkRequest;
@@ -57,6 +59,7 @@ struct Link {
         LinkRequest *current;
         size_t n_pending;
         uint64_t started_usec;
+        uint64_t last_rx_usec;
 
         uint8_t rx[LINK_RX_MAX];
         size_t rx_len;
@@ -210,9 +213,20 @@ static int on_kick(sd_event_source *s, void *userdata)
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Link *l = userdata;
+        uint64_t deadline;
 
-        if (l->current)
-                link_attempt_failed(l, -ETIMEDOUT);
+        if (!l->current)
+                return 0;
+        /* An answer still coming in gets more time, up to the total limit. */
+        deadline = l->last_rx_usec + LINK_IDLE_TIMEOUT_USEC;
+        if (deadline > l->started_usec + LINK_TOTAL_TIMEOUT_USEC)
+                deadline = l->started_usec + LINK_TOTAL_TIMEOUT_USEC;
+        if (l->last_rx_usec > l->started_usec && deadline > usec) {
+                (void)sd_event_source_set_time(l->timer, deadline);
+                (void)sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        link_attempt_failed(l, -ETIMEDOUT);
         return 0;
 }
 
@@ -252,6 +266,12 @@ static bool link_handle_line(Link *l, const uint8_t *line, size_t len)
                 link_finish(l, -EREMOTEIO, NULL);
                 break;
         default:
+                if (frame.kind == PI30_FRAME_DATA && l->current->check &&
+                    !l->current->check(&frame, l->current->userdata)) {
+                        log_debug("%s: skipping a frame that is no answer to %s (stale?).",
+                                  l->display_path, l->current->command);
+                        return false;
+                }
                 link_finish(l, 0, &frame);
         }
         return true;
@@ -278,12 +298,10 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 return 0;
         }
         l->rx_len += n;
-        if (n > 0) {
-                uint64_t t = now_usec() + LINK_IDLE_TIMEOUT_USEC;
-                if (t > l->started_usec + LINK_TOTAL_TIMEOUT_USEC)
-                        t = l->started_usec + LINK_TOTAL_TIMEOUT_USEC;
-                (void)sd_event_source_set_time(l->timer, t);
-        }
+        if (n > 0)
+                /* At 2400 baud bytes come one by one: remember the time instead of re-arming
+                 * the timer for each; on_timer() extends the deadline if needed. */
+                l->last_rx_usec = now_usec();
 
         for (;;) {
                 ssize_t end = pi30_frame_end(l->rx, l->rx_len);
@@ -366,6 +384,11 @@ static int link_try_open(Link *l)
                 if (l->fd_dead)
                         return -ENODEV;
                 fd = l->spec.fd;
+                /* Inherited as the parent made it: the loop must never block on it. */
+                int flags = fcntl(fd, F_GETFL);
+                if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+                    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                        return -errno;
         } else {
                 fd = transport_open(&l->spec);
                 if (fd < 0)
@@ -496,6 +519,12 @@ int link_start(Link *l)
 int link_submit(Link *l, LinkPriority priority, const char *command, LinkDoneFunc done,
                 void *userdata)
 {
+        return link_submit_checked(l, priority, command, NULL, done, userdata);
+}
+
+int link_submit_checked(Link *l, LinkPriority priority, const char *command,
+                        LinkCheckFunc check, LinkDoneFunc done, void *userdata)
+{
         LinkRequest *r;
         ssize_t n;
 
@@ -518,6 +547,7 @@ int link_submit(Link *l, LinkPriority priority, const char *command, LinkDoneFun
         strcpy(r->command, command);
         r->priority = priority;
         r->done = done;
+        r->check = check;
         r->userdata = userdata;
 
         if (l->tail[priority])

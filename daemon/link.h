@@ -51,6 +51,15 @@ int link_start(Link *link);
 int link_submit(Link *link, LinkPriority priority, const char *command, LinkDoneFunc done,
                 void *userdata);
 
+/* Whether a frame is an answer to this request at all (e.g. it decodes as the command's answer).
+ * A frame that is not is taken for stale bytes of an earlier answer and skipped: the request
+ * keeps waiting for its own answer. */
+typedef bool (*LinkCheckFunc)(const Pi30Frame *frame, void *userdata);
+
+/* link_submit() with a check of DATA frames before they complete the request. */
+int link_submit_checked(Link *link, LinkPriority priority, const char *command,
+                        LinkCheckFunc check, LinkDoneFunc done, void *userdata);
+
 /* The owner decided the device on the other end is unusable (e.g. it refuses QPI): close,
  * fail everything queued with -ENOTCONN, reconnect with backoff. Emits LINK_EVENT_LOST. */
 void link_reset(Link *link, int error, const char *why);

@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""axpertd's command line and configuration file: errors stop it with a precise message."""
+import os
+import subprocess
+import xml.etree.ElementTree as ET
+
+import daemonlib
+import testlib
+
+
+class ConfigTest(daemonlib.DaemonTestCase):
+    transport = 'pty'
+
+    def run_daemon(self, *args, timeout=10):
+        return subprocess.run([daemonlib.daemon_binary()] + list(args), env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def write(self, text):
+        path = os.path.join(self.tmpdir, 'axpertd.conf')
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def assert_refused(self, args, *fragments):
+        r = self.run_daemon(*args)
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        for f in fragments:
+            self.assertIn(f, r.stderr)
+        # Nothing took the name.
+        self.assertFalse(daemonlib.Bus(self.bus.address).has_name())
+
+    def test_bad_values_name_file_group_key_and_what_is_accepted(self):
+        path = self.write('[Daemon]\nPollInterval=soon\n')
+        self.assert_refused([f'--config={path}'], path, '[Daemon]', 'PollInterval', 'soon',
+                            'accepted')
+        path = self.write('[Daemon]\nSettingsInterval=0\n')
+        self.assert_refused([f'--config={path}'], 'SettingsInterval', '1 to 86400')
+        path = self.write('[Device roof]\nPath=ttyUSB0\n')
+        self.assert_refused([f'--config={path}'], '[Device roof]', 'Path', 'ttyUSB0')
+        path = self.write('[Device roof]\nPath=/dev/ttyUSB0\nBaud=9600\n')
+        self.assert_refused([f'--config={path}'], '[Device roof]', 'Baud', 'Path')
+        path = self.write('[Inverter]\nPath=/dev/ttyUSB0\n')
+        self.assert_refused([f'--config={path}'], '[Inverter]', '[Device NAME]')
+        self.assert_refused([f'--config={self.tmpdir}/missing.conf'], 'missing.conf')
+
+    def test_bad_command_line(self):
+        self.assert_refused(['--poll-interval=often'], '--poll-interval=often', 'accepted')
+        self.assert_refused(['--device=my-dev=/dev/ttyUSB0'], 'my-dev', 'NAME')
+        self.assert_refused(['--device=hidraw:fd:x'], 'hidraw:fd:x')
+        self.assert_refused(['--no-such-option'])
+        self.assert_refused(['stray'], 'stray')
+
+    def test_version_and_introspection_need_no_bus(self):
+        env = dict(self.env, DBUS_SYSTEM_BUS_ADDRESS='unix:path=/nonexistent')
+        r = subprocess.run([daemonlib.daemon_binary(), '--version'], env=env,
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(r.stdout.startswith('axpertd '))
+        r = subprocess.run([daemonlib.daemon_binary(), '--bus-introspect'], env=env,
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        root = ET.fromstring(r.stdout)
+        names = [i.get('name') for i in root.findall('interface')]
+        self.assertEqual(names, [daemonlib.IFACE, daemonlib.UNIT_IFACE])
+        inverter = root.find('interface')
+        ts = [p for p in inverter.findall('property') if p.get('name') == 'LastUpdateTimestamp'][0]
+        self.assertEqual(ts.find('annotation').get('value'), 'false')
+        methods = {m.get('name') for m in inverter.findall('method')}
+        self.assertIn('Refresh', methods)
+        self.assertIn('SetOutputSourcePriority', methods)
+
+    def test_file_devices_and_command_line_override(self):
+        self.start_sim()
+        # The file names the device and a slow poll; the command line makes polling fast.
+        path = self.write(f'[Daemon]\nPollInterval=300\nSettingsInterval=600\n'
+                          f'[Device garage]\nPath=serial:{self.link}\n')
+        self.start_daemon(f'--config={path}', '--poll-interval=0.3', device=False)
+        objects = self.dbus.managed_objects()
+        self.assertEqual(list(objects), [daemonlib.ROOT + '/garage'])
+        get = lambda n: self.dbus.get(n, path=daemonlib.ROOT + '/garage')  # noqa: E731
+        self.assertEqual(get('Transport'), 'serial')
+        t = get('LastUpdateTimestamp')
+        testlib.wait_for(lambda: get('LastUpdateTimestamp') > t, 10, what='fast polling')
+
+    def test_missing_device_is_not_fatal(self):
+        self.start_sim()
+        missing = os.path.join(self.tmpdir, 'ttyLATER')
+        self.start_daemon(f'--device=later={missing}', '--poll-interval=0.5', device=False)
+        get = lambda n: self.dbus.get(n, path=daemonlib.ROOT + '/later')  # noqa: E731
+        self.assertIs(get('Online'), False)
+        self.assertIn('ttyLATER', get('LastError'))
+        # The node appears (no udev here: the daemon polls the path).
+        os.symlink(os.readlink(self.link) if os.path.islink(self.link) else self.link, missing)
+        testlib.wait_for(lambda: get('Online'), 30, what='the device to come online')
+
+
+if __name__ == '__main__':
+    testlib.main()
