@@ -10,7 +10,8 @@ AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps
 # the D-Bus DTDs from libdbus-1-dev; systemd-analyze and busctl; polkit; setpriv for
 # unprivileged callers).
 AXPERT_TEST_PACKAGES="python3-gi gir1.2-glib-2.0 python3-dbus python3-dbusmock python3-paho-mqtt
- libxml2-utils libdbus-1-dev systemd polkitd pkexec util-linux bash-completion man-db groff-base"
+ libxml2-utils libdbus-1-dev systemd polkitd pkexec util-linux bash-completion man-db groff-base
+ openssl"
 
 axpert_ensure_packages() {
         local missing="" p

@@ -1,0 +1,271 @@
+/* Command topics: <prefix>/<serial>/set/<setting> calls the daemon's Set… method (so polkit and
+ * the daemon's validation apply) and publishes the outcome on <prefix>/<serial>/set/result. */
+#include "commands.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "error-names.h"
+#include "json-util.h"
+#include "log.h"
+#include "topics.h"
+
+/* Setters wait for the inverter's ACK and a re-read; at 2400 baud with retries that can take
+ * a while, so allow more than GDBus's 25 s default. */
+#define COMMAND_TIMEOUT_MS 60000
+#define PAYLOAD_MAX 256
+/* Commands run one at a time (the inverter takes one request at a time anyway, and the daemon
+ * and the bus cap concurrent callers); this many may wait, beyond that they are refused. */
+#define COMMAND_QUEUE_MAX 1000
+
+#define ERROR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
+#define ERROR_NO_REPLY "org.freedesktop.DBus.Error.NoReply"
+#define ERROR_FAILED "org.freedesktop.DBus.Error.Failed"
+
+#define ERROR_LIMITS_EXCEEDED "org.freedesktop.DBus.Error.LimitsExceeded"
+
+typedef struct Command {
+        App *app;
+        char *serial;
+        char *setting;
+        const char *method;
+        GVariant *args;
+        JsonNode *value; /* as understood, or the raw text when it could not be */
+} Command;
+
+static void command_free(gpointer data)
+{
+        Command *c = data;
+
+        g_free(c->serial);
+        g_free(c->setting);
+        if (c->args)
+                g_variant_unref(c->args);
+        if (c->value)
+                json_node_unref(c->value);
+        g_free(c);
+}
+
+void commands_clear(App *app)
+{
+        g_queue_clear_full(&app->commands, command_free);
+}
+
+static void command_next(App *app);
+
+char *commands_filter(App *app)
+{
+        return g_strdup_printf("%s/+/set/#", app->config->topic_prefix);
+}
+
+static void publish_result(App *app, const char *serial, const char *setting, JsonNode *value,
+                           const char *result, const char *message)
+{
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *payload = NULL;
+        g_autofree char *topic =
+                        g_strdup_printf("%s/%s/set/result", app->config->topic_prefix, serial);
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "setting");
+        json_builder_add_string_value(b, setting);
+        json_builder_set_member_name(b, "value");
+        if (value)
+                json_builder_add_value(b, json_node_copy(value));
+        else
+                json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "result");
+        json_builder_add_string_value(b, result);
+        json_builder_set_member_name(b, "message");
+        json_builder_add_string_value(b, message ? message : "");
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        payload = json_util_to_string(root);
+        /* A result is an event, not a state: not retained. */
+        (void)publisher_publish_string(app->publisher, topic, payload, app->config->qos, false);
+}
+
+static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
+{
+        Command *c = userdata;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
+
+        if (reply) {
+                log_info("Command %s on %s succeeded.", c->setting, c->serial);
+                publish_result(c->app, c->serial, c->setting, c->value, "ok", "");
+        } else {
+                g_autofree char *name = g_dbus_error_get_remote_error(error);
+                const char *result = name;
+
+                if (!result)
+                        result = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+                                                 ? ERROR_NO_REPLY
+                                                 : ERROR_FAILED;
+                g_dbus_error_strip_remote_error(error);
+                log_notice("Command %s on %s failed: %s: %s", c->setting, c->serial, result,
+                           error->message);
+                publish_result(c->app, c->serial, c->setting, c->value, result, error->message);
+        }
+        c->app->command_in_flight = false;
+        command_next(c->app);
+        command_free(c);
+}
+
+/* Starts the next waiting command, if none is in flight. */
+static void command_next(App *app)
+{
+        Command *c;
+
+        while (!app->command_in_flight && (c = g_queue_pop_head(&app->commands))) {
+                /* Looked up now: the inverter may have gone while the command waited. */
+                Inverter *inv = app_find_inverter_by_serial(app, c->serial);
+
+                if (!inv) {
+                        g_autofree char *m = g_strdup_printf("no inverter with serial number '%s'",
+                                                             c->serial);
+
+                        publish_result(app, c->serial, c->setting, c->value, ERROR_UNKNOWN_OBJECT,
+                                       m);
+                        command_free(c);
+                        continue;
+                }
+                app->command_in_flight = true;
+                g_dbus_proxy_call(inv->proxy, c->method, c->args, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                  COMMAND_TIMEOUT_MS, NULL, on_reply, c);
+        }
+}
+
+static JsonNode *string_node(const char *s)
+{
+        JsonNode *n = json_node_new(JSON_NODE_VALUE);
+
+        json_node_set_string(n, s);
+        return n;
+}
+
+/* Parses the payload for e; on failure returns NULL with *ret_message set. */
+static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode **ret_value,
+                               char **ret_message)
+{
+        switch (e->command) {
+        case TOPIC_COMMAND_SELECT:
+                *ret_value = string_node(text);
+                return g_variant_new("(s)", text);
+        case TOPIC_COMMAND_NUMBER: {
+                char *end = NULL;
+                double d = g_ascii_strtod(text, &end);
+
+                if (end == text || *end || !isfinite(d)) {
+                        *ret_message = g_strdup_printf("'%s' is not a number", text);
+                        return NULL;
+                }
+                *ret_value = json_node_new(JSON_NODE_VALUE);
+                json_node_set_double(*ret_value, d);
+                return g_variant_new("(d)", d);
+        }
+        case TOPIC_COMMAND_SWITCH: {
+                bool on;
+
+                if (!g_ascii_strcasecmp(text, "ON") || !g_ascii_strcasecmp(text, "true") ||
+                    g_str_equal(text, "1"))
+                        on = true;
+                else if (!g_ascii_strcasecmp(text, "OFF") || !g_ascii_strcasecmp(text, "false") ||
+                         g_str_equal(text, "0"))
+                        on = false;
+                else {
+                        *ret_message = g_strdup_printf("'%s' is not ON or OFF", text);
+                        return NULL;
+                }
+                *ret_value = json_node_new(JSON_NODE_VALUE);
+                json_node_set_boolean(*ret_value, on);
+                return g_variant_new("(sb)", e->flag, on);
+        }
+        default:
+                *ret_message = g_strdup("not a command");
+                return NULL;
+        }
+}
+
+bool commands_handle(App *app, const char *topic, const char *payload, size_t len)
+{
+        g_autofree char *prefix = g_strdup_printf("%s/", app->config->topic_prefix);
+        g_autofree char *serial = NULL;
+        g_autofree char *text = NULL;
+        g_autofree char *message = NULL;
+        g_autoptr(JsonNode) value = NULL;
+        const char *rest, *slash, *setting;
+        const TopicEntity *e;
+        GVariant *args;
+        Inverter *inv;
+        Command *c;
+
+        if (!g_str_has_prefix(topic, prefix))
+                return false;
+        rest = topic + strlen(prefix);
+        slash = strchr(rest, '/');
+        if (!slash || slash == rest || !g_str_has_prefix(slash, "/set/"))
+                return false;
+        serial = g_strndup(rest, slash - rest);
+        setting = slash + 5;
+        /* Our own result messages come back through the same subscription. */
+        if (g_str_equal(setting, "result"))
+                return true;
+
+        /* From here on every message gets a result, whatever it contains. */
+        if (len > PAYLOAD_MAX || memchr(payload, '\0', len) ||
+            !g_utf8_validate(payload, len, NULL)) {
+                publish_result(app, serial, setting, NULL, AXPERT_ERROR_INVALID_ARGS,
+                               "the payload is not a short UTF-8 text");
+                return true;
+        }
+        text = g_strstrip(g_strndup(payload, len));
+        value = string_node(text);
+
+        e = topic_entity_by_setting(setting);
+        if (!e) {
+                g_autofree char *m = g_strdup_printf("unknown setting '%s'", setting);
+
+                publish_result(app, serial, setting, value, AXPERT_ERROR_INVALID_ARGS, m);
+                return true;
+        }
+        inv = app_find_inverter_by_serial(app, serial);
+        if (!inv) {
+                g_autofree char *m = g_strdup_printf("no inverter with serial number '%s'", serial);
+
+                publish_result(app, serial, setting, value, ERROR_UNKNOWN_OBJECT, m);
+                return true;
+        }
+        if (!*text) {
+                publish_result(app, serial, setting, value, AXPERT_ERROR_INVALID_ARGS,
+                               "empty payload");
+                return true;
+        }
+        g_clear_pointer(&value, json_node_unref);
+        args = parse_payload(e, text, &value, &message);
+        if (!args) {
+                g_autoptr(JsonNode) raw = string_node(text);
+
+                publish_result(app, serial, setting, raw, AXPERT_ERROR_INVALID_ARGS, message);
+                return true;
+        }
+
+        if (g_queue_get_length(&app->commands) >= COMMAND_QUEUE_MAX) {
+                g_variant_unref(g_variant_ref_sink(args));
+                publish_result(app, serial, setting, value, ERROR_LIMITS_EXCEEDED,
+                               "too many commands waiting");
+                return true;
+        }
+        log_info("Command %s = '%s' for %s.", setting, text, serial);
+        c = g_new0(Command, 1);
+        c->app = app;
+        c->serial = g_strdup(serial);
+        c->setting = g_strdup(setting);
+        c->method = e->method;
+        c->args = g_variant_ref_sink(args);
+        c->value = g_steal_pointer(&value);
+        g_queue_push_tail(&app->commands, c);
+        command_next(app);
+        return true;
+}

@@ -1,0 +1,11 @@
+/* Command topics <prefix>/<serial>/set/<setting> -> the daemon's Set… methods. */
+#pragma once
+
+#include "app.h"
+
+/* The subscription filter for the command topics. */
+char *commands_filter(App *app);
+/* Drops the commands still waiting (at exit). */
+void commands_clear(App *app);
+/* Handles one message on a command topic; false when the topic is no command topic. */
+bool commands_handle(App *app, const char *topic, const char *payload, size_t len);

@@ -1,0 +1,42 @@
+/* The MQTT side: one paho MQTTAsync client driven from the GLib main loop. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+#include "mqtt-config.h"
+
+typedef struct Publisher Publisher;
+
+/* Called on the main context (never on a Paho thread). */
+typedef struct PublisherCallbacks {
+        void (*connected)(void *userdata); /* first connect and every reconnect */
+        void (*disconnected)(void *userdata, const char *cause);
+        void (*message)(void *userdata, const char *topic, const char *payload, size_t len);
+} PublisherCallbacks;
+
+/* Messages kept while the broker is away; the oldest is dropped first. */
+#define PUBLISHER_MAX_BUFFERED 2000
+
+Publisher *publisher_new(const MqttConfig *config, const PublisherCallbacks *callbacks,
+                         void *userdata, GError **error);
+Publisher *publisher_free(Publisher *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Publisher, publisher_free)
+
+/* Starts connecting; reconnects by itself with backoff from then on. */
+int publisher_start(Publisher *p);
+bool publisher_is_connected(Publisher *p);
+/* True once the first connection succeeded (from then on, messages are buffered while away). */
+bool publisher_has_connected(Publisher *p);
+/* Queues a message; buffered (bounded) while disconnected. Negative errno on failure. */
+int publisher_publish(Publisher *p, const char *topic, const void *payload, size_t len, int qos,
+                      bool retain);
+int publisher_publish_string(Publisher *p, const char *topic, const char *payload, int qos,
+                             bool retain);
+int publisher_subscribe(Publisher *p, const char *filter, int qos);
+/* Clean shutdown: publishes the bridge availability "offline" (retained) and disconnects;
+ * waits at most timeout_ms. */
+void publisher_stop(Publisher *p, const char *offline_topic, int timeout_ms);
+
+/* Statistics for logs and the benchmark. */
+guint64 publisher_get_sent(Publisher *p);

@@ -1,0 +1,255 @@
+"""Helpers for axpert-mqtt's integration tests: a real mosquitto on a free loopback port, a
+recording MQTT subscriber, the python-dbusmock daemon, and axpert-mqtt itself."""
+import json
+import math
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+import testlib
+from testlib import wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATE = os.path.join(HERE, 'axpert_template.py')
+SERIAL = '92931701100123'
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class Broker:
+    """mosquitto on 127.0.0.1:port, no persistence (a restart forgets every retained message)."""
+
+    def __init__(self, testcase, port=None, extra=''):
+        self.testcase = testcase
+        self.port = port or free_port()
+        self.conf = os.path.join(testcase.tmpdir, f'mosquitto-{self.port}.conf')
+        with open(self.conf, 'w') as f:
+            f.write(f'listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n'
+                    f'{extra}')
+        self.process = None
+
+    def start(self):
+        self.process = self.testcase.spawn(f'mosquitto-{self.port}',
+                                           ['mosquitto', '-c', self.conf])
+        wait_for(lambda: port_open(self.port), 10, what='mosquitto listening')
+        return self
+
+    def stop(self, sig=None):
+        if sig is None:
+            self.process.stop()
+        else:
+            self.process.stop(sig)
+        wait_for(lambda: not port_open(self.port), 10, what='mosquitto gone')
+
+
+class Recorder:
+    """Subscribes to '#' and keeps every message: (topic, payload bytes, retain, time)."""
+
+    def __init__(self, port, topics=('#',)):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(client_id=f'recorder-{os.getpid()}-{time.monotonic_ns()}')
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, u, f, rc: [c.subscribe(t, 1) for t in topics]
+        self.client.connect('127.0.0.1', port)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, msg):
+        with self.lock:
+            self.messages.append((msg.topic, msg.payload, bool(msg.retain), time.monotonic()))
+
+    def close(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def all(self, topic=None):
+        with self.lock:
+            return [m for m in self.messages if topic is None or m[0] == topic]
+
+    def last(self, topic):
+        msgs = self.all(topic)
+        return msgs[-1][1] if msgs else None
+
+    def last_json(self, topic):
+        raw = self.last(topic)
+        return json.loads(raw) if raw else None
+
+    def latest(self):
+        """topic -> last payload of every topic seen."""
+        out = {}
+        with self.lock:
+            for t, p, _, _ in self.messages:
+                out[t] = p
+        return out
+
+    def wait(self, topic, predicate=lambda p: True, timeout=20):
+        """Waits for a message on topic whose payload satisfies predicate; returns it."""
+        def check():
+            for _, p, _, _ in reversed(self.all(topic)):
+                try:
+                    if predicate(p):
+                        return (p,)  # a tuple: an empty payload is a match too
+                except (ValueError, KeyError, TypeError):
+                    pass
+            return None
+        return wait_for(check, timeout, what=f'a matching message on {topic}')[0]
+
+    def wait_json(self, topic, predicate=lambda j: True, timeout=20):
+        return json.loads(self.wait(topic, lambda p: predicate(json.loads(p)), timeout))
+
+    def publish(self, topic, payload, retain=False):
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish()
+
+
+def same_number(a, b):
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=0, abs_tol=1e-9)
+
+
+class MqttTestCase(testlib.BusTestCase):
+    """A private bus, a broker and a recorder per test; helpers to start the mock daemon and
+    axpert-mqtt."""
+
+    def setUp(self):
+        super().setUp()
+        self.broker = Broker(self).start()
+        self.recorder = Recorder(self.broker.port)
+        self.addCleanup(self.recorder.close)
+        self.mock = None
+        self.bridge = None
+
+    # --- the daemon (python-dbusmock) ---
+
+    def start_mock(self, **parameters):
+        self.mock = self.spawn('dbusmock', ['/usr/bin/python3', '-m', 'dbusmock', '--system',
+                                            '-t', TEMPLATE, '-p', json.dumps(parameters)])
+        wait_for(lambda: self.bus_has_name('org.axpert.Inverter'), 10,
+                 what='the mock on the bus')
+        return self.mock
+
+    def bus_has_name(self, name):
+        r = subprocess.run(['busctl', '--address', self.bus.address, 'status', name],
+                           capture_output=True)
+        return r.returncode == 0
+
+    def mock_call(self, path, method, *args):
+        """Calls a method of python-dbusmock's control interface on object path."""
+        import dbus
+        bus = dbus.bus.BusConnection(self.bus.address)
+        try:
+            obj = bus.get_object('org.axpert.Inverter', path)
+            return obj.get_dbus_method(method, 'org.freedesktop.DBus.Mock')(*args)
+        finally:
+            bus.close()
+
+    def mock_update(self, path, interface, props):
+        return self.mock_call(path, 'UpdateProperties', interface, props)
+
+    # --- axpert-mqtt ---
+
+    def write_config(self, text=None, **groups):
+        """Writes a config file: text verbatim, or groups {'MQTT': {...}, ...} with the broker's
+        address filled in."""
+        path = os.path.join(self.tmpdir, 'mqtt.conf')
+        if text is None:
+            mqtt_group = {'Broker': f'tcp://127.0.0.1:{self.broker.port}',
+                          'ClientId': 'axpert-mqtt-test'}
+            mqtt_group.update(groups.pop('MQTT', {}))
+            groups = {'MQTT': mqtt_group, **groups}
+            text = ''.join(f'[{g}]\n' + ''.join(f'{k}={v}\n' for k, v in kv.items())
+                           for g, kv in groups.items())
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
+
+    def start_bridge(self, config=None, env=None, **groups):
+        config = config or self.write_config(**groups)
+        self.bridge = self.spawn('axpert-mqtt',
+                                 [testlib.build_path('mqtt', 'axpert-mqtt'), '--config', config],
+                                 env=env)
+        return self.bridge
+
+    def wait_online(self, serial=SERIAL, timeout=20):
+        self.recorder.wait('axpert/bridge/availability', lambda p: p == b'online', timeout)
+        self.recorder.wait(f'axpert/{serial}/availability', lambda p: p == b'online', timeout)
+        return self.recorder.wait_json(f'axpert/{serial}/state', timeout=timeout)
+
+
+class EndToEndTestCase(MqttTestCase):
+    """The real axpertd on the private bus, attached to axpert-sim over a pty."""
+
+    def start_sim(self, *args):
+        self.link = os.path.join(self.tmpdir, 'ttyAXPERT')
+        self.control_path = os.path.join(self.tmpdir, 'sim-control.sock')
+        self.sim = self.spawn('axpert-sim', [testlib.build_path('sim', 'axpert-sim'),
+                                             f'--pty={self.link}', '--baud=0',
+                                             f'--control={self.control_path}', *args])
+        wait_for(lambda: 'ready\n' in self.sim.output() or not self.sim.running(), 10,
+                 what='axpert-sim ready')
+        assert self.sim.running(), self.sim.output()
+        return self.sim
+
+    def start_daemon(self, poll_interval=1):
+        self.daemon = self.spawn('axpertd', [testlib.build_path('daemon', 'axpertd'),
+                                             f'--device=serial:{self.link}',
+                                             f'--poll-interval={poll_interval}'])
+        wait_for(lambda: self.bus_has_name('org.axpert.Inverter'), 15,
+                 what='axpertd on the bus')
+        return self.daemon
+
+    def control(self, line):
+        """One sim control command; returns its answer lines without the final 'ok'."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.control_path)
+            s.sendall(line.encode() + b'\n')
+            data = b''
+            while True:
+                lines = data.decode().split('\n')
+                done = [x for x in lines[:-1] if x == 'ok' or x.startswith('error: ')]
+                if done:
+                    out = lines[:lines.index(done[0]) + 1]
+                    assert out[-1] == 'ok', f'{line!r} -> {out!r}'
+                    return out[:-1]
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise AssertionError(f'control socket closed after {data!r}')
+                data += chunk
+
+    def sim_get(self, name, unit=None):
+        prefix = f'unit {unit} ' if unit is not None else ''
+        out = self.control(f'{prefix}get {name}')
+        key, _, value = out[0].partition('=')
+        assert key == name, out
+        return value
+
+    def wait_serial(self, timeout=20):
+        """The serial number the daemon reports, once its state reached the broker."""
+        def find():
+            for topic, payload in self.recorder.latest().items():
+                parts = topic.split('/')
+                if len(parts) == 3 and parts[0] == 'axpert' and parts[2] == 'state' and payload:
+                    return parts[1]
+            return None
+        return wait_for(find, timeout, what='a state topic')

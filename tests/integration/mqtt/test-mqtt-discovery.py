@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+"""Home Assistant discovery payloads checked against what Home Assistant accepts (ha_rules)."""
+import json
+import time
+
+import ha_rules
+import mqttlib
+from mqttlib import SERIAL, testlib
+
+PREFIX = f'homeassistant/'
+
+
+def configs(recorder):
+    """(component, object_id) -> payload of every non-empty discovery config seen last."""
+    out = {}
+    for topic, payload in recorder.latest().items():
+        parts = topic.split('/')
+        if len(parts) == 5 and parts[0] == 'homeassistant' and parts[4] == 'config':
+            if payload:
+                out[(parts[1], parts[2], parts[3])] = json.loads(payload)
+    return out
+
+
+class DiscoveryTest(mqttlib.MqttTestCase):
+
+    def collect(self, commands=False, units=1, count_min=50):
+        self.start_mock(units=units)
+        self.start_bridge(Commands={'Enabled': 'true' if commands else 'false'})
+        self.wait_online()
+        self.recorder.wait(f'homeassistant/sensor/axpert_{SERIAL}/battery_voltage/config')
+        # Let the whole burst arrive.
+        n = -1
+        while n != len(self.recorder.all()):
+            n = len(self.recorder.all())
+            time.sleep(0.5)
+        cfgs = configs(self.recorder)
+        self.assertGreater(len(cfgs), count_min)
+        return cfgs
+
+    def check_all(self, cfgs):
+        problems = []
+        unique_ids = set()
+        for (component, node, object_id), cfg in cfgs.items():
+            where = f'{component}/{node}/{object_id}'
+            for p in ha_rules.check_payload(component, cfg):
+                problems.append(f'{where}: {p}')
+            self.assertEqual(node, f'axpert_{SERIAL}', where)
+            device_id = cfg['device']['identifiers'][0]
+            # unique_id is axpert_<serial>_<object_id> (units: axpert_<serial>_unit<N>_…).
+            self.assertEqual(cfg['unique_id'], f'axpert_{SERIAL}_{object_id}', where)
+            self.assertNotIn(cfg['unique_id'], unique_ids)
+            unique_ids.add(cfg['unique_id'])
+            self.assertEqual(cfg['availability'], [
+                {'topic': 'axpert/bridge/availability'},
+                {'topic': f'axpert/{SERIAL}/availability'}], where)
+            self.assertEqual(cfg['availability_mode'], 'all')
+            self.assertEqual(cfg['device']['manufacturer'], 'Voltronic Power')
+            self.assertEqual(cfg['device']['model'], 'MKS2-5000')
+            if object_id.startswith('unit'):
+                n = object_id[4:object_id.index('_')]
+                self.assertEqual(device_id, f'axpert_{SERIAL}_unit{n}', where)
+                self.assertEqual(cfg['device']['via_device'], f'axpert_{SERIAL}', where)
+                self.assertEqual(cfg['state_topic'], f'axpert/{SERIAL}/unit{n}/state', where)
+            else:
+                self.assertEqual(device_id, f'axpert_{SERIAL}', where)
+                self.assertNotIn('via_device', cfg['device'])
+                self.assertEqual(cfg['device']['serial_number'], SERIAL)
+                self.assertEqual(cfg['device']['sw_version'], '00072.70')
+                self.assertEqual(cfg['state_topic'], f'axpert/{SERIAL}/state', where)
+            self.assertIn('value_json.', cfg['value_template'], where)
+        self.assertEqual(problems, [])
+
+    def test_rules_reject_bad_combinations(self):
+        """The checker itself: each of these is something Home Assistant rejects or warns about."""
+        base = {'name': 'x', 'unique_id': 'x', 'state_topic': 't', 'value_template': 'v',
+                'availability': [], 'availability_mode': 'all', 'device': {}}
+        bad = [
+            {'device_class': 'voltage', 'unit_of_measurement': 'W'},
+            {'device_class': 'power', 'unit_of_measurement': 'VA'},
+            {'device_class': 'energy', 'unit_of_measurement': 'kWh', 'state_class': 'measurement'},
+            {'device_class': 'enum', 'unit_of_measurement': 'V', 'options': ['a']},
+            {'device_class': 'enum', 'state_class': 'measurement', 'options': ['a']},
+            {'device_class': 'enum'},
+            {'device_class': 'volts', 'unit_of_measurement': 'V'},
+            {'state_class': 'sometimes'},
+            {'entity_category': 'config'},
+            {'availability_mode': 'any'},
+        ]
+        for extra in bad:
+            self.assertNotEqual(ha_rules.check_payload('sensor', {**base, **extra}), [], extra)
+        self.assertEqual(ha_rules.check_payload('sensor', {**base, 'device_class': 'energy',
+                                                           'unit_of_measurement': 'kWh',
+                                                           'state_class': 'total_increasing'}),
+                         [])
+        self.assertNotEqual(ha_rules.check_payload(
+            'binary_sensor', {**base, 'payload_on': 'ON', 'payload_off': 'OFF',
+                              'device_class': 'warning'}), [])
+
+    def test_sensors_valid(self):
+        cfgs = self.collect()
+        self.check_all(cfgs)
+        inv = {oid: c for (comp, _, oid), c in cfgs.items()}
+        # Spot checks of the classes that matter most to the energy dashboard.
+        self.assertEqual((inv['battery_voltage']['device_class'],
+                          inv['battery_voltage']['unit_of_measurement'],
+                          inv['battery_voltage']['state_class']), ('voltage', 'V', 'measurement'))
+        self.assertEqual(inv['ac_output_apparent_power']['unit_of_measurement'], 'VA')
+        self.assertEqual(inv['ac_output_apparent_power']['device_class'], 'apparent_power')
+        self.assertEqual(inv['pv_input_power']['device_class'], 'power')
+        self.assertEqual(inv['battery_capacity']['device_class'], 'battery')
+        self.assertEqual(inv['heatsink_temperature']['unit_of_measurement'], '°C')
+        self.assertEqual(inv['grid_frequency']['unit_of_measurement'], 'Hz')
+        # Enums: device_class enum, options, no unit or state class.
+        mode = inv['mode']
+        self.assertEqual(mode['device_class'], 'enum')
+        self.assertIn('line', mode['options'])
+        self.assertNotIn('unit_of_measurement', mode)
+        self.assertNotIn('state_class', mode)
+        self.assertIn('sbu', inv['output_source_priority']['options'])
+        # Diagnostics.
+        for oid in ('firmware_version', 'serial_number', 'model_name', 'protocol_id'):
+            self.assertEqual(inv[oid]['entity_category'], 'diagnostic', oid)
+        # Binary sensors: warnings, faults, status bits, and one per QPIWS condition.
+        bins = {oid for (comp, _, oid) in cfgs if comp == 'binary_sensor'}
+        for oid in ('warnings', 'faults', 'load_on', 'charging', 'scc_charging',
+                    'condition_line_fail', 'condition_overload', 'condition_fan_locked',
+                    'unit0_line_loss'):
+            self.assertIn(oid, bins)
+        self.assertEqual(cfgs[('binary_sensor', f'axpert_{SERIAL}', 'warnings')]['device_class'],
+                         'problem')
+        # No command entities without Commands Enabled.
+        self.assertFalse([k for k in cfgs if k[0] in ('select', 'number', 'switch')])
+        # Unit device.
+        self.assertIn(('sensor', f'axpert_{SERIAL}', 'unit0_battery_voltage'), cfgs)
+        # Properties the daemon does not export get no entity (nothing that never has a value).
+        self.assertNotIn('last_update_timestamp', inv)
+
+    def test_command_entities_valid(self):
+        cfgs = self.collect(commands=True)
+        self.check_all(cfgs)
+        by = {(comp, oid): c for (comp, _, oid), c in cfgs.items()}
+        sel = by[('select', 'set_output_source_priority')]
+        self.assertEqual(sel['options'], ['utility-first', 'solar-first', 'sbu'])
+        self.assertEqual(sel['command_topic'], f'axpert/{SERIAL}/set/output_source_priority')
+        self.assertEqual(sel['entity_category'], 'config')
+        num = by[('number', 'set_max_charging_current')]
+        # From the inverter's own option list (10 … 100 A in steps of 10).
+        self.assertEqual((num['min'], num['max'], num['step']), (10, 100, 10))
+        ac = by[('number', 'set_max_ac_charging_current')]
+        self.assertEqual((ac['min'], ac['max'], ac['step']), (2, 60, 2))
+        # From the 48 V battery rating.
+        rc = by[('number', 'set_battery_recharge_voltage')]
+        self.assertEqual((rc['min'], rc['max'], rc['step']), (44, 51, 1))
+        self.assertEqual(rc['unit_of_measurement'], 'V')
+        sw = by[('switch', 'set_flag_buzzer')]
+        self.assertEqual(sw['command_topic'], f'axpert/{SERIAL}/set/flag/buzzer')
+        self.assertIn('buzzer_enabled', sw['value_template'])
+
+    def test_without_units(self):
+        cfgs = self.collect(units=0)
+        self.check_all(cfgs)
+        self.assertFalse([k for k in cfgs if k[2].startswith('unit')])
+
+    def test_republish_on_ha_status_online(self):
+        self.collect()
+        topic = f'homeassistant/sensor/axpert_{SERIAL}/battery_voltage/config'
+        # Home Assistant restarted without retained configs (e.g. a fresh broker).
+        self.recorder.publish(topic, b'', retain=True)
+        self.recorder.wait(topic, lambda p: p == b'')
+        self.recorder.publish('homeassistant/status', b'offline')
+        time.sleep(0.5)
+        self.assertEqual(self.recorder.last(topic), b'')
+        self.recorder.publish('homeassistant/status', b'online')
+        cfg = json.loads(self.recorder.wait(topic, lambda p: len(p) > 0))
+        self.assertEqual(cfg['unique_id'], f'axpert_{SERIAL}_battery_voltage')
+
+    def test_republish_when_identity_changes(self):
+        """A firmware update changes the device block: discovery follows."""
+        self.collect()
+        topic = f'homeassistant/sensor/axpert_{SERIAL}/battery_voltage/config'
+        self.mock_update('/org/axpert/Inverter/0', 'org.axpert.Inverter',
+                         {'FirmwareVersion': '00073.00'})
+        cfg = json.loads(self.recorder.wait(
+            topic, lambda p: json.loads(p)['device']['sw_version'] == '00073.00'))
+        self.assertEqual(cfg['device']['identifiers'], [f'axpert_{SERIAL}'])
+
+    def test_discovery_disabled(self):
+        self.start_mock()
+        self.start_bridge(HomeAssistant={'Discovery': 'false'})
+        self.wait_online()
+        time.sleep(1)
+        self.assertEqual(configs(self.recorder), {})
+
+    def test_discovery_prefix(self):
+        self.start_mock()
+        self.start_bridge(HomeAssistant={'DiscoveryPrefix': 'ha'}, MQTT={'TopicPrefix': 'solar'})
+        self.recorder.wait(f'solar/{SERIAL}/availability', lambda p: p == b'online')
+        cfg = json.loads(self.recorder.wait(f'ha/sensor/axpert_{SERIAL}/battery_voltage/config'))
+        self.assertEqual(cfg['state_topic'], f'solar/{SERIAL}/state')
+        self.assertEqual(cfg['availability'][0]['topic'], 'solar/bridge/availability')
+
+
+if __name__ == '__main__':
+    testlib.main()
