@@ -3,6 +3,8 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "bus-inverter.h"
 #include "context.h"
 #include "device.h"
@@ -63,6 +65,8 @@ static int on_name_acquired(sd_bus_message *m, void *userdata, sd_bus_error *ret
         }
         log_info("Serving org.axpert.Inverter (%zu device%s).", c->n_devices,
                  c->n_devices == 1 ? "" : "s");
+        /* Ready means clients can reach us (the unit is Type=dbus; this serves Type=notify). */
+        (void)sd_notify(false, "READY=1\nSTATUS=Serving org.axpert.Inverter.");
         return 0;
 }
 

@@ -207,7 +207,6 @@ static int run(int argc, char *argv[])
         if (r < 0)
                 return r;
 
-        (void)sd_notify(false, "READY=1\nSTATUS=Polling.");
         r = sd_event_loop(c->event);
         (void)sd_notify(false, "STOPPING=1");
         if (r < 0)
