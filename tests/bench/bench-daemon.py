@@ -95,7 +95,7 @@ def client_worker(address, seconds, start_at, queue):
     queue.put(lat)
 
 
-def run_clients(address, n, seconds):
+def run_clients(address, n, seconds, control):
     # Not fork: the parent's GDBus worker thread would not survive it.
     ctx = multiprocessing.get_context('spawn')
     queue = ctx.Queue()
@@ -104,12 +104,18 @@ def run_clients(address, n, seconds):
              for _ in range(n)]
     for p in procs:
         p.start()
+    # Device traffic over exactly the window in which the clients run.
+    while time.time() < start_at:
+        time.sleep(0.001)
+    c0 = control.count()
+    time.sleep(seconds)
+    c1 = control.count()
     lat = []
     for _ in procs:
         lat += queue.get()
     for p in procs:
         p.join()
-    return lat, start_at
+    return lat, (c1 - c0) / seconds
 
 
 def main():
@@ -179,16 +185,12 @@ def main():
         # (b, c) with clients
         results = []
         for n in (1, 8, 64):
-            cnt0 = control.count()
-            lat, start_at = run_clients(bus.address, n, args.seconds)
-            cnt1 = control.count()
-            # Device requests during the client run: the window includes the clients' start-up.
-            window = time.time() - start_at + 1.0 + n * 0.02
+            lat, device_rate = run_clients(bus.address, n, args.seconds, control)
             calls = len(lat)
             lat.sort()
             results.append((n, calls / args.seconds, lat[len(lat) // 2] * 1e3,
                             lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3,
-                            (cnt1 - cnt0) / window))
+                            device_rate))
         cpu, mem = proc_stats(daemon.pid)
 
         print()
