@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """axpertd's command line and configuration file: errors stop it with a precise message."""
 import os
+import socket
 import subprocess
+import threading
+import time
 import xml.etree.ElementTree as ET
 
 import daemonlib
@@ -92,6 +95,39 @@ class ConfigTest(daemonlib.DaemonTestCase):
         # The node appears (no udev here: the daemon polls the path).
         os.symlink(os.readlink(self.link) if os.path.islink(self.link) else self.link, missing)
         testlib.wait_for(lambda: get('Online'), 30, what='the device to come online')
+
+
+    def test_notify_ready_and_watchdog(self):
+        """READY=1 once the name is ours; the event loop pets the watchdog by itself."""
+        path = os.path.join(self.tmpdir, 'notify')
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.2)
+        self.addCleanup(sock.close)
+        messages = []
+        stop = threading.Event()
+
+        def reader():
+            # Read as the service manager does: a full queue would block sd_notify().
+            while not stop.is_set():
+                try:
+                    messages.append(sock.recv(4096).decode())
+                except socket.timeout:
+                    pass
+        t = threading.Thread(target=reader)
+        t.start()
+        self.addCleanup(t.join)
+        self.addCleanup(stop.set)
+        self.start_sim()
+        self.env['NOTIFY_SOCKET'] = path
+        self.env['WATCHDOG_USEC'] = '400000'
+        self.start_daemon('--poll-interval=1')
+        time.sleep(2)
+        text = '\n'.join(messages)
+        self.assertIn('READY=1', text)
+        self.assertGreaterEqual(text.count('WATCHDOG=1'), 3, text)
+        self.daemon.stop()
+        self.assertEqual(self.daemon.proc.returncode, 0, 'SIGTERM is a clean exit')
 
 
 if __name__ == '__main__':
