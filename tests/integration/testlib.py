@@ -5,6 +5,7 @@ DBUS_SYSTEM_BUS_ADDRESS), and prints the logs of what it started only when it fa
 Component-specific helpers live beside the component's tests, not here.
 """
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -92,11 +93,21 @@ class PrivateBus:
 
     def start(self):
         logf = open(self.log, 'w')
+        # The address is printed once the socket listens: the file alone can exist before
+        # listen(), when a connect() is still refused.
+        rfd, wfd = os.pipe()
         self.proc = subprocess.Popen(
-            ['dbus-daemon', '--config-file', self.conf, '--nofork', '--nopidfile'],
-            stdout=logf, stderr=subprocess.STDOUT)
+            ['dbus-daemon', '--config-file', self.conf, '--nofork', '--nopidfile',
+             f'--print-address={wfd}'],
+            stdout=logf, stderr=subprocess.STDOUT, pass_fds=(wfd,))
         logf.close()
-        wait_for(lambda: os.path.exists(self.socket), 10, what='dbus-daemon socket')
+        os.close(wfd)
+        try:
+            ready, _, _ = select.select([rfd], [], [], 10)
+            if not ready or not os.read(rfd, 4096):
+                raise TimeoutError('dbus-daemon did not start listening within 10 s')
+        finally:
+            os.close(rfd)
         # The socket must be usable by unprivileged test users too.
         os.chmod(self.tmpdir, 0o755)
         os.chmod(self.socket, 0o777)
