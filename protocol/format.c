@@ -1,5 +1,4 @@
 /* Typed values -> answer payloads as real firmware prints them (the simulator, round trips). */
-#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -47,12 +46,16 @@ static void out_number(Out *o, double d, unsigned width, unsigned decimals)
         char digits[32];
         size_t nd = 0;
         bool neg = d < 0;
-        double scaled = fabs(d);
+        double scaled = pi30_fabs(d);
         uint64_t m;
 
         for (unsigned i = 0; i < decimals; i++)
                 scaled *= 10;
-        m = (uint64_t)llround(scaled);
+        if (!(scaled < 1e18)) { /* NaN, infinite or wider than any PI30 field */
+                o->overflow = true;
+                return;
+        }
+        m = (uint64_t)pi30_round(scaled);
         do {
                 digits[nd++] = (char)('0' + m % 10);
                 m /= 10;

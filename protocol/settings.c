@@ -8,46 +8,51 @@
 #include "pi30.h"
 
 const Pi30SettingInfo pi30_settings[] = {
-        {PI30_SET_OUTPUT_SOURCE_PRIORITY, "SetOutputSourcePriority", "s",
-         PI30_F_OUTPUT_SOURCE_PRIORITY, PI30_CMD_QPIRI, false, "output source priority (POP)"},
-        {PI30_SET_CHARGER_SOURCE_PRIORITY, "SetChargerSourcePriority", "s",
-         PI30_F_CHARGER_SOURCE_PRIORITY, PI30_CMD_QPIRI, true,
-         "charger source priority (PCP, PPCP per parallel unit)"},
-        {PI30_SET_INPUT_VOLTAGE_RANGE, "SetInputVoltageRange", "s", PI30_F_INPUT_VOLTAGE_RANGE,
-         PI30_CMD_QPIRI, false, "AC input voltage range (PGR)"},
-        {PI30_SET_MAX_CHARGING_CURRENT, "SetMaxChargingCurrent", "d",
-         PI30_F_MAX_CHARGING_CURRENT, PI30_CMD_QPIRI, true,
-         "max charging current (MCHGC, MNCHGC from 100 A)"},
-        {PI30_SET_MAX_AC_CHARGING_CURRENT, "SetMaxAcChargingCurrent", "d",
-         PI30_F_MAX_AC_CHARGING_CURRENT, PI30_CMD_QPIRI, true, "max AC charging current (MUCHGC)"},
-        {PI30_SET_BATTERY_TYPE, "SetBatteryType", "s", PI30_F_BATTERY_TYPE, PI30_CMD_QPIRI, false,
-         "battery type (PBT)"},
-        {PI30_SET_BATTERY_RECHARGE_VOLTAGE, "SetBatteryRechargeVoltage", "d",
-         PI30_F_BATTERY_RECHARGE_VOLTAGE, PI30_CMD_QPIRI, false, "re-charge voltage (PBCV)"},
-        {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, "SetBatteryRedischargeVoltage", "d",
-         PI30_F_BATTERY_REDISCHARGE_VOLTAGE, PI30_CMD_QPIRI, false, "re-discharge voltage (PBDV)"},
-        {PI30_SET_BATTERY_UNDER_VOLTAGE, "SetBatteryUnderVoltage", "d",
-         PI30_F_BATTERY_UNDER_VOLTAGE, PI30_CMD_QPIRI, false, "cut-off voltage (PSDV)"},
-        {PI30_SET_BATTERY_BULK_VOLTAGE, "SetBatteryBulkVoltage", "d", PI30_F_BATTERY_BULK_VOLTAGE,
-         PI30_CMD_QPIRI, false, "bulk (C.V.) voltage (PCVV)"},
-        {PI30_SET_BATTERY_FLOAT_VOLTAGE, "SetBatteryFloatVoltage", "d",
-         PI30_F_BATTERY_FLOAT_VOLTAGE, PI30_CMD_QPIRI, false, "float voltage (PBFT)"},
-        {PI30_SET_FLAG, "SetFlag", "sb", _PI30_FIELD_INVALID, PI30_CMD_QFLAG, false,
-         "enable/disable flag (PE/PD)"},
-        {PI30_SET_OUTPUT_FREQUENCY, "SetOutputFrequency", "d", PI30_F_AC_OUTPUT_RATING_FREQUENCY,
-         PI30_CMD_QPIRI, false, "output frequency (F50/F60)"},
+                {PI30_SET_OUTPUT_SOURCE_PRIORITY, "SetOutputSourcePriority", "s",
+                 PI30_F_OUTPUT_SOURCE_PRIORITY, PI30_CMD_QPIRI, false,
+                 "output source priority (POP)"},
+                {PI30_SET_CHARGER_SOURCE_PRIORITY, "SetChargerSourcePriority", "s",
+                 PI30_F_CHARGER_SOURCE_PRIORITY, PI30_CMD_QPIRI, true,
+                 "charger source priority (PCP, PPCP per parallel unit)"},
+                {PI30_SET_INPUT_VOLTAGE_RANGE, "SetInputVoltageRange", "s",
+                 PI30_F_INPUT_VOLTAGE_RANGE, PI30_CMD_QPIRI, false, "AC input voltage range (PGR)"},
+                {PI30_SET_MAX_CHARGING_CURRENT, "SetMaxChargingCurrent", "d",
+                 PI30_F_MAX_CHARGING_CURRENT, PI30_CMD_QPIRI, true,
+                 "max charging current (MCHGC, MNCHGC from 100 A)"},
+                {PI30_SET_MAX_AC_CHARGING_CURRENT, "SetMaxAcChargingCurrent", "d",
+                 PI30_F_MAX_AC_CHARGING_CURRENT, PI30_CMD_QPIRI, true,
+                 "max AC charging current (MUCHGC)"},
+                {PI30_SET_BATTERY_TYPE, "SetBatteryType", "s", PI30_F_BATTERY_TYPE, PI30_CMD_QPIRI,
+                 false, "battery type (PBT)"},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, "SetBatteryRechargeVoltage", "d",
+                 PI30_F_BATTERY_RECHARGE_VOLTAGE, PI30_CMD_QPIRI, false,
+                 "re-charge voltage (PBCV)"},
+                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, "SetBatteryRedischargeVoltage", "d",
+                 PI30_F_BATTERY_REDISCHARGE_VOLTAGE, PI30_CMD_QPIRI, false,
+                 "re-discharge voltage (PBDV)"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, "SetBatteryUnderVoltage", "d",
+                 PI30_F_BATTERY_UNDER_VOLTAGE, PI30_CMD_QPIRI, false, "cut-off voltage (PSDV)"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, "SetBatteryBulkVoltage", "d",
+                 PI30_F_BATTERY_BULK_VOLTAGE, PI30_CMD_QPIRI, false, "bulk (C.V.) voltage (PCVV)"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, "SetBatteryFloatVoltage", "d",
+                 PI30_F_BATTERY_FLOAT_VOLTAGE, PI30_CMD_QPIRI, false, "float voltage (PBFT)"},
+                {PI30_SET_FLAG, "SetFlag", "sb", _PI30_FIELD_INVALID, PI30_CMD_QFLAG, false,
+                 "enable/disable flag (PE/PD)"},
+                {PI30_SET_OUTPUT_FREQUENCY, "SetOutputFrequency", "d",
+                 PI30_F_AC_OUTPUT_RATING_FREQUENCY, PI30_CMD_QPIRI, false,
+                 "output frequency (F50/F60)"},
 };
 
 const Pi30Flag pi30_flags[] = {
-        {"buzzer", 'a', PI30_F_FLAG_BUZZER},
-        {"overload-bypass", 'b', PI30_F_FLAG_OVERLOAD_BYPASS},
-        {"power-saving", 'j', PI30_F_FLAG_POWER_SAVING},
-        {"lcd-return-to-default", 'k', PI30_F_FLAG_LCD_RETURN_TO_DEFAULT},
-        {"overload-restart", 'u', PI30_F_FLAG_OVERLOAD_RESTART},
-        {"over-temperature-restart", 'v', PI30_F_FLAG_OVER_TEMPERATURE_RESTART},
-        {"backlight", 'x', PI30_F_FLAG_BACKLIGHT},
-        {"primary-source-interrupt-alarm", 'y', PI30_F_FLAG_PRIMARY_SOURCE_INTERRUPT_ALARM},
-        {"fault-code-record", 'z', PI30_F_FLAG_FAULT_CODE_RECORD},
+                {"buzzer", 'a', PI30_F_FLAG_BUZZER},
+                {"overload-bypass", 'b', PI30_F_FLAG_OVERLOAD_BYPASS},
+                {"power-saving", 'j', PI30_F_FLAG_POWER_SAVING},
+                {"lcd-return-to-default", 'k', PI30_F_FLAG_LCD_RETURN_TO_DEFAULT},
+                {"overload-restart", 'u', PI30_F_FLAG_OVERLOAD_RESTART},
+                {"over-temperature-restart", 'v', PI30_F_FLAG_OVER_TEMPERATURE_RESTART},
+                {"backlight", 'x', PI30_F_FLAG_BACKLIGHT},
+                {"primary-source-interrupt-alarm", 'y', PI30_F_FLAG_PRIMARY_SOURCE_INTERRUPT_ALARM},
+                {"fault-code-record", 'z', PI30_F_FLAG_FAULT_CODE_RECORD},
 };
 
 const size_t pi30_n_flags = sizeof pi30_flags / sizeof pi30_flags[0];
@@ -58,10 +63,10 @@ const size_t pi30_n_flags = sizeof pi30_flags / sizeof pi30_flags[0];
 typedef struct VoltageRule {
         Pi30Setting setting;
         int rating;
-        int min, max, step;   /* range in tenths, when list is empty */
-        const int *list;      /* explicit values in tenths */
+        int min, max, step; /* range in tenths, when list is empty */
+        const int *list;    /* explicit values in tenths */
         size_t n_list;
-        bool allow_zero;      /* PBDV 00.0 = "when the battery is full" */
+        bool allow_zero; /* PBDV 00.0 = "when the battery is full" */
         const char *command;
 } VoltageRule;
 
@@ -71,21 +76,21 @@ static const int pbdv12[] = {120, 123, 125, 128, 130, 133, 135, 138, 140, 143, 1
 #define LIST(a) a, sizeof a / sizeof a[0]
 
 static const VoltageRule voltage_rules[] = {
-        {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 12, 0, 0, 0, LIST(pbcv12), false, "PBCV"},
-        {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 24, 220, 255, 5, NULL, 0, false, "PBCV"},
-        {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 48, 440, 510, 10, NULL, 0, false, "PBCV"},
-        {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 12, 0, 0, 0, LIST(pbdv12), true, "PBDV"},
-        {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 24, 240, 290, 5, NULL, 0, true, "PBDV"},
-        {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 48, 480, 580, 10, NULL, 0, true, "PBDV"},
-        {PI30_SET_BATTERY_UNDER_VOLTAGE, 12, 105, 120, 1, NULL, 0, false, "PSDV"},
-        {PI30_SET_BATTERY_UNDER_VOLTAGE, 24, 210, 240, 1, NULL, 0, false, "PSDV"},
-        {PI30_SET_BATTERY_UNDER_VOLTAGE, 48, 400, 480, 1, NULL, 0, false, "PSDV"},
-        {PI30_SET_BATTERY_BULK_VOLTAGE, 12, 120, 157, 1, NULL, 0, false, "PCVV"},
-        {PI30_SET_BATTERY_BULK_VOLTAGE, 24, 240, 315, 1, NULL, 0, false, "PCVV"},
-        {PI30_SET_BATTERY_BULK_VOLTAGE, 48, 480, 630, 1, NULL, 0, false, "PCVV"},
-        {PI30_SET_BATTERY_FLOAT_VOLTAGE, 12, 120, 157, 1, NULL, 0, false, "PBFT"},
-        {PI30_SET_BATTERY_FLOAT_VOLTAGE, 24, 240, 315, 1, NULL, 0, false, "PBFT"},
-        {PI30_SET_BATTERY_FLOAT_VOLTAGE, 48, 480, 630, 1, NULL, 0, false, "PBFT"},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 12, 0, 0, 0, LIST(pbcv12), false, "PBCV"},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 24, 220, 255, 5, NULL, 0, false, "PBCV"},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 48, 440, 510, 10, NULL, 0, false, "PBCV"},
+                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 12, 0, 0, 0, LIST(pbdv12), true, "PBDV"},
+                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 24, 240, 290, 5, NULL, 0, true, "PBDV"},
+                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 48, 480, 580, 10, NULL, 0, true, "PBDV"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, 12, 105, 120, 1, NULL, 0, false, "PSDV"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, 24, 210, 240, 1, NULL, 0, false, "PSDV"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, 48, 400, 480, 1, NULL, 0, false, "PSDV"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, 12, 120, 157, 1, NULL, 0, false, "PCVV"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, 24, 240, 315, 1, NULL, 0, false, "PCVV"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, 48, 480, 630, 1, NULL, 0, false, "PCVV"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 12, 120, 157, 1, NULL, 0, false, "PBFT"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 24, 240, 315, 1, NULL, 0, false, "PBFT"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 48, 480, 630, 1, NULL, 0, false, "PBFT"},
 };
 
 /* Without QMCHGCR/QMUCHGCR the widest documented range applies (MAX: up to 150-200 A). */
@@ -118,7 +123,7 @@ const Pi30Flag *pi30_flag_from_name(const char *name)
 }
 
 static int fail(char *error, size_t error_size, int r, const char *format, ...)
-        __attribute__((format(printf, 4, 5)));
+                __attribute__((format(printf, 4, 5)));
 
 static int fail(char *error, size_t error_size, int r, const char *format, ...)
 {
@@ -166,13 +171,13 @@ static int rating_of(const Pi30Limits *limits, char *error, size_t error_size)
                 return fail(error, error_size, -ENODATA,
                             "the battery rating is not known yet (no QPIRI answer)");
         for (int k = 12; k <= 48; k *= 2)
-                if (fabs(r - k) < 0.5)
+                if (pi30_fabs(r - k) < 0.5)
                         return k;
         return fail(error, error_size, -ENODATA, "battery rating %g V is not 12, 24 or 48 V", r);
 }
 
-static int encode_voltage(Pi30Setting s, double v, const Pi30Limits *limits, char *ret,
-                          size_t size, char *error, size_t error_size)
+static int encode_voltage(Pi30Setting s, double v, const Pi30Limits *limits, char *ret, size_t size,
+                          char *error, size_t error_size)
 {
         int rating = rating_of(limits, error, error_size);
         const VoltageRule *rule = NULL;
@@ -208,8 +213,8 @@ static int encode_voltage(Pi30Setting s, double v, const Pi30Limits *limits, cha
 
         if (isfinite(v) && v >= 0 && v < 100) {
                 double t = v * 10;
-                tenths = (int)lround(t);
-                if (fabs(t - tenths) < 1e-6) {
+                tenths = (int)pi30_round(t);
+                if (pi30_fabs(t - tenths) < 1e-6) {
                         if (rule->allow_zero && tenths == 0)
                                 ok = true;
                         else if (rule->list) {
@@ -257,14 +262,15 @@ static int encode_current(Pi30Setting s, double v, const Pi30Limits *limits, int
                                 len = append(allowed, sizeof allowed, len, ", ");
                         len = append(allowed, sizeof allowed, len, t);
                 }
-                append(allowed, sizeof allowed, len, ac ? " A (the inverter's QMUCHGCR list)"
-                                                        : " A (the inverter's QMCHGCR list)");
+                append(allowed, sizeof allowed, len,
+                       ac ? " A (the inverter's QMUCHGCR list)"
+                          : " A (the inverter's QMCHGCR list)");
         } else
                 snprintf(allowed, sizeof allowed, "a whole number of amperes from %d to %d",
                          CURRENT_MIN, CURRENT_MAX);
 
-        if (isfinite(v) && fabs(v - round(v)) < 1e-9 && v >= CURRENT_MIN && v <= CURRENT_MAX) {
-                a = lround(v);
+        if (v >= CURRENT_MIN && v <= CURRENT_MAX && pi30_fabs(v - (double)pi30_round(v)) < 1e-9) {
+                a = (long)pi30_round(v);
                 if (n == 0)
                         ok = true;
                 for (size_t i = 0; i < n; i++)
@@ -387,5 +393,5 @@ bool pi30_setting_is_current(Pi30Setting s, const Pi30SettingArg *arg, const Pi3
                 return false;
         if (info->signature[0] == 's')
                 return v->name && arg->s && strcmp(v->name, arg->s) == 0;
-        return isfinite(arg->d) && fabs(v->d - arg->d) < 0.05;
+        return isfinite(arg->d) && pi30_fabs(v->d - arg->d) < 0.05;
 }

@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from figures import figure  # beside this script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
 sys.path.insert(0, os.path.join(HERE, '..', 'integration', 'daemon'))
@@ -216,6 +218,20 @@ def main():
               % (cpu_per_cycle * 1e3, idle_cycles, cpu))
         print('    cycles by LastUpdateTimestamp over the idle window: %.1f s apart on average'
               % ((s1 - s0) / 1e6 / max(1, idle_cycles)))
+        figure('axpertd: fast cycle QPIGS+QMOD+QPIWS at 2400 baud', cycle * 1e3, 'ms')
+        figure('axpertd: pure wire time of the same bytes', wire * 1e3, 'ms')
+        figure('axpertd: cycle vs wire time', (cycle / wire - 1) * 100, '%', 'within 5 %')
+        figure('axpertd: device requests/s, no clients', idle_rate, 'req/s')
+        for n, rate, p50, p99, dev in results:
+            figure(f'axpertd: GetAll/s with {n} concurrent clients', rate, 'calls/s')
+            figure(f'axpertd: GetAll p50 / p99 latency, {n} clients', f'{p50:.2f} / {p99:.2f}',
+                   'ms')
+            figure(f'axpertd: device requests/s with {n} clients', dev, 'req/s',
+                   'same as without')
+        figure('axpertd: RSS', mem['VmRSS'] / 1024, 'MiB', '< 4 MiB')
+        figure('axpertd: private memory (RSS without shared libraries)',
+               (mem['Private_Clean'] + mem['Private_Dirty']) / 1024, 'MiB')
+        figure('axpertd: CPU time per poll cycle', cpu_per_cycle * 1e3, 'ms')
         control.close()
         dbus.close()
     finally:

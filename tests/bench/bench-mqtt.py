@@ -18,6 +18,8 @@ import os
 import statistics
 import sys
 import threading
+
+from figures import figure  # noqa: E402 (beside this script)
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,6 +127,13 @@ def main():
             print(f'  {topic}: {n}')
         print(f'axpert-mqtt memory: VmRSS {rss["VmRSS"]}, peak VmHWM {rss["VmHWM"]} '
               f'(target < 8 MiB)')
+        setup = 'real daemon + sim' if args.real else f'mock daemon, {args.units} units'
+        if latencies:
+            figure(f'axpert-mqtt ({setup}): publish latency p50 / p99',
+                   f'{q[49]:.2f} / {q[98]:.2f}', 'ms')
+        figure(f'axpert-mqtt ({setup}): messages per cycle', total / max(cycles, 1), 'msgs')
+        figure(f'axpert-mqtt ({setup}): RSS', int(rss['VmRSS'].split()[0]) / 1024, 'MiB',
+               '< 8 MiB')
     finally:
         case.doCleanups()
 
