@@ -124,8 +124,25 @@ Press Ctrl-C to stop everything.
 
 TEXT
 
+# axpertd takes its bus name once the first full poll is done (a few seconds at 2400 baud).
+printf "waiting for axpertd's first reading"
+for _ in $(seq 120); do
+        if busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                NameHasOwner s org.axpert.Inverter 2>/dev/null | grep -q true; then
+                break
+        fi
+        if ! kill -0 "${pids[2]}" 2>/dev/null; then
+                echo
+                echo "axpertd stopped:" >&2
+                cat "$state/axpertd.log" >&2
+                exit 1
+        fi
+        printf "."
+        sleep 0.5
+done
+echo
+
 if [ -x "$build/client/axpertctl" ]; then
-        sleep 2
         "$build/client/axpertctl" status || true
         echo
         "$build/client/axpertctl" monitor &

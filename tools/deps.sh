@@ -5,7 +5,7 @@
 AXPERT_BUILD_PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config libc6-dev
  libsystemd-dev libglib2.0-dev libjson-glib-dev libsqlite3-dev libpaho-mqtt-dev"
 # Running the components together: a bus, a broker and its clients.
-AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps"
+AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps socat"
 # Testing: the integration tests' tools (Debian's python3 with dbusmock, gi and paho; xmllint;
 # the D-Bus DTDs from libdbus-1-dev; systemd-analyze and busctl; polkit; setpriv for
 # unprivileged callers).
