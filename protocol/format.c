@@ -1,4 +1,5 @@
 /* Typed values -> answer payloads as real firmware prints them (the simulator, round trips). */
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -45,7 +46,7 @@ static void out_number(Out *o, double d, unsigned width, unsigned decimals)
 {
         char digits[32];
         size_t nd = 0;
-        bool neg = d < 0;
+        bool neg = signbit(d) != 0; /* "-000" round-trips too */
         double scaled = pi30_fabs(d);
         uint64_t m;
 
