@@ -8,6 +8,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,33 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what='condition'):
         if time.monotonic() > deadline:
             raise TimeoutError(f'timed out after {timeout}s waiting for {what}')
         time.sleep(interval)
+
+
+def sim_control(path, line, check=True, timeout=10):
+    """One command on axpert-sim's control socket (--control=PATH).
+
+    Returns the answer lines before the final 'ok'. With check=False the final status line
+    ('ok' or 'error: …') is returned as the last element instead of an error raising
+    AssertionError."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(line.encode() + b'\n')
+        data = b''
+        while True:
+            lines = data.decode(errors='replace').split('\n')
+            done = [x for x in lines[:-1] if x == 'ok' or x.startswith('error: ')]
+            if done:
+                out = lines[:lines.index(done[0]) + 1]
+                if not check:
+                    return out
+                if out[-1] != 'ok':
+                    raise AssertionError(f'sim control {line!r}: {out[-1]}')
+                return out[:-1]
+            chunk = s.recv(65536)
+            if not chunk:
+                raise AssertionError(f'sim control {line!r}: socket closed after {data!r}')
+            data += chunk
 
 
 SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"

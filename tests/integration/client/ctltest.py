@@ -1,5 +1,4 @@
 """Helpers for axpertctl's integration tests: run the client, start a mock or the real daemon."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -9,25 +8,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 
-def _load_testlib():
-    """Imports the shared harness. Its Process class names a method "signal" before using
-    signal.SIGTERM as a default argument, which fails at import time; until the shared file is
-    fixed, load it with that default written as the plain number (same value)."""
-    try:
-        import testlib as module
-        return module
-    except AttributeError:
-        path = os.path.join(os.path.dirname(HERE), 'testlib.py')
-        with open(path) as f:
-            source = f.read().replace('sig=signal.SIGTERM', 'sig=15')
-        module = importlib.util.module_from_spec(importlib.util.spec_from_loader('testlib', None))
-        module.__file__ = path
-        sys.modules['testlib'] = module
-        exec(compile(source, path, 'exec'), module.__dict__)
-        return module
-
-
-testlib = _load_testlib()
+import testlib  # noqa: E402
 
 MOCK_TEMPLATE = os.path.join(HERE, 'axpert_mock.py')
 AXPERTCTL = testlib.build_path('client', 'axpertctl')
@@ -178,18 +159,4 @@ class E2ETestCase(CtlTestCase):
 
     def sim_command(self, line):
         """One control command; returns the lines before "ok" (fails on "error: …")."""
-        import socket
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(self.control)
-            f = s.makefile('rw')
-            f.write(line + '\n')
-            f.flush()
-            out = []
-            while True:
-                answer = f.readline().rstrip('\n')
-                if answer == 'ok':
-                    return out
-                if answer.startswith('error') or answer == '':
-                    raise AssertionError(f'sim command {line!r} failed: {answer!r}')
-                out.append(answer)
+        return testlib.sim_control(self.control, line)

@@ -220,22 +220,7 @@ class EndToEndTestCase(MqttTestCase):
 
     def control(self, line):
         """One sim control command; returns its answer lines without the final 'ok'."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(self.control_path)
-            s.sendall(line.encode() + b'\n')
-            data = b''
-            while True:
-                lines = data.decode().split('\n')
-                done = [x for x in lines[:-1] if x == 'ok' or x.startswith('error: ')]
-                if done:
-                    out = lines[:lines.index(done[0]) + 1]
-                    assert out[-1] == 'ok', f'{line!r} -> {out!r}'
-                    return out[:-1]
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise AssertionError(f'control socket closed after {data!r}')
-                data += chunk
+        return testlib.sim_control(self.control_path, line)
 
     def sim_get(self, name, unit=None):
         prefix = f'unit {unit} ' if unit is not None else ''

@@ -143,25 +143,7 @@ class Sim:
                          what='the simulator')
 
     def ctl(self, command):
-        import socket
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as s:
-            s.settimeout(10)
-            s.connect(self.control)
-            s.sendall(command.encode() + b'\n')
-            buf = b''
-            while True:
-                lines = buf.decode(errors='replace').splitlines()
-                if lines and (lines[-1] == 'ok' or lines[-1].startswith('error:')) and \
-                        buf.endswith(b'\n'):
-                    break
-                data = s.recv(65536)
-                if not data:
-                    break
-                buf += data
-        lines = buf.decode(errors='replace').splitlines()
-        if not lines or lines[-1] != 'ok':
-            raise AssertionError(f'sim control {command!r}: {lines}')
-        return lines[:-1]
+        return testlib.sim_control(self.control, command)
 
     def history(self):
         return self.ctl('history')

@@ -1,8 +1,5 @@
 """Helpers for the axpert-sim tests: start the simulator, talk to its control socket."""
 import os
-import socket
-import sys
-import time
 import unittest
 
 import testlib
@@ -33,20 +30,7 @@ class SimTestCase(testlib.BusTestCase):
 
     def control(self, line):
         """Sends one control command; returns its answer lines, the last one 'ok' or 'error: …'."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(10)
-            s.connect(self.control_path)
-            s.sendall(line.encode() + b'\n')
-            data = b''
-            while True:
-                lines = data.decode().split('\n')
-                done = [l for l in lines[:-1] if l == 'ok' or l.startswith('error: ')]
-                if done:
-                    return lines[:lines.index(done[0]) + 1]
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise AssertionError(f'control socket closed after {data!r}')
-                data += chunk
+        return testlib.sim_control(self.control_path, line, check=False)
 
     def control_ok(self, line):
         out = self.control(line)
