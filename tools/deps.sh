@@ -11,7 +11,7 @@ AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps
 # unprivileged callers).
 AXPERT_TEST_PACKAGES="python3-gi gir1.2-glib-2.0 python3-dbus python3-dbusmock python3-paho-mqtt
  libxml2-utils libdbus-1-dev systemd polkitd pkexec util-linux bash-completion man-db groff-base
- openssl"
+ openssl nodejs libglib2.0-dev-bin"
 
 axpert_ensure_packages() {
         local missing="" p

@@ -36,7 +36,7 @@ class ManPages(unittest.TestCase):
 
     def test_axpertd_options_documented(self):
         if not os.path.exists(AXPERTD):
-            self.skipTest(f'{AXPERTD} not built')
+            self.fail(f'{AXPERTD} not built')
         r = subprocess.run([AXPERTD, '--help'], capture_output=True, text=True, timeout=30)
         options = set(re.findall(r'(--[a-z][a-z-]*)', r.stdout))
         self.assertIn('--bus-introspect', options)
