@@ -137,6 +137,17 @@ static void command_next(App *app)
         }
 }
 
+bool commands_parse_number(const char *text, double *ret)
+{
+        char *end = NULL;
+        double d = g_ascii_strtod(text, &end);
+
+        if (end == text || *end || !isfinite(d))
+                return false;
+        *ret = d;
+        return true;
+}
+
 static JsonNode *string_node(const char *s)
 {
         JsonNode *n = json_node_new(JSON_NODE_VALUE);
@@ -154,10 +165,9 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
                 *ret_value = string_node(text);
                 return g_variant_new("(s)", text);
         case TOPIC_COMMAND_NUMBER: {
-                char *end = NULL;
-                double d = g_ascii_strtod(text, &end);
+                double d;
 
-                if (end == text || *end || !isfinite(d)) {
+                if (!commands_parse_number(text, &d)) {
                         *ret_message = g_strdup_printf("'%s' is not a number", text);
                         return NULL;
                 }

@@ -9,3 +9,5 @@ char *commands_filter(App *app);
 void commands_clear(App *app);
 /* Handles one message on a command topic; false when the topic is no command topic. */
 bool commands_handle(App *app, const char *topic, const char *payload, size_t len);
+/* A number payload: plain decimal digits, optionally '.' and more digits; nothing else. */
+bool commands_parse_number(const char *text, double *ret);
