@@ -509,6 +509,18 @@ void app_daemon_changed(App *app, bool present)
                 publish_availability(app, value, false);
 }
 
+void app_bus_lost(App *app, const char *reason)
+{
+        /* Not the daemon leaving (that is waited for): with the bus gone nothing can be
+         * followed, and only a restart (Restart=on-failure) gets a new connection. */
+        log_error("Lost the connection to the system bus: %s; exiting.", reason);
+        /* What is retained must not keep saying online for inverters no longer followed. */
+        app_daemon_changed(app, false);
+        if (!app->exit_code)
+                app->exit_code = -ECONNRESET;
+        g_main_loop_quit(app->loop);
+}
+
 /* ---- MQTT events ---- */
 
 static void on_mqtt_connected(void *userdata)
@@ -629,5 +641,5 @@ int app_run(App *app)
         g_source_remove(sigint);
 
         publisher_stop(app->publisher, bridge_topic, 3000);
-        return 0;
+        return app->exit_code;
 }
