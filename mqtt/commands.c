@@ -139,10 +139,28 @@ static void command_next(App *app)
 
 bool commands_parse_number(const char *text, double *ret)
 {
-        char *end = NULL;
-        double d = g_ascii_strtod(text, &end);
+        const char *p = text;
+        double d;
 
-        if (end == text || *end || !isfinite(d))
+        /* What a person or Home Assistant's number entity sends, and nothing g_ascii_strtod
+         * would take besides: no white space, no sign (no setter takes a negative value), no
+         * exponent, hex, inf or nan. Plain ASCII digits, so no locale is involved either. */
+        if (!g_ascii_isdigit(*p))
+                return false;
+        while (g_ascii_isdigit(*p))
+                p++;
+        if (*p == '.') {
+                p++;
+                if (!g_ascii_isdigit(*p))
+                        return false;
+                while (g_ascii_isdigit(*p))
+                        p++;
+        }
+        if (*p)
+                return false;
+        d = g_ascii_strtod(text, NULL);
+        /* Hundreds of digits would overflow. */
+        if (!isfinite(d))
                 return false;
         *ret = d;
         return true;
@@ -168,7 +186,10 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
                 double d;
 
                 if (!commands_parse_number(text, &d)) {
-                        *ret_message = g_strdup_printf("'%s' is not a number", text);
+                        *ret_message = g_strdup_printf(
+                                        "'%s' is not a plain decimal number (digits, optionally "
+                                        "'.' and digits)",
+                                        text);
                         return NULL;
                 }
                 *ret_value = json_node_new(JSON_NODE_VALUE);
@@ -230,7 +251,8 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
                                "the payload is not a short UTF-8 text");
                 return true;
         }
-        text = g_strstrip(g_strndup(payload, len));
+        /* Taken as sent: white space around a value is as wrong as any other character. */
+        text = g_strndup(payload, len);
         value = string_node(text);
 
         e = topic_entity_by_setting(setting);

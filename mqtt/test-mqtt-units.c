@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "commands.h"
 #include "json-util.h"
 #include "mqtt-config.h"
 #include "state-json.h"
@@ -296,6 +297,67 @@ static void test_config_file_bounded(void)
         g_rmdir(dir);
 }
 
+/* Number payloads: plain decimals only, whatever strtod would also take. */
+static void test_number_payloads(void)
+{
+        static const struct {
+                const char *text;
+                double value; /* NAN: refused */
+        } cases[] = {
+                        {"40", 40},
+                        {"0", 0},
+                        {"040", 40},
+                        {"53.5", 53.5},
+                        {"58.40", 58.4},
+                        {"60.0", 60},
+                        {"0.5", 0.5},
+                        {"", NAN},
+                        {" 40", NAN},
+                        {"40 ", NAN},
+                        {" 40 ", NAN},
+                        {"40\n", NAN},
+                        {"\t40", NAN},
+                        {"+40", NAN},
+                        {"-40", NAN},
+                        {"-0", NAN},
+                        {"40.", NAN},
+                        {".5", NAN},
+                        {".", NAN},
+                        {"4.0.0", NAN},
+                        {"4..0", NAN},
+                        {"0x28", NAN},
+                        {"0X28", NAN},
+                        {"4e1", NAN},
+                        {"4E1", NAN},
+                        {"1e999", NAN},
+                        {"inf", NAN},
+                        {"INF", NAN},
+                        {"infinity", NAN},
+                        {"nan", NAN},
+                        {"NaN(1)", NAN},
+                        {"4,0", NAN},
+                        {"40A", NAN},
+                        {"4 0", NAN},
+                        {"\xd9\xa4\xd9\xa0", NAN},         /* Arabic-Indic digits */
+                        {"\xef\xbc\x94\xef\xbc\x90", NAN}, /* full-width digits */
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                double d = -1;
+                bool ok = commands_parse_number(cases[i].text, &d);
+
+                if (isnan(cases[i].value)) {
+                        if (ok)
+                                g_error("accepted '%s' as %g", cases[i].text, d);
+                        g_assert_cmpfloat(d, ==, -1); /* untouched */
+                } else {
+                        if (!ok)
+                                g_error("refused '%s'", cases[i].text);
+                        g_assert_cmpfloat(d, ==, cases[i].value);
+                }
+        }
+}
+
 static const char *example_path;
 
 /* The example shipped as /etc/axpert/mqtt.conf loads and means the defaults. */
@@ -339,6 +401,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/config/errors", test_config_errors);
         g_test_add_func("/mqtt/config/secret-files", test_config_secret_files);
         g_test_add_func("/mqtt/config/file-bounded", test_config_file_bounded);
+        g_test_add_func("/mqtt/commands/number-payloads", test_number_payloads);
         g_test_add_func("/mqtt/config/missing", test_config_missing);
         g_test_add_func("/mqtt/config/example", test_config_example);
         return g_test_run();

@@ -10,6 +10,7 @@ from mqttlib import SERIAL, testlib
 SET = f'axpert/{SERIAL}/set'
 RESULT = f'{SET}/result'
 STATE = f'axpert/{SERIAL}/state'
+INV = '/org/axpert/Inverter/0'
 
 
 class CommandsTest(mqttlib.MqttTestCase):
@@ -92,6 +93,15 @@ class CommandsTest(mqttlib.MqttTestCase):
             r = self.command(setting, payload)
             self.assertEqual(r['result'], result, (setting, payload))
             self.assertTrue(r['message'], (setting, payload))
+        # Numbers are plain decimals: nothing else is guessed at, nothing reaches the daemon.
+        for payload in (b'0x28', b'4e1', b' 40 ', b'40\n', b'+40', b'-40', b'40.', b'.5',
+                        b'inf', b'nan', b'1e999', b'4,0', b'\xd9\xa4\xd9\xa0'):
+            r = self.command('max_charging_current', payload)
+            self.assertEqual(r['result'], 'org.freedesktop.DBus.Error.InvalidArgs', payload)
+            self.assertEqual(r['value'], payload.decode(), payload)
+            self.assertIn('not a plain decimal number', r['message'], payload)
+        self.assertEqual(self.setter_calls('SetMaxChargingCurrent'), 0)
+        self.assertEqual(self.setter_calls('SetBatteryFloatVoltage'), 0)
         # Unknown inverter.
         self.recorder.clear()
         self.recorder.publish('axpert/000000/set/output_source_priority', b'sbu')
@@ -100,6 +110,9 @@ class CommandsTest(mqttlib.MqttTestCase):
         # Still alive and still working.
         self.assertTrue(self.bridge.running())
         self.assertEqual(self.command('output_source_priority', b'sbu')['result'], 'ok')
+
+    def setter_calls(self, method):
+        return len(self.mock_call(INV, 'GetMethodCalls', method))
 
     def test_flood(self):
         """Hundreds of commands at once: every one gets its result, nothing is lost or crashes."""
