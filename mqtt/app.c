@@ -549,7 +549,8 @@ static void on_mqtt_connected(void *userdata)
                 publish_inverter_full(app, value);
 }
 
-static void on_mqtt_message(void *userdata, const char *topic, const char *payload, size_t len)
+static void on_mqtt_message(void *userdata, const char *topic, const char *payload, size_t len,
+                            bool retained)
 {
         App *app = userdata;
         g_autofree char *status = g_strdup_printf("%s/status", app->config->discovery_prefix);
@@ -566,7 +567,7 @@ static void on_mqtt_message(void *userdata, const char *topic, const char *paylo
                         publish_inverter_full(app, value);
                 return;
         }
-        if (app->config->commands && commands_handle(app, topic, payload, len))
+        if (app->config->commands && commands_handle(app, topic, payload, len, retained))
                 return;
         log_debug("Ignoring a message on '%s'.", topic);
 }

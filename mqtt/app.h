@@ -40,6 +40,7 @@ struct App {
         bool daemon_present;
         GQueue commands; /* Command*: waiting for the one in flight (commands.c) */
         bool command_in_flight;
+        GHashTable *retained_logged; /* command topics whose retained message was logged */
         int exit_code; /* what app_run returns: 0 after a signal, negative errno on a failure */
 };
 
