@@ -38,11 +38,11 @@ const char *pi30_family_name(Pi30Family f)
 {
         switch (f) {
         case PI30_FAMILY_CLASSIC:
-                return "HS/KS";
+                return "hs-ks";
         case PI30_FAMILY_GKMK:
-                return "GK/MK";
+                return "gk-mk";
         case PI30_FAMILY_MAX:
-                return "MAX";
+                return "max";
         default:
                 return "unknown";
         }

@@ -592,7 +592,7 @@ typedef enum Pi30Family {
 
 /* The family a device's decoded state shows (values may be NULL: unknown). */
 Pi30Family pi30_family_detect(const Pi30Value values[]);
-/* "HS/KS", "GK/MK", "MAX", "unknown". */
+/* The lowercase-dashed name clients see (FirmwareFamily): "hs-ks", "gk-mk", "max", "unknown". */
 const char *pi30_family_name(Pi30Family f);
 
 /* The limits of a device from its decoded state: rating and option lists as reported (lists only
