@@ -127,6 +127,7 @@ static void setter_limits(const Device *d, Pi30Limits *ret)
 
         *ret = (Pi30Limits){
                 .battery_rating = pi30_value_valid(rating) ? rating->d : NAN,
+                .values = d->values, /* the firmware family's rules (pi30_limits_from_values) */
         };
         /* Without the inverter's own list the documented range applies (pi30.h). */
         if (pi30_value_valid(charging) && charging->n > 0) {
