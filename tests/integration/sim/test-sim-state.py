@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pi30client import parse_frame, request
+from pi30client import request
 import simtest
 import testlib
 
