@@ -407,6 +407,8 @@ static void model_limits(const Model *m, Pi30Limits *ret)
                         .n_charging_current_options = pi30_value_valid(cc) ? cc->n : 0,
                         .ac_charging_current_options = pi30_value_valid(ac) ? ac->list : NULL,
                         .n_ac_charging_current_options = pi30_value_valid(ac) ? ac->n : 0,
+                        /* The family's rules follow from what this model answers. */
+                        .values = m->values,
         };
 }
 
