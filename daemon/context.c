@@ -25,8 +25,14 @@ int context_new(Config *config, Context **ret)
         if (!c)
                 return -ENOMEM;
         c->config = config;
+        r = polkit_new(&c->polkit);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
         r = sd_event_default(&c->event);
         if (r < 0) {
+                polkit_free(c->polkit);
                 free(c);
                 return r;
         }
@@ -43,7 +49,7 @@ Context *context_free(Context *c)
         free(c->devices);
         hotplug_free(c->hotplug);
         /* Pending authorizations hold messages of the bus connection closed below. */
-        polkit_flush();
+        c->polkit = polkit_free(c->polkit);
         c->name_timeout = sd_event_source_disable_unref(c->name_timeout);
         c->object_manager_slot = sd_bus_slot_unref(c->object_manager_slot);
         sd_bus_flush_close_unref(c->bus);

@@ -11,6 +11,7 @@
 
 typedef struct Device Device;
 typedef struct Hotplug Hotplug;
+typedef struct Polkit Polkit;
 
 typedef struct Context {
         sd_event *event;
@@ -22,6 +23,7 @@ typedef struct Context {
         sd_bus_slot *object_manager_slot;
         bool name_requested; /* the bus name is requested once every device had a first cycle */
         sd_event_source *name_timeout;
+        Polkit *polkit; /* authorization queries of the Set… methods */
 } Context;
 
 int context_new(Config *config, Context **ret); /* takes config */

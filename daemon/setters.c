@@ -9,6 +9,7 @@
 #include <systemd/sd-journal.h>
 
 #include "bus-errors.h"
+#include "context.h"
 #include "device.h"
 #include "link.h"
 #include "log.h"
@@ -650,7 +651,8 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
         if (setter_is_current(d, s, &arg))
                 return sd_bus_reply_method_return(m, NULL);
 
-        r = polkit_verify(m, axpert_polkit_action(pi30_settings[s].method), &uid, error);
+        r = polkit_verify(d->context->polkit, m, axpert_polkit_action(pi30_settings[s].method),
+                          &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -689,7 +691,7 @@ int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (!d->online || !d->link)
                 return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
 
-        r = polkit_verify(m, axpert_polkit_action("RawCommand"), &uid, error);
+        r = polkit_verify(d->context->polkit, m, axpert_polkit_action("RawCommand"), &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)

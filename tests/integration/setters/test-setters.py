@@ -4,8 +4,10 @@
 The simulator's `history` is the wire: each test asserts exactly which requests reached the
 inverter, and that refused or unauthorised calls sent none. Callers that need polkit run as
 nobody (65534) through setpriv."""
+import json
 import math
 import os
+import pwd
 import subprocess
 import sys
 import time
@@ -22,6 +24,8 @@ BATTERY = 'org.axpert.Inverter.set-battery'
 FLAGS = 'org.axpert.Inverter.set-flags'
 OUTPUT = 'org.axpert.Inverter.set-output'
 RAW = 'org.axpert.Inverter.raw-command'
+# A second unprivileged user, besides nobody (dbus-daemon refuses uids without a passwd entry).
+OTHER_UID = pwd.getpwnam('daemon').pw_uid
 ALL_ACTIONS = [PRIORITIES, CHARGING, BATTERY, FLAGS, OUTPUT, RAW]
 
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
@@ -208,6 +212,42 @@ class Authorization(SetterTestCase):
         self.assertTrue(self.daemon.proc.running())
         self.assertOk(self.call('SetOutputSourcePriority', 's', ['sbu']))
         self.assertEqual(self.sim.history(), ['POP02', 'QPIRI'])
+
+
+class Fairness(SetterTestCase):
+    """One user's hanging polkit checks lock out neither root nor other users (issue 17.3)."""
+
+    def test_hanging_user_does_not_lock_out_root_or_others(self):
+        self.polkit.set_allowed([PRIORITIES])
+        self.polkit.hang(True)
+        argv = setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE, 'SetOutputSourcePriority',
+                                    's', ['sbu'], uid=NOBODY, interactive=True, timeout=120)
+        argv.insert(argv.index(setterslib.CALL_PY) + 1, '--repeat=70')
+        flood = subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: len(self.polkit.checks()) >= 32, 30,
+                         what="nobody's checks to reach polkit")
+        # root needs no polkit and is served at once, for a setter and for RawCommand.
+        self.assertOk(self.call('SetOutputSourcePriority', 's', ['solar-first'], uid=None))
+        self.assertEqual(self.assertOk(self.call('RawCommand', 's', ['QMOD'], uid=None)), ['L'])
+        self.assertEqual(self.sim.history(), ['POP01', 'QPIRI', 'QMOD'])
+        # Another user's check still reaches polkit and gets its answer.
+        n = len(self.polkit.checks())
+        other = subprocess.Popen(setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE,
+                                                      'SetOutputSourcePriority', 's', ['sbu'],
+                                                      uid=OTHER_UID),
+                                 env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: len(self.polkit.checks()) == n + 1, 30,
+                         what="the other user's check")
+        self.assertEqual(len(self.polkit.checks()), 33)  # 32 of nobody's 70 were asked
+        self.polkit.hang(False)
+        self.polkit.release()
+        self.assertIn('"result"', other.communicate(timeout=60)[0])
+        answers = json.loads(flood.communicate(timeout=120)[0])['answers']
+        self.assertEqual(len(answers), 70)
+        refused = [a for a in answers
+                   if a.get('error') == 'org.freedesktop.DBus.Error.LimitsExceeded']
+        self.assertEqual(len(refused), 70 - 32, answers)
+        self.assertEqual(self.daemon.get('OutputSourcePriority'), 'sbu')
 
 
 class Wire(SetterTestCase):
