@@ -11,6 +11,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "polkit.h"
+#include "setters.h"
 
 /* A device that neither answers nor fails within this time does not hold up the others: the
  * name is taken and its object says Online=false, LastError "connecting". */
@@ -48,7 +49,9 @@ Context *context_free(Context *c)
                 device_free(c->devices[i]);
         free(c->devices);
         hotplug_free(c->hotplug);
-        /* Pending authorizations hold messages of the bus connection closed below. */
+        /* Changes still queued or on the wire (their link requests went with the devices), and
+         * pending authorizations, hold messages of the bus connection closed below. */
+        setters_flush(c);
         c->polkit = polkit_free(c->polkit);
         c->name_timeout = sd_event_source_disable_unref(c->name_timeout);
         c->object_manager_slot = sd_bus_slot_unref(c->object_manager_slot);
