@@ -583,6 +583,14 @@ class ParallelPartial(SetterTestCase):
         self.assertIn('inv: unit 0 accepted MCHGC040', log)
         self.assertIn('inv: unit 1 refused (NAK) MCHGC140', log)
 
+
+class ParallelKilled(SetterTestCase):
+    """The daemon killed between two units' commands (issue 17.8)."""
+    # An answer is sent 500 ms after the request arrives: time to see unit 0's command in the
+    # simulator's history and kill the daemon before unit 1's is sent (the link waits 1 s for
+    # a first byte, so this does not time out).
+    sim_args = ('--units=2', '--think-time=500')
+
     def test_killed_midway_leaves_the_intent_in_the_journal(self):
         # SIGKILL after unit 0 got its command, before unit 1 got its own: the units now
         # disagree, and the journal must say what was being done, for whom, on which units.
