@@ -60,7 +60,7 @@ class ConfigTest(daemonlib.DaemonTestCase):
         path = self.write(f'[Device roof]\nPath={port}\n[Device roof]\nPath={alias}\n')
         self.assert_refused([f'--config={path}'], '[Device roof]',
                             'device name "roof" is used twice')
-        self.assert_refused([f'--device=x={port}', f'--device=x=/dev/ttyUSB7'],
+        self.assert_refused([f'--device=x={port}', '--device=x=/dev/ttyUSB7'],
                             'device name "x" is used twice')
 
     def test_bad_command_line(self):
