@@ -4,11 +4,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AXPERT_BUS_NAME "org.axpert.Inverter"
-#define AXPERT_ROOT_PATH "/org/axpert/Inverter"
-#define AXPERT_INVERTER_IFACE "org.axpert.Inverter"
-#define AXPERT_UNIT_IFACE "org.axpert.Inverter.Unit"
-
 typedef enum TopicScope {
         TOPIC_SCOPE_INVERTER, /* org.axpert.Inverter, <prefix>/<serial>/state */
         TOPIC_SCOPE_UNIT,     /* org.axpert.Inverter.Unit, <prefix>/<serial>/unit<N>/state */
