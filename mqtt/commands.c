@@ -29,23 +29,26 @@
 /* Command topics whose retained message was logged (once each). */
 #define RETAINED_LOGGED_MAX 1024
 
+typedef struct Command Command;
+
 struct Commands {
         const MqttConfig *config;
         Publisher *publisher;
         Model *model;
-        GQueue waiting; /* Command*: waiting for the one in flight */
-        bool in_flight;
+        GQueue waiting;              /* Command*: waiting for the one in flight */
+        Command *in_flight;          /* waiting for the daemon's reply, owned here */
+        GCancellable *cancellable;   /* of the call in flight: cancelled by commands_free */
         GHashTable *retained_logged; /* command topics whose retained message was logged */
 };
 
-typedef struct Command {
+struct Command {
         Commands *commands;
         char *serial;
         char *setting;
         const char *method;
         GVariant *args;
         JsonNode *value; /* as understood, or the raw text when it could not be */
-} Command;
+};
 
 static void command_free(gpointer data)
 {
@@ -68,6 +71,7 @@ Commands *commands_new(const MqttConfig *config, Publisher *publisher, Model *mo
         c->publisher = publisher;
         c->model = model;
         g_queue_init(&c->waiting);
+        c->cancellable = g_cancellable_new();
         c->retained_logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         return c;
 }
@@ -76,6 +80,17 @@ Commands *commands_free(Commands *c)
 {
         if (!c)
                 return NULL;
+        /* Stopping (a signal, or the bus went away) does not wait for the daemon. The reply
+         * callback would free the command, but it only runs if the main loop does again. */
+        if (c->in_flight) {
+                log_notice("Stopping: command %s on %s has no reply yet and %u more are waiting; "
+                           "no result is published for them.",
+                           c->in_flight->setting, c->in_flight->serial,
+                           g_queue_get_length(&c->waiting));
+                g_cancellable_cancel(c->cancellable);
+                command_free(c->in_flight);
+        }
+        g_object_unref(c->cancellable);
         g_queue_clear_full(&c->waiting, command_free);
         g_hash_table_destroy(c->retained_logged);
         g_free(c);
@@ -117,6 +132,9 @@ static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
 
+        /* Cancelled: commands_free freed c (and itself) already. */
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                return;
         if (reply) {
                 log_info("Command %s on %s succeeded.", c->setting, c->serial);
                 publish_result(c->commands, c->serial, c->setting, c->value, "ok", "");
@@ -134,7 +152,7 @@ static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
                 publish_result(c->commands, c->serial, c->setting, c->value, result,
                                error->message);
         }
-        c->commands->in_flight = false;
+        c->commands->in_flight = NULL;
         command_next(c->commands);
         command_free(c);
 }
@@ -157,9 +175,9 @@ static void command_next(Commands *cmds)
                         command_free(c);
                         continue;
                 }
-                cmds->in_flight = true;
+                cmds->in_flight = c;
                 g_dbus_proxy_call(inv->proxy, c->method, c->args, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                  COMMAND_TIMEOUT_MS, NULL, on_reply, c);
+                                  COMMAND_TIMEOUT_MS, cmds->cancellable, on_reply, c);
         }
 }
 
