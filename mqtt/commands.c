@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "contract.h"
 #include "error-names.h"
 #include "json-util.h"
 #include "log.h"
@@ -255,7 +256,7 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
                 }
                 *ret_value = json_node_new(JSON_NODE_VALUE);
                 json_node_set_boolean(*ret_value, on);
-                return g_variant_new("(sb)", e->flag, on);
+                return g_variant_new("(sb)", contract_flag_name(e->property), on);
         }
         default:
                 *ret_message = g_strdup("not a command");

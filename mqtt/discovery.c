@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "contract.h"
 #include "json-util.h"
 #include "log.h"
 #include "state-json.h"
@@ -160,8 +161,8 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
         add_string(b, "device_class", e->device_class);
         add_string(b, "state_class", e->state_class);
         add_string(b, "unit_of_measurement", e->unit);
-        if (e->options)
-                add_strv(b, "options", e->options);
+        if (g_strcmp0(e->device_class, "enum") == 0 && contract_enum_values(e->property))
+                add_strv(b, "options", contract_enum_values(e->property));
         if (g_str_equal(e->component, "binary_sensor")) {
                 add_string(b, "payload_on", "ON");
                 add_string(b, "payload_off", "OFF");
@@ -205,68 +206,76 @@ static guint gcd(guint a, guint b)
         return a;
 }
 
-/* min/max/step of a number entity; false when they cannot be known. */
+/* min/max/step from a list of accepted values; false when it has none. */
+static bool list_limits(GDBusProxy *proxy, const char *property, double *ret_min, double *ret_max,
+                        double *ret_step)
+{
+        g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, property);
+        double min = INFINITY, max = -INFINITY;
+        guint step = 0;
+        gsize n = 0;
+        const double *d = NULL;
+
+        if (v && g_variant_is_of_type(v, G_VARIANT_TYPE("ad")))
+                d = g_variant_get_fixed_array(v, &n, sizeof(double));
+        for (gsize i = 0; i < n; i++) {
+                if (!isfinite(d[i]))
+                        continue;
+                min = MIN(min, d[i]);
+                max = MAX(max, d[i]);
+                step = gcd(step, (guint)lround(d[i]));
+        }
+        if (!isfinite(min))
+                return false;
+        *ret_min = min;
+        *ret_max = max;
+        *ret_step = step ? step : 1;
+        return true;
+}
+
+/* min/max/step of a number entity: the inverter's own list, else the contract's limits for its
+ * battery rating; false when they cannot be known. */
 static bool number_limits(const Target *t, const TopicEntity *e, double *ret_min, double *ret_max,
                           double *ret_step)
 {
-        const char *list;
-
-        switch (e->limits) {
-        case TOPIC_LIMITS_CHARGING_OPTIONS:
-        case TOPIC_LIMITS_AC_CHARGING_OPTIONS: {
-                g_autoptr(GVariant) v = NULL;
-                double min = INFINITY, max = -INFINITY;
-                guint step = 0;
-                gsize n = 0;
-                const double *d;
-
-                list = e->limits == TOPIC_LIMITS_CHARGING_OPTIONS ? "ChargingCurrentOptions"
-                                                                  : "AcChargingCurrentOptions";
-                v = g_dbus_proxy_get_cached_property(t->proxy, list);
-                if (v && g_variant_is_of_type(v, G_VARIANT_TYPE("ad")))
-                        d = g_variant_get_fixed_array(v, &n, sizeof(double));
-                else
-                        d = NULL;
-                for (gsize i = 0; i < n; i++) {
-                        if (!isfinite(d[i]))
-                                continue;
-                        min = MIN(min, d[i]);
-                        max = MAX(max, d[i]);
-                        step = gcd(step, (guint)lround(d[i]));
-                }
-                if (n == 0 || !isfinite(min)) {
-                        /* The inverter gave no list: DBUS-API.md's documented 1–200 A. */
-                        *ret_min = 1;
-                        *ret_max = 200;
-                        *ret_step = 1;
-                        return true;
-                }
-                *ret_min = min;
-                *ret_max = max;
-                *ret_step = step ? step : 1;
+        if (e->options_property &&
+            list_limits(t->proxy, e->options_property, ret_min, ret_max, ret_step))
                 return true;
-        }
-        case TOPIC_LIMITS_NONE:
-                return false;
-        default:
-                return topic_voltage_limits(e->limits,
-                                            proxy_get_double(t->proxy, "BatteryRatingVoltage"),
-                                            ret_min, ret_max, ret_step);
-        }
+        return contract_setting_limits(e->property,
+                                       proxy_get_double(t->proxy, "BatteryRatingVoltage"), ret_min,
+                                       ret_max, ret_step);
+}
+
+/* A select's options: the enum's values that can be set (not "unknown"). */
+static void add_settable_values(JsonBuilder *b, const char *name, const char *property)
+{
+        const char *const *values = contract_enum_values(property);
+
+        json_builder_set_member_name(b, name);
+        json_builder_begin_array(b);
+        for (size_t i = 0; values && values[i]; i++)
+                if (!g_str_equal(values[i], CONTRACT_UNKNOWN))
+                        json_builder_add_string_value(b, values[i]);
+        json_builder_end_array(b);
 }
 
 static void publish_command(const Target *t, const TopicEntity *e)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autofree char *key = state_json_key(e->property);
-        g_autofree char *command_key =
-                        g_strdelimit(g_strdup_printf("set_%s", e->setting), "/-", '_');
-        g_autofree char *object_id = target_object_id(t, command_key);
-        g_autofree char *command_topic = topic_name_command(t->config, t->inv->serial, e->setting);
+        g_autofree char *setting = topic_entity_setting(e);
+        g_autofree char *command_key = NULL;
+        g_autofree char *object_id = NULL;
+        g_autofree char *command_topic = NULL;
         g_autofree char *tmpl = NULL;
         const char *component;
         double min, max, step;
 
+        if (!setting)
+                return;
+        command_key = g_strdelimit(g_strdup_printf("set_%s", setting), "/-", '_');
+        object_id = target_object_id(t, command_key);
+        command_topic = topic_name_command(t->config, t->inv->serial, setting);
         json_builder_begin_object(b);
         add_common(b, t, object_id, e->name);
         add_string(b, "command_topic", command_topic);
@@ -276,7 +285,7 @@ static void publish_command(const Target *t, const TopicEntity *e)
                 component = "select";
                 tmpl = g_strdup_printf("{{ value_json.%s }}", key);
                 add_string(b, "value_template", tmpl);
-                add_strv(b, "options", e->command_options);
+                add_settable_values(b, "options", e->property);
                 break;
         case TOPIC_COMMAND_NUMBER:
                 component = "number";
@@ -322,8 +331,8 @@ static void publish_target(const Target *t, TopicScope scope)
         }
         if (scope == TOPIC_SCOPE_INVERTER && proxy_has_property(t->proxy, "Warnings") &&
             proxy_has_property(t->proxy, "Faults"))
-                for (size_t i = 0; i < topic_n_conditions; i++)
-                        publish_condition(t, topic_conditions[i]);
+                for (const char *const *cond = contract_conditions(); *cond; cond++)
+                        publish_condition(t, *cond);
 }
 
 void discovery_publish_inverter(Publisher *p, const MqttConfig *c, const Inverter *inv)
