@@ -1,5 +1,5 @@
-/* The hassio-axpert (MindFreeze) topics: same keys (typos included), JSON types and texts, so an
- * existing Home Assistant configuration written for that add-on keeps working. */
+/* The hassio-axpert (MindFreeze) payloads: same keys (typos included), JSON types and texts, so
+ * an existing Home Assistant configuration written for that add-on keeps working. */
 #include "compat-mindfreeze.h"
 
 #include <math.h>
