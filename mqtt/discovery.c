@@ -176,8 +176,7 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
 static void publish_condition(const Target *t, const char *condition)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autofree char *suffix = g_strdelimit(g_strdup(condition), "-", '_');
-        g_autofree char *key = g_strdup_printf("condition_%s", suffix);
+        g_autofree char *key = topic_name_condition_object_id(condition);
         g_autofree char *object_id = target_object_id(t, key);
         g_autofree char *name = g_strdelimit(g_strdup(condition), "-", ' ');
         g_autofree char *tmpl = g_strdup_printf("{{ 'ON' if '%s' in (value_json.warnings + "
@@ -273,7 +272,7 @@ static void publish_command(const Target *t, const TopicEntity *e)
 
         if (!setting)
                 return;
-        command_key = g_strdelimit(g_strdup_printf("set_%s", setting), "/-", '_');
+        command_key = topic_name_command_object_id(setting);
         object_id = target_object_id(t, command_key);
         command_topic = topic_name_command(t->config, t->inv->serial, setting);
         json_builder_begin_object(b);

@@ -90,6 +90,16 @@ char *topic_name_unit_device_id(const char *serial, guint index)
         return g_strdup_printf("axpert_%s_unit%u", serial, index);
 }
 
+char *topic_name_command_object_id(const char *setting)
+{
+        return g_strdelimit(g_strconcat("set_", setting, NULL), "/-", '_');
+}
+
+char *topic_name_condition_object_id(const char *condition)
+{
+        return g_strdelimit(g_strconcat("condition_", condition, NULL), "-", '_');
+}
+
 char *topic_name_unit_object_id(guint index, const char *key)
 {
         return g_strdup_printf("unit%u_%s", index, key);

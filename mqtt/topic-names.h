@@ -39,7 +39,10 @@ char *topic_name_discovery(const MqttConfig *c, const char *component, const cha
 /* The device identifiers: axpert_<serial> and axpert_<serial>_unit<N>. */
 char *topic_name_device_id(const char *serial);
 char *topic_name_unit_device_id(const char *serial, guint index);
-/* A unit entity's object id: unit<N>_<key>. */
+/* Object ids: a command entity's set_<setting> and a condition's condition_<name>, with '/' and
+ * '-' as '_'; a unit entity's unit<N>_<key>. */
+char *topic_name_command_object_id(const char *setting);
+char *topic_name_condition_object_id(const char *condition);
 char *topic_name_unit_object_id(guint index, const char *key);
 /* An entity's unique_id: axpert_<serial>_<object_id>. */
 char *topic_name_unique_id(const char *serial, const char *object_id);
