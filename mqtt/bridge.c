@@ -1,13 +1,13 @@
 /* Follows the daemon on the bus: devices and units appearing and vanishing (ObjectManager
  * signals), their PropertiesChanged, the daemon itself coming and going (name owner), and the
- * bus connection itself closing. */
+ * bus connection itself closing; each reported through the BridgeCallbacks. */
 #include "bridge.h"
 
 #include "log.h"
-#include "topics.h"
 
 struct Bridge {
-        App *app;
+        BridgeCallbacks callbacks;
+        void *userdata;
         GDBusConnection *connection;
         GDBusObjectManager *manager;
 };
@@ -18,10 +18,21 @@ static void add_interface(Bridge *b, GDBusObject *object, GDBusInterface *iface)
         const char *name = g_dbus_proxy_get_interface_name(proxy);
         const char *path = g_dbus_object_get_object_path(object);
 
-        if (g_str_equal(name, AXPERT_INVERTER_IFACE))
-                app_inverter_added(b->app, path, proxy);
-        else if (g_str_equal(name, AXPERT_UNIT_IFACE))
-                app_unit_added(b->app, path, proxy);
+        if (g_str_equal(name, AXPERT_INVERTER_IFACE) && b->callbacks.inverter_added)
+                b->callbacks.inverter_added(b->userdata, path, proxy);
+        else if (g_str_equal(name, AXPERT_UNIT_IFACE) && b->callbacks.unit_added)
+                b->callbacks.unit_added(b->userdata, path, proxy);
+}
+
+static void remove_interface(Bridge *b, GDBusObject *object, GDBusInterface *iface)
+{
+        const char *name = g_dbus_proxy_get_interface_name(G_DBUS_PROXY(iface));
+        const char *path = g_dbus_object_get_object_path(object);
+
+        if (g_str_equal(name, AXPERT_INVERTER_IFACE) && b->callbacks.inverter_removed)
+                b->callbacks.inverter_removed(b->userdata, path);
+        else if (g_str_equal(name, AXPERT_UNIT_IFACE) && b->callbacks.unit_removed)
+                b->callbacks.unit_removed(b->userdata, path);
 }
 
 static void add_object(Bridge *b, GDBusObject *object)
@@ -40,12 +51,10 @@ static void on_object_added(GDBusObjectManager *m, GDBusObject *object, gpointer
 
 static void on_object_removed(GDBusObjectManager *m, GDBusObject *object, gpointer userdata)
 {
-        Bridge *b = userdata;
         GList *ifaces = g_dbus_object_get_interfaces(object);
 
         for (GList *l = ifaces; l; l = l->next)
-                app_object_removed(b->app, g_dbus_object_get_object_path(object),
-                                   g_dbus_proxy_get_interface_name(l->data));
+                remove_interface(userdata, object, l->data);
         g_list_free_full(ifaces, g_object_unref);
 }
 
@@ -58,10 +67,7 @@ static void on_interface_added(GDBusObjectManager *m, GDBusObject *object, GDBus
 static void on_interface_removed(GDBusObjectManager *m, GDBusObject *object, GDBusInterface *iface,
                                  gpointer userdata)
 {
-        Bridge *b = userdata;
-
-        app_object_removed(b->app, g_dbus_object_get_object_path(object),
-                           g_dbus_proxy_get_interface_name(G_DBUS_PROXY(iface)));
+        remove_interface(userdata, object, iface);
 }
 
 static void on_properties_changed(GDBusObjectManagerClient *m, GDBusObjectProxy *object,
@@ -69,9 +75,13 @@ static void on_properties_changed(GDBusObjectManagerClient *m, GDBusObjectProxy 
                                   const char *const *invalidated, gpointer userdata)
 {
         Bridge *b = userdata;
+        const char *name = g_dbus_proxy_get_interface_name(proxy);
+        const char *path = g_dbus_object_get_object_path(G_DBUS_OBJECT(object));
 
-        app_properties_changed(b->app, g_dbus_object_get_object_path(G_DBUS_OBJECT(object)),
-                               g_dbus_proxy_get_interface_name(proxy), changed, invalidated);
+        if (g_str_equal(name, AXPERT_INVERTER_IFACE) && b->callbacks.inverter_changed)
+                b->callbacks.inverter_changed(b->userdata, path, changed);
+        else if (g_str_equal(name, AXPERT_UNIT_IFACE) && b->callbacks.unit_changed)
+                b->callbacks.unit_changed(b->userdata, path);
 }
 
 static void on_name_owner(GObject *object, GParamSpec *pspec, gpointer userdata)
@@ -80,10 +90,9 @@ static void on_name_owner(GObject *object, GParamSpec *pspec, gpointer userdata)
         g_autofree char *owner = g_dbus_object_manager_client_get_name_owner(
                         G_DBUS_OBJECT_MANAGER_CLIENT(object));
 
-        /* GDBus notifies a vanished owner BEFORE it removes the objects, and a new one after
-         * the objects were added, so availability goes offline first and comes back complete. */
         log_info("%s %s the bus.", AXPERT_BUS_NAME, owner ? "appeared on" : "vanished from");
-        app_daemon_changed(b->app, owner != NULL);
+        if (b->callbacks.daemon_changed)
+                b->callbacks.daemon_changed(b->userdata, owner != NULL);
 }
 
 /* The daemon leaving is the name owner changing (above); this is the bus itself going away
@@ -98,16 +107,18 @@ static void on_connection_closed(GDBusConnection *connection, gboolean remote_pe
                                  remote_peer_vanished ? "the bus went away"
                                                       : "the connection was closed",
                                  error ? error->message : "no error");
-        app_bus_lost(b->app, reason);
+        if (b->callbacks.bus_lost)
+                b->callbacks.bus_lost(b->userdata, reason);
 }
 
-Bridge *bridge_new(App *app, GError **error)
+Bridge *bridge_new(const BridgeCallbacks *callbacks, void *userdata, GError **error)
 {
         g_autoptr(Bridge) b = g_new0(Bridge, 1);
         g_autofree char *owner = NULL;
         GList *objects;
 
-        b->app = app;
+        b->callbacks = *callbacks;
+        b->userdata = userdata;
         b->connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
         if (!b->connection)
                 return NULL;
@@ -138,7 +149,8 @@ Bridge *bridge_new(App *app, GError **error)
                 log_info("%s is on the bus.", AXPERT_BUS_NAME);
         else
                 log_notice("%s is not on the bus yet; waiting for it.", AXPERT_BUS_NAME);
-        app_daemon_changed(app, owner != NULL);
+        if (b->callbacks.daemon_changed)
+                b->callbacks.daemon_changed(b->userdata, owner != NULL);
 
         objects = g_dbus_object_manager_get_objects(b->manager);
         for (GList *l = objects; l; l = l->next)

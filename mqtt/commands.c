@@ -5,9 +5,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "contract.h"
 #include "error-names.h"
 #include "json-util.h"
 #include "log.h"
+#include "topic-names.h"
 #include "topics.h"
 
 /* Setters wait for the inverter's ACK and a re-read; at 2400 baud with retries that can take
@@ -28,14 +30,26 @@
 /* Command topics whose retained message was logged (once each). */
 #define RETAINED_LOGGED_MAX 1024
 
-typedef struct Command {
-        App *app;
+typedef struct Command Command;
+
+struct Commands {
+        const MqttConfig *config;
+        Publisher *publisher;
+        Model *model;
+        GQueue waiting;              /* Command*: waiting for the one in flight */
+        Command *in_flight;          /* waiting for the daemon's reply, owned here */
+        GCancellable *cancellable;   /* of the call in flight: cancelled by commands_free */
+        GHashTable *retained_logged; /* command topics whose retained message was logged */
+};
+
+struct Command {
+        Commands *commands;
         char *serial;
         char *setting;
         const char *method;
         GVariant *args;
         JsonNode *value; /* as understood, or the raw text when it could not be */
-} Command;
+};
 
 static void command_free(gpointer data)
 {
@@ -50,27 +64,49 @@ static void command_free(gpointer data)
         g_free(c);
 }
 
-void commands_clear(App *app)
+Commands *commands_new(const MqttConfig *config, Publisher *publisher, Model *model)
 {
-        g_queue_clear_full(&app->commands, command_free);
-        g_clear_pointer(&app->retained_logged, g_hash_table_destroy);
+        Commands *c = g_new0(Commands, 1);
+
+        c->config = config;
+        c->publisher = publisher;
+        c->model = model;
+        g_queue_init(&c->waiting);
+        c->cancellable = g_cancellable_new();
+        c->retained_logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        return c;
 }
 
-static void command_next(App *app);
-
-char *commands_filter(App *app)
+Commands *commands_free(Commands *c)
 {
-        return g_strdup_printf("%s/+/set/#", app->config->topic_prefix);
+        if (!c)
+                return NULL;
+        /* Stopping (a signal, or the bus went away) does not wait for the daemon. The reply
+         * callback would free the command, but it only runs if the main loop does again. */
+        if (c->in_flight) {
+                log_notice("Stopping: command %s on %s has no reply yet and %u more are waiting; "
+                           "no result is published for them.",
+                           c->in_flight->setting, c->in_flight->serial,
+                           g_queue_get_length(&c->waiting));
+                g_cancellable_cancel(c->cancellable);
+                command_free(c->in_flight);
+        }
+        g_object_unref(c->cancellable);
+        g_queue_clear_full(&c->waiting, command_free);
+        g_hash_table_destroy(c->retained_logged);
+        g_free(c);
+        return NULL;
 }
 
-static void publish_result(App *app, const char *serial, const char *setting, JsonNode *value,
+static void command_next(Commands *cmds);
+
+static void publish_result(Commands *cmds, const char *serial, const char *setting, JsonNode *value,
                            const char *result, const char *message)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *payload = NULL;
-        g_autofree char *topic =
-                        g_strdup_printf("%s/%s/set/result", app->config->topic_prefix, serial);
+        g_autofree char *topic = topic_name_command_result(cmds->config, serial);
 
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "setting");
@@ -88,7 +124,7 @@ static void publish_result(App *app, const char *serial, const char *setting, Js
         root = json_builder_get_root(b);
         payload = json_util_to_string(root);
         /* A result is an event, not a state: not retained. */
-        (void)publisher_publish_string(app->publisher, topic, payload, app->config->qos, false);
+        (void)publisher_publish_string(cmds->publisher, topic, payload, cmds->config->qos, false);
 }
 
 static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
@@ -97,9 +133,12 @@ static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, &error);
 
+        /* Cancelled: commands_free freed c (and itself) already. */
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                return;
         if (reply) {
                 log_info("Command %s on %s succeeded.", c->setting, c->serial);
-                publish_result(c->app, c->serial, c->setting, c->value, "ok", "");
+                publish_result(c->commands, c->serial, c->setting, c->value, "ok", "");
         } else {
                 g_autofree char *name = g_dbus_error_get_remote_error(error);
                 const char *result = name;
@@ -111,34 +150,35 @@ static void on_reply(GObject *source, GAsyncResult *res, gpointer userdata)
                 g_dbus_error_strip_remote_error(error);
                 log_notice("Command %s on %s failed: %s: %s", c->setting, c->serial, result,
                            error->message);
-                publish_result(c->app, c->serial, c->setting, c->value, result, error->message);
+                publish_result(c->commands, c->serial, c->setting, c->value, result,
+                               error->message);
         }
-        c->app->command_in_flight = false;
-        command_next(c->app);
+        c->commands->in_flight = NULL;
+        command_next(c->commands);
         command_free(c);
 }
 
 /* Starts the next waiting command, if none is in flight. */
-static void command_next(App *app)
+static void command_next(Commands *cmds)
 {
         Command *c;
 
-        while (!app->command_in_flight && (c = g_queue_pop_head(&app->commands))) {
+        while (!cmds->in_flight && (c = g_queue_pop_head(&cmds->waiting))) {
                 /* Looked up now: the inverter may have gone while the command waited. */
-                Inverter *inv = app_find_inverter_by_serial(app, c->serial);
+                Inverter *inv = model_find_inverter_by_serial(cmds->model, c->serial);
 
                 if (!inv) {
                         g_autofree char *m = g_strdup_printf("no inverter with serial number '%s'",
                                                              c->serial);
 
-                        publish_result(app, c->serial, c->setting, c->value, ERROR_UNKNOWN_OBJECT,
+                        publish_result(cmds, c->serial, c->setting, c->value, ERROR_UNKNOWN_OBJECT,
                                        m);
                         command_free(c);
                         continue;
                 }
-                app->command_in_flight = true;
+                cmds->in_flight = c;
                 g_dbus_proxy_call(inv->proxy, c->method, c->args, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                  COMMAND_TIMEOUT_MS, NULL, on_reply, c);
+                                  COMMAND_TIMEOUT_MS, cmds->cancellable, on_reply, c);
         }
 }
 
@@ -216,7 +256,7 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
                 }
                 *ret_value = json_node_new(JSON_NODE_VALUE);
                 json_node_set_boolean(*ret_value, on);
-                return g_variant_new("(sb)", e->flag, on);
+                return g_variant_new("(sb)", contract_flag_name(e->property), on);
         }
         default:
                 *ret_message = g_strdup("not a command");
@@ -226,8 +266,8 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
 
 /* Says so on the result topic every time, in the log once per topic: every reconnect brings
  * the same retained messages back. */
-static void ignore_retained(App *app, const char *topic, const char *serial, const char *setting,
-                            const char *payload, size_t len)
+static void ignore_retained(Commands *cmds, const char *topic, const char *serial,
+                            const char *setting, const char *payload, size_t len)
 {
         g_autoptr(JsonNode) value = NULL;
 
@@ -237,9 +277,7 @@ static void ignore_retained(App *app, const char *topic, const char *serial, con
 
                 value = string_node(text);
         }
-        if (!app->retained_logged)
-                app->retained_logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        if (g_hash_table_contains(app->retained_logged, topic))
+        if (g_hash_table_contains(cmds->retained_logged, topic))
                 log_debug("Retained message on command topic '%s' again, ignoring.", topic);
         else {
                 log_warning("Retained message on command topic '%s' (the broker repeats it on "
@@ -247,33 +285,27 @@ static void ignore_retained(App *app, const char *topic, const char *serial, con
                             "ignoring.",
                             topic);
                 /* Bounded: whoever may publish there could make up endless topics. */
-                if (g_hash_table_size(app->retained_logged) < RETAINED_LOGGED_MAX)
-                        g_hash_table_add(app->retained_logged, g_strdup(topic));
+                if (g_hash_table_size(cmds->retained_logged) < RETAINED_LOGGED_MAX)
+                        g_hash_table_add(cmds->retained_logged, g_strdup(topic));
         }
-        publish_result(app, serial, setting, value, RESULT_RETAINED, "retained command ignored");
+        publish_result(cmds, serial, setting, value, RESULT_RETAINED, "retained command ignored");
 }
 
-bool commands_handle(App *app, const char *topic, const char *payload, size_t len, bool retained)
+bool commands_handle(Commands *cmds, const char *topic, const char *payload, size_t len,
+                     bool retained)
 {
-        g_autofree char *prefix = g_strdup_printf("%s/", app->config->topic_prefix);
         g_autofree char *serial = NULL;
         g_autofree char *text = NULL;
         g_autofree char *message = NULL;
         g_autoptr(JsonNode) value = NULL;
-        const char *rest, *slash, *setting;
+        const char *setting;
         const TopicEntity *e;
         GVariant *args;
         Inverter *inv;
         Command *c;
 
-        if (!g_str_has_prefix(topic, prefix))
+        if (!topic_name_parse_command(cmds->config, topic, &serial, &setting))
                 return false;
-        rest = topic + strlen(prefix);
-        slash = strchr(rest, '/');
-        if (!slash || slash == rest || !g_str_has_prefix(slash, "/set/"))
-                return false;
-        serial = g_strndup(rest, slash - rest);
-        setting = slash + 5;
         /* Our own result messages come back through the same subscription. */
         if (g_str_equal(setting, "result"))
                 return true;
@@ -282,14 +314,14 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
          * each reconnect): executing it would repeat an old command over whatever was set
          * since. Only what arrives live is a command. */
         if (retained) {
-                ignore_retained(app, topic, serial, setting, payload, len);
+                ignore_retained(cmds, topic, serial, setting, payload, len);
                 return true;
         }
 
         /* From here on every message gets a result, whatever it contains. */
         if (len > PAYLOAD_MAX || memchr(payload, '\0', len) ||
             !g_utf8_validate(payload, len, NULL)) {
-                publish_result(app, serial, setting, NULL, AXPERT_ERROR_INVALID_ARGS,
+                publish_result(cmds, serial, setting, NULL, AXPERT_ERROR_INVALID_ARGS,
                                "the payload is not a short UTF-8 text");
                 return true;
         }
@@ -301,18 +333,18 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
         if (!e) {
                 g_autofree char *m = g_strdup_printf("unknown setting '%s'", setting);
 
-                publish_result(app, serial, setting, value, AXPERT_ERROR_INVALID_ARGS, m);
+                publish_result(cmds, serial, setting, value, AXPERT_ERROR_INVALID_ARGS, m);
                 return true;
         }
-        inv = app_find_inverter_by_serial(app, serial);
+        inv = model_find_inverter_by_serial(cmds->model, serial);
         if (!inv) {
                 g_autofree char *m = g_strdup_printf("no inverter with serial number '%s'", serial);
 
-                publish_result(app, serial, setting, value, ERROR_UNKNOWN_OBJECT, m);
+                publish_result(cmds, serial, setting, value, ERROR_UNKNOWN_OBJECT, m);
                 return true;
         }
         if (!*text) {
-                publish_result(app, serial, setting, value, AXPERT_ERROR_INVALID_ARGS,
+                publish_result(cmds, serial, setting, value, AXPERT_ERROR_INVALID_ARGS,
                                "empty payload");
                 return true;
         }
@@ -321,25 +353,25 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
         if (!args) {
                 g_autoptr(JsonNode) raw = string_node(text);
 
-                publish_result(app, serial, setting, raw, AXPERT_ERROR_INVALID_ARGS, message);
+                publish_result(cmds, serial, setting, raw, AXPERT_ERROR_INVALID_ARGS, message);
                 return true;
         }
 
-        if (g_queue_get_length(&app->commands) >= COMMAND_QUEUE_MAX) {
+        if (g_queue_get_length(&cmds->waiting) >= COMMAND_QUEUE_MAX) {
                 g_variant_unref(g_variant_ref_sink(args));
-                publish_result(app, serial, setting, value, ERROR_LIMITS_EXCEEDED,
+                publish_result(cmds, serial, setting, value, ERROR_LIMITS_EXCEEDED,
                                "too many commands waiting");
                 return true;
         }
         log_info("Command %s = '%s' for %s.", setting, text, serial);
         c = g_new0(Command, 1);
-        c->app = app;
+        c->commands = cmds;
         c->serial = g_strdup(serial);
         c->setting = g_strdup(setting);
         c->method = e->method;
         c->args = g_variant_ref_sink(args);
         c->value = g_steal_pointer(&value);
-        g_queue_push_tail(&app->commands, c);
-        command_next(app);
+        g_queue_push_tail(&cmds->waiting, c);
+        command_next(cmds);
         return true;
 }

@@ -1,12 +1,11 @@
-/* The hassio-axpert (MindFreeze) topics: same keys (typos included), JSON types and texts, so an
- * existing Home Assistant configuration written for that add-on keeps working. */
+/* The hassio-axpert (MindFreeze) payloads: same keys (typos included), JSON types and texts, so
+ * an existing Home Assistant configuration written for that add-on keeps working. */
 #include "compat-mindfreeze.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "json-util.h"
-#include "log.h"
+#include "model.h"
 
 typedef enum CompatType {
         COMPAT_INT,       /* integer; a 'd' is rounded, an 'ad' gives its largest entry */
@@ -189,17 +188,9 @@ static const CompatMap *map_find(const CompatMap *map, const char *dbus)
         return NULL;
 }
 
-/* A numeric reading of v; NaN when it has none. */
+/* A numeric reading of v, a list of numbers read as its largest; NaN when it has none. */
 static double variant_number(GVariant *v)
 {
-        if (g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE))
-                return g_variant_get_double(v);
-        if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT32))
-                return g_variant_get_uint32(v);
-        if (g_variant_is_of_type(v, G_VARIANT_TYPE_INT32))
-                return g_variant_get_int32(v);
-        if (g_variant_is_of_type(v, G_VARIANT_TYPE_UINT64))
-                return (double)g_variant_get_uint64(v);
         if (g_variant_is_of_type(v, G_VARIANT_TYPE("ad"))) {
                 gsize n = 0;
                 const double *d = g_variant_get_fixed_array(v, &n, sizeof(double));
@@ -210,7 +201,7 @@ static double variant_number(GVariant *v)
                                 max = d[i];
                 return max;
         }
-        return NAN;
+        return variant_get_number(v);
 }
 
 /* Adds one key; an unknown value (NaN, absent property, code outside the list) is null: the
@@ -283,45 +274,31 @@ static void add_key(JsonBuilder *b, const CompatKey *k, GDBusProxy *proxy, const
         }
 }
 
-static void publish_keys(App *app, const char *topic, const CompatKey *keys, size_t n,
-                         GDBusProxy *proxy, bool unit)
+static JsonNode *build_keys(const CompatKey *keys, size_t n, GDBusProxy *proxy, bool unit)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonNode) root = NULL;
-        g_autofree char *payload = NULL;
 
         json_builder_begin_object(b);
         for (size_t i = 0; i < n; i++)
                 add_key(b, &keys[i], proxy,
                         unit ? keys[i].unit_property : keys[i].inverter_property);
         json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        payload = json_util_to_string(root);
-        app_publish(app, topic, payload, true);
+        return json_builder_get_root(b);
 }
 
-void compat_publish(App *app, Inverter *inv, unsigned mask)
+JsonNode *compat_build(CompatTopic topic, GDBusProxy *inverter, GDBusProxy *unit0)
 {
-        g_autoptr(GPtrArray) units = app_inverter_units(app, inv);
-        g_autoptr(GString) inverter_topic = g_string_new(app->config->inverter_topic);
-        Unit *unit0 = NULL;
-
-        for (guint i = 0; i < units->len; i++)
-                if (app_unit_index(units->pdata[i]) == 0)
-                        unit0 = units->pdata[i];
-
-        /* Without parallel support the add-on published nothing here; we fill the same keys
-         * from the inverter's own status so that the topic is never empty. */
-        if (mask & COMPAT_TOPIC_PARALLEL)
-                publish_keys(app, app->config->parallel_topic, parallel_keys,
-                             G_N_ELEMENTS(parallel_keys), unit0 ? unit0->proxy : inv->proxy,
-                             unit0 != NULL);
-
-        g_string_replace(inverter_topic, "{sn}", inv->serial, 0);
-        if (mask & COMPAT_TOPIC_INVERTER)
-                publish_keys(app, inverter_topic->str, inverter_keys, G_N_ELEMENTS(inverter_keys),
-                             inv->proxy, false);
-        if (mask & COMPAT_TOPIC_SETTINGS)
-                publish_keys(app, app->config->settings_topic, settings_keys,
-                             G_N_ELEMENTS(settings_keys), inv->proxy, false);
+        switch (topic) {
+        case COMPAT_TOPIC_PARALLEL:
+                /* Without parallel support the add-on published nothing here; we fill the same
+                 * keys from the inverter's own status so that the topic is never empty. */
+                return build_keys(parallel_keys, G_N_ELEMENTS(parallel_keys),
+                                  unit0 ? unit0 : inverter, unit0 != NULL);
+        case COMPAT_TOPIC_INVERTER:
+                return build_keys(inverter_keys, G_N_ELEMENTS(inverter_keys), inverter, false);
+        case COMPAT_TOPIC_SETTINGS:
+                return build_keys(settings_keys, G_N_ELEMENTS(settings_keys), inverter, false);
+        default:
+                return NULL;
+        }
 }

@@ -1,7 +1,8 @@
-/* The hassio-axpert (MindFreeze) compatible topics (MQTT.md). */
+/* The hassio-axpert (MindFreeze) compatible payloads (MQTT.md). */
 #pragma once
 
-#include "app.h"
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 typedef enum CompatTopic {
         COMPAT_TOPIC_PARALLEL = 1 << 0, /* power/axpert */
@@ -10,5 +11,6 @@ typedef enum CompatTopic {
         COMPAT_TOPIC_ALL = COMPAT_TOPIC_PARALLEL | COMPAT_TOPIC_INVERTER | COMPAT_TOPIC_SETTINGS,
 } CompatTopic;
 
-/* The topics in mask (CompatTopic bits) for one inverter. */
-void compat_publish(App *app, Inverter *inv, unsigned mask);
+/* The payload of one topic, from the cached properties of the inverter and of its parallel unit
+ * 0 (NULL when it has none); NULL for anything but one CompatTopic bit. */
+JsonNode *compat_build(CompatTopic topic, GDBusProxy *inverter, GDBusProxy *unit0);

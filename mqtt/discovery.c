@@ -5,28 +5,57 @@
 #include <math.h>
 #include <string.h>
 
+#include "contract.h"
 #include "json-util.h"
 #include "log.h"
 #include "state-json.h"
+#include "topic-names.h"
 #include "topics.h"
 
 #define MANUFACTURER "Voltronic Power"
 
+/* Properties that appear in the configs (device block, option lists, limits). */
+static const char *const config_properties[] = {
+                "SerialNumber",
+                "ModelName",
+                "FirmwareVersion",
+                "FirmwareVersion2",
+                "ProtocolId",
+                "ChargingCurrentOptions",
+                "AcChargingCurrentOptions",
+                "BatteryRatingVoltage",
+};
+
+bool discovery_depends_on(const char *property)
+{
+        for (size_t i = 0; i < G_N_ELEMENTS(config_properties); i++)
+                if (g_str_equal(property, config_properties[i]))
+                        return true;
+        return false;
+}
+
+/* The device whose entities are published: an inverter or one of its units. */
 typedef struct Target {
-        App *app;
-        Inverter *inv;
-        Unit *unit;        /* NULL: the inverter itself */
+        Publisher *publisher;
+        const MqttConfig *config;
+        const Inverter *inv;
+        const Unit *unit;  /* NULL: the inverter itself */
+        guint index;       /* the unit's */
         GDBusProxy *proxy; /* whose properties the entities show */
         char *state_topic;
-        char *id_prefix;     /* "axpert_<serial>" or "axpert_<serial>_unit<N>" */
-        char *object_prefix; /* "" or "unit<N>_" */
+        char *device_id; /* axpert_<serial> or axpert_<serial>_unit<N> */
 } Target;
 
 static void target_clear(Target *t)
 {
         g_free(t->state_topic);
-        g_free(t->id_prefix);
-        g_free(t->object_prefix);
+        g_free(t->device_id);
+}
+
+/* An entity's object id: its key, prefixed unit<N>_ for a unit's. */
+static char *target_object_id(const Target *t, const char *key)
+{
+        return t->unit ? topic_name_unit_object_id(t->index, key) : g_strdup(key);
 }
 
 static void add_string(JsonBuilder *b, const char *name, const char *value)
@@ -58,14 +87,13 @@ static void add_device(JsonBuilder *b, const Target *t)
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "identifiers");
         json_builder_begin_array(b);
-        json_builder_add_string_value(b, t->id_prefix);
+        json_builder_add_string_value(b, t->device_id);
         json_builder_end_array(b);
         add_string(b, "manufacturer", MANUFACTURER);
         add_string(b, "model", model && *model ? model : "Axpert (PI30)");
         if (t->unit) {
-                name = g_strdup_printf("Axpert %s unit %u", t->inv->serial,
-                                       app_unit_index(t->unit));
-                via = g_strdup_printf("axpert_%s", t->inv->serial);
+                name = g_strdup_printf("Axpert %s unit %u", t->inv->serial, t->index);
+                via = topic_name_device_id(t->inv->serial);
                 add_string(b, "via_device", via);
         } else
                 name = g_strdup_printf("Axpert %s", t->inv->serial);
@@ -77,13 +105,12 @@ static void add_device(JsonBuilder *b, const Target *t)
         json_builder_end_object(b);
 }
 
+/* object_id: the entity's, with the unit's prefix. */
 static void add_common(JsonBuilder *b, const Target *t, const char *object_id, const char *name)
 {
-        g_autofree char *unique_id = g_strdup_printf("%s_%s", t->id_prefix, object_id);
-        g_autofree char *bridge =
-                        g_strdup_printf("%s/bridge/availability", t->app->config->topic_prefix);
-        g_autofree char *inverter = g_strdup_printf("%s/%s/availability",
-                                                    t->app->config->topic_prefix, t->inv->serial);
+        g_autofree char *unique_id = topic_name_unique_id(t->inv->serial, object_id);
+        g_autofree char *bridge = topic_name_bridge_availability(t->config);
+        g_autofree char *inverter = topic_name_availability(t->config, t->inv->serial);
 
         add_string(b, "name", name);
         add_string(b, "unique_id", unique_id);
@@ -106,11 +133,10 @@ static void publish_config(const Target *t, const char *component, const char *o
 {
         g_autoptr(JsonNode) root = json_builder_get_root(b);
         g_autofree char *payload = json_util_to_string(root);
-        g_autofree char *topic = g_strdup_printf("%s/%s/axpert_%s/%s%s/config",
-                                                 t->app->config->discovery_prefix, component,
-                                                 t->inv->serial, t->object_prefix, object_id);
+        g_autofree char *topic =
+                        topic_name_discovery(t->config, component, t->inv->serial, object_id);
 
-        app_publish(t->app, topic, payload, true);
+        (void)publisher_publish_string(t->publisher, topic, payload, t->config->qos, true);
 }
 
 static char *value_template(const TopicEntity *e, const char *key)
@@ -126,16 +152,17 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autofree char *key = state_json_key(e->property);
+        g_autofree char *object_id = target_object_id(t, key);
         g_autofree char *tmpl = value_template(e, key);
 
         json_builder_begin_object(b);
-        add_common(b, t, key, e->name);
+        add_common(b, t, object_id, e->name);
         add_string(b, "value_template", tmpl);
         add_string(b, "device_class", e->device_class);
         add_string(b, "state_class", e->state_class);
         add_string(b, "unit_of_measurement", e->unit);
-        if (e->options)
-                add_strv(b, "options", e->options);
+        if (g_strcmp0(e->device_class, "enum") == 0 && contract_enum_values(e->property))
+                add_strv(b, "options", contract_enum_values(e->property));
         if (g_str_equal(e->component, "binary_sensor")) {
                 add_string(b, "payload_on", "ON");
                 add_string(b, "payload_off", "OFF");
@@ -143,14 +170,14 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
         if (e->diagnostic)
                 add_string(b, "entity_category", "diagnostic");
         json_builder_end_object(b);
-        publish_config(t, e->component, key, b);
+        publish_config(t, e->component, object_id, b);
 }
 
 static void publish_condition(const Target *t, const char *condition)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autofree char *suffix = g_strdelimit(g_strdup(condition), "-", '_');
-        g_autofree char *object_id = g_strdup_printf("condition_%s", suffix);
+        g_autofree char *key = topic_name_condition_object_id(condition);
+        g_autofree char *object_id = target_object_id(t, key);
         g_autofree char *name = g_strdelimit(g_strdup(condition), "-", ' ');
         g_autofree char *tmpl = g_strdup_printf("{{ 'ON' if '%s' in (value_json.warnings + "
                                                 "value_json.faults) else 'OFF' }}",
@@ -178,67 +205,76 @@ static guint gcd(guint a, guint b)
         return a;
 }
 
-/* min/max/step of a number entity; false when they cannot be known. */
+/* min/max/step from a list of accepted values; false when it has none. */
+static bool list_limits(GDBusProxy *proxy, const char *property, double *ret_min, double *ret_max,
+                        double *ret_step)
+{
+        g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, property);
+        double min = INFINITY, max = -INFINITY;
+        guint step = 0;
+        gsize n = 0;
+        const double *d = NULL;
+
+        if (v && g_variant_is_of_type(v, G_VARIANT_TYPE("ad")))
+                d = g_variant_get_fixed_array(v, &n, sizeof(double));
+        for (gsize i = 0; i < n; i++) {
+                if (!isfinite(d[i]))
+                        continue;
+                min = MIN(min, d[i]);
+                max = MAX(max, d[i]);
+                step = gcd(step, (guint)lround(d[i]));
+        }
+        if (!isfinite(min))
+                return false;
+        *ret_min = min;
+        *ret_max = max;
+        *ret_step = step ? step : 1;
+        return true;
+}
+
+/* min/max/step of a number entity: the inverter's own list, else the contract's limits for its
+ * battery rating; false when they cannot be known. */
 static bool number_limits(const Target *t, const TopicEntity *e, double *ret_min, double *ret_max,
                           double *ret_step)
 {
-        const char *list;
-
-        switch (e->limits) {
-        case TOPIC_LIMITS_CHARGING_OPTIONS:
-        case TOPIC_LIMITS_AC_CHARGING_OPTIONS: {
-                g_autoptr(GVariant) v = NULL;
-                double min = INFINITY, max = -INFINITY;
-                guint step = 0;
-                gsize n = 0;
-                const double *d;
-
-                list = e->limits == TOPIC_LIMITS_CHARGING_OPTIONS ? "ChargingCurrentOptions"
-                                                                  : "AcChargingCurrentOptions";
-                v = g_dbus_proxy_get_cached_property(t->proxy, list);
-                if (v && g_variant_is_of_type(v, G_VARIANT_TYPE("ad")))
-                        d = g_variant_get_fixed_array(v, &n, sizeof(double));
-                else
-                        d = NULL;
-                for (gsize i = 0; i < n; i++) {
-                        if (!isfinite(d[i]))
-                                continue;
-                        min = MIN(min, d[i]);
-                        max = MAX(max, d[i]);
-                        step = gcd(step, (guint)lround(d[i]));
-                }
-                if (n == 0 || !isfinite(min)) {
-                        /* The inverter gave no list: DBUS-API.md's documented 1–200 A. */
-                        *ret_min = 1;
-                        *ret_max = 200;
-                        *ret_step = 1;
-                        return true;
-                }
-                *ret_min = min;
-                *ret_max = max;
-                *ret_step = step ? step : 1;
+        if (e->options_property &&
+            list_limits(t->proxy, e->options_property, ret_min, ret_max, ret_step))
                 return true;
-        }
-        case TOPIC_LIMITS_NONE:
-                return false;
-        default:
-                return topic_voltage_limits(e->limits,
-                                            proxy_get_double(t->proxy, "BatteryRatingVoltage"),
-                                            ret_min, ret_max, ret_step);
-        }
+        return contract_setting_limits(e->property,
+                                       proxy_get_double(t->proxy, "BatteryRatingVoltage"), ret_min,
+                                       ret_max, ret_step);
+}
+
+/* A select's options: the enum's values that can be set (not "unknown"). */
+static void add_settable_values(JsonBuilder *b, const char *name, const char *property)
+{
+        const char *const *values = contract_enum_values(property);
+
+        json_builder_set_member_name(b, name);
+        json_builder_begin_array(b);
+        for (size_t i = 0; values && values[i]; i++)
+                if (!g_str_equal(values[i], CONTRACT_UNKNOWN))
+                        json_builder_add_string_value(b, values[i]);
+        json_builder_end_array(b);
 }
 
 static void publish_command(const Target *t, const TopicEntity *e)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autofree char *key = state_json_key(e->property);
-        g_autofree char *object_id = g_strdelimit(g_strdup_printf("set_%s", e->setting), "/-", '_');
-        g_autofree char *command_topic = g_strdup_printf(
-                        "%s/%s/set/%s", t->app->config->topic_prefix, t->inv->serial, e->setting);
+        g_autofree char *setting = topic_entity_setting(e);
+        g_autofree char *command_key = NULL;
+        g_autofree char *object_id = NULL;
+        g_autofree char *command_topic = NULL;
         g_autofree char *tmpl = NULL;
         const char *component;
         double min, max, step;
 
+        if (!setting)
+                return;
+        command_key = topic_name_command_object_id(setting);
+        object_id = target_object_id(t, command_key);
+        command_topic = topic_name_command(t->config, t->inv->serial, setting);
         json_builder_begin_object(b);
         add_common(b, t, object_id, e->name);
         add_string(b, "command_topic", command_topic);
@@ -248,7 +284,7 @@ static void publish_command(const Target *t, const TopicEntity *e)
                 component = "select";
                 tmpl = g_strdup_printf("{{ value_json.%s }}", key);
                 add_string(b, "value_template", tmpl);
-                add_strv(b, "options", e->command_options);
+                add_settable_values(b, "options", e->property);
                 break;
         case TOPIC_COMMAND_NUMBER:
                 component = "number";
@@ -279,88 +315,77 @@ static void publish_command(const Target *t, const TopicEntity *e)
         publish_config(t, component, object_id, b);
 }
 
-static bool has_property(GDBusProxy *proxy, const char *name)
-{
-        g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, name);
-
-        return v != NULL;
-}
-
 static void publish_target(const Target *t, TopicScope scope)
 {
         for (size_t i = 0; i < topic_n_entities; i++) {
                 const TopicEntity *e = &topic_entities[i];
 
                 /* Only what this daemon really exports: no entity that could never have a value. */
-                if (e->scope != scope || !has_property(t->proxy, e->property))
+                if (e->scope != scope || !proxy_has_property(t->proxy, e->property))
                         continue;
                 if (e->component)
                         publish_sensor(t, e);
-                if (e->command != TOPIC_COMMAND_NONE && t->app->config->commands)
+                if (e->command != TOPIC_COMMAND_NONE && t->config->commands)
                         publish_command(t, e);
         }
-        if (scope == TOPIC_SCOPE_INVERTER && has_property(t->proxy, "Warnings") &&
-            has_property(t->proxy, "Faults"))
-                for (size_t i = 0; i < topic_n_conditions; i++)
-                        publish_condition(t, topic_conditions[i]);
+        if (scope == TOPIC_SCOPE_INVERTER && proxy_has_property(t->proxy, "Warnings") &&
+            proxy_has_property(t->proxy, "Faults"))
+                for (const char *const *cond = contract_conditions(); *cond; cond++)
+                        publish_condition(t, *cond);
 }
 
-void discovery_publish_inverter(App *app, Inverter *inv)
+void discovery_publish_inverter(Publisher *p, const MqttConfig *c, const Inverter *inv)
 {
         Target t = {
-                        .app = app,
+                        .publisher = p,
+                        .config = c,
                         .inv = inv,
                         .proxy = inv->proxy,
         };
 
         if (!inv->serial)
                 return;
-        t.state_topic = g_strdup_printf("%s/%s/state", app->config->topic_prefix, inv->serial);
-        t.id_prefix = g_strdup_printf("axpert_%s", inv->serial);
-        t.object_prefix = g_strdup("");
+        t.state_topic = topic_name_state(c, inv->serial);
+        t.device_id = topic_name_device_id(inv->serial);
         publish_target(&t, TOPIC_SCOPE_INVERTER);
         target_clear(&t);
         log_debug("Published discovery for %s.", inv->serial);
 }
 
-void discovery_publish_unit(App *app, Inverter *inv, Unit *unit)
+void discovery_publish_unit(Publisher *p, const MqttConfig *c, const Inverter *inv,
+                            const Unit *unit)
 {
-        guint index = app_unit_index(unit);
         Target t = {
-                        .app = app,
+                        .publisher = p,
+                        .config = c,
                         .inv = inv,
                         .unit = unit,
+                        .index = model_unit_index(unit),
                         .proxy = unit->proxy,
         };
 
         if (!inv->serial)
                 return;
-        t.state_topic = g_strdup_printf("%s/%s/unit%u/state", app->config->topic_prefix,
-                                        inv->serial, index);
-        t.id_prefix = g_strdup_printf("axpert_%s_unit%u", inv->serial, index);
-        t.object_prefix = g_strdup_printf("unit%u_", index);
+        t.state_topic = topic_name_unit_state(c, inv->serial, t.index);
+        t.device_id = topic_name_unit_device_id(inv->serial, t.index);
         publish_target(&t, TOPIC_SCOPE_UNIT);
         target_clear(&t);
 }
 
-void discovery_remove_unit(App *app, const char *announced_id)
+void discovery_remove_unit(Publisher *p, const MqttConfig *c, const char *serial, guint index)
 {
-        g_auto(GStrv) parts = g_strsplit(announced_id, "/", 2);
-
-        if (!parts[0] || !parts[1])
-                return;
         for (size_t i = 0; i < topic_n_entities; i++) {
                 const TopicEntity *e = &topic_entities[i];
                 g_autofree char *key = NULL;
+                g_autofree char *object_id = NULL;
                 g_autofree char *topic = NULL;
 
                 if (e->scope != TOPIC_SCOPE_UNIT || !e->component)
                         continue;
                 key = state_json_key(e->property);
+                object_id = topic_name_unit_object_id(index, key);
+                topic = topic_name_discovery(c, e->component, serial, object_id);
                 /* An empty retained config is how Home Assistant is told to forget an entity. */
-                topic = g_strdup_printf("%s/%s/axpert_%s/%s_%s/config",
-                                        app->config->discovery_prefix, e->component, parts[0],
-                                        parts[1], key);
-                (void)publisher_publish(app->publisher, topic, "", 0, app->config->qos, true);
+                (void)publisher_publish(p, topic, "", 0, c->qos, true);
         }
 }

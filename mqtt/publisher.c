@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "topic-names.h"
 
 #define RETRY_MIN_SECONDS 1
 #define RETRY_MAX_SECONDS 32
@@ -31,7 +32,6 @@ struct Publisher {
         bool stopping;
         guint retry_source;
         unsigned retry_seconds;
-        guint64 sent;
 };
 
 /* Paho comes in two builds, with OpenSSL (paho-mqtt3as) and without (paho-mqtt3a). Merely
@@ -191,8 +191,6 @@ static gboolean paho_event_dispatch(gpointer data)
                         log_warning("Lost the MQTT broker connection: %s; reconnecting.",
                                     ev->cause ? ev->cause : "unknown cause");
                 p->connected = false;
-                if (p->callbacks.disconnected)
-                        p->callbacks.disconnected(p->userdata, ev->cause);
                 break;
         case PAHO_CONNECT_FAILED:
                 log_warning("Cannot connect to the MQTT broker %s: %s.", p->broker,
@@ -331,7 +329,7 @@ Publisher *publisher_new(const MqttConfig *config, const PublisherCallbacks *cal
         p->callbacks = *callbacks;
         p->userdata = userdata;
         p->broker = g_strdup(config->broker);
-        p->will_topic = g_strdup_printf("%s/bridge/availability", config->topic_prefix);
+        p->will_topic = topic_name_bridge_availability(config);
         p->username = g_strdup(config->username);
         p->password = g_strdup(config->password);
         p->ca_file = g_strdup(config->ca_file);
@@ -421,7 +419,6 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
                 log_debug("Cannot publish to '%s': %s (%d).", topic, paho.strerror(r), r);
                 return r == MQTTASYNC_MAX_BUFFERED_MESSAGES ? -ENOBUFS : -EIO;
         }
-        p->sent++;
         return 0;
 }
 
@@ -444,7 +441,7 @@ int publisher_subscribe(Publisher *p, const char *filter, int qos)
         return 0;
 }
 
-void publisher_stop(Publisher *p, const char *offline_topic, int timeout_ms)
+void publisher_stop(Publisher *p, int timeout_ms)
 {
         MQTTAsync_responseOptions opts = MQTTAsync_responseOptions_initializer;
         MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer;
@@ -460,7 +457,7 @@ void publisher_stop(Publisher *p, const char *offline_topic, int timeout_ms)
 
         /* Shutting down is the one place where waiting is right: the clean "offline" must reach
          * the broker before the connection closes (else the will would say the same, later). */
-        if (paho.send(p->client, offline_topic, 7, "offline", p->qos, 1, &opts) ==
+        if (paho.send(p->client, p->will_topic, 7, "offline", p->qos, 1, &opts) ==
             MQTTASYNC_SUCCESS)
                 (void)paho.waitForCompletion(p->client, opts.token, timeout_ms);
 
@@ -469,9 +466,4 @@ void publisher_stop(Publisher *p, const char *offline_topic, int timeout_ms)
                 return;
         while (paho.isConnected(p->client) && g_get_monotonic_time() < deadline)
                 g_usleep(10 * 1000);
-}
-
-guint64 publisher_get_sent(Publisher *p)
-{
-        return p->sent;
 }

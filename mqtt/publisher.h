@@ -11,7 +11,6 @@ typedef struct Publisher Publisher;
 /* Called on the main context (never on a Paho thread). */
 typedef struct PublisherCallbacks {
         void (*connected)(void *userdata); /* first connect and every reconnect */
-        void (*disconnected)(void *userdata, const char *cause);
         /* retained: the broker's stored copy, handed out because we (re)subscribed, not a
          * message published just now. */
         void (*message)(void *userdata, const char *topic, const char *payload, size_t len,
@@ -37,9 +36,6 @@ int publisher_publish(Publisher *p, const char *topic, const void *payload, size
 int publisher_publish_string(Publisher *p, const char *topic, const char *payload, int qos,
                              bool retain);
 int publisher_subscribe(Publisher *p, const char *filter, int qos);
-/* Clean shutdown: publishes the bridge availability "offline" (retained) and disconnects;
- * waits at most timeout_ms. */
-void publisher_stop(Publisher *p, const char *offline_topic, int timeout_ms);
-
-/* Statistics for logs and the benchmark. */
-guint64 publisher_get_sent(Publisher *p);
+/* Clean shutdown: publishes "offline" (retained) on the last will's topic, the bridge
+ * availability, and disconnects; waits at most timeout_ms. */
+void publisher_stop(Publisher *p, int timeout_ms);

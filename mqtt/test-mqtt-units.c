@@ -5,9 +5,11 @@
 
 #include "config.h"
 #include "commands.h"
+#include "contract.h"
 #include "json-util.h"
 #include "mqtt-config.h"
 #include "state-json.h"
+#include "topic-names.h"
 #include "topics.h"
 
 static void test_keys(void)
@@ -70,31 +72,193 @@ static void test_values(void)
         }
 }
 
-/* Every property row names a D-Bus property; command rows are complete. */
+/* Every property row names a D-Bus property; command rows are complete; what the rows leave to
+ * the contract (enum values, flag names, limits) is there. */
 static void test_table(void)
 {
+        static const double ratings[] = {12, 24, 48};
+
         for (size_t i = 0; i < topic_n_entities; i++) {
                 const TopicEntity *e = &topic_entities[i];
+                g_autofree char *setting = topic_entity_setting(e);
 
                 g_assert_nonnull(e->property);
                 g_assert_true(g_ascii_isupper(e->property[0]));
                 if (e->component)
                         g_assert_nonnull(e->name);
-                if (e->options)
-                        g_assert_cmpstr(e->device_class, ==, "enum");
-                if (e->command != TOPIC_COMMAND_NONE) {
-                        g_assert_nonnull(e->setting);
-                        g_assert_nonnull(e->method);
-                        g_assert_true(g_str_has_prefix(e->method, "Set"));
-                        g_assert_true(topic_entity_by_setting(e->setting) == e);
+                if (g_strcmp0(e->device_class, "enum") == 0)
+                        g_assert_nonnull(contract_enum_values(e->property));
+                if (e->command == TOPIC_COMMAND_NONE) {
+                        g_assert_null(setting);
+                        continue;
                 }
-                if (e->command == TOPIC_COMMAND_SELECT)
-                        g_assert_nonnull(e->command_options);
-                if (e->command == TOPIC_COMMAND_SWITCH)
-                        g_assert_nonnull(e->flag);
+                g_assert_nonnull(setting);
+                g_assert_nonnull(e->method);
+                g_assert_true(g_str_has_prefix(e->method, "Set"));
+                g_assert_true(topic_entity_by_setting(setting) == e);
+                switch (e->command) {
+                case TOPIC_COMMAND_SELECT: {
+                        const char *const *values = contract_enum_values(e->property);
+
+                        g_assert_nonnull(values);
+                        g_assert_cmpstr(values[0], !=, CONTRACT_UNKNOWN);
+                        break;
+                }
+                case TOPIC_COMMAND_SWITCH:
+                        g_assert_cmpstr(e->method, ==, "SetFlag");
+                        g_assert_nonnull(contract_flag_name(e->property));
+                        g_assert_cmpstr(contract_flag_property(contract_flag_name(e->property)), ==,
+                                        e->property);
+                        g_assert_cmpstr(setting + strlen("flag/"), ==,
+                                        contract_flag_name(e->property));
+                        break;
+                case TOPIC_COMMAND_NUMBER:
+                        /* Every number has limits at every rating the daemon knows. */
+                        for (size_t r = 0; r < G_N_ELEMENTS(ratings); r++) {
+                                double min = NAN, max = NAN, step = NAN;
+
+                                g_assert_true(contract_setting_limits(e->property, ratings[r], &min,
+                                                                      &max, &step));
+                                g_assert_cmpfloat(min, <, max);
+                                g_assert_cmpfloat(step, >, 0);
+                        }
+                        break;
+                default:
+                        g_assert_not_reached();
+                }
         }
         g_assert_null(topic_entity_by_setting("no_such_setting"));
+        g_assert_null(topic_entity_by_setting("flag/no-such-flag"));
+        g_assert_null(topic_entity_by_setting("flag/"));
+        g_assert_null(topic_entity_by_setting("result"));
         g_assert_nonnull(topic_entity_by_setting("flag/buzzer"));
+        g_assert_cmpstr(topic_entity_by_setting("flag/buzzer")->property, ==, "BuzzerEnabled");
+        g_assert_cmpstr(topic_entity_by_setting("battery_type")->method, ==, "SetBatteryType");
+}
+
+/* The contract's lookups: what is not in it is NULL or false, and nothing is made up. */
+static void test_contract(void)
+{
+        double min = -1, max = -1, step = -1;
+        size_t n = 0;
+
+        g_assert_null(contract_enum_values("BatteryVoltage"));
+        g_assert_null(contract_enum_values("batterytype"));
+        g_assert_cmpstr(contract_enum_values("OutputSourcePriority")[2], ==, "sbu");
+        /* The transport is always known: no "unknown" there. */
+        g_assert_true(g_strv_contains(contract_enum_values("Transport"), "serial"));
+        g_assert_false(g_strv_contains(contract_enum_values("Transport"), CONTRACT_UNKNOWN));
+        g_assert_true(g_strv_contains(contract_enum_values("Mode"), CONTRACT_UNKNOWN));
+        g_assert_null(contract_flag_name("Online"));
+        g_assert_null(contract_flag_property("Buzzer"));
+        g_assert_cmpstr(contract_flag_name("BacklightEnabled"), ==, "backlight");
+        /* Condition names become object ids and template strings: no quotes or odd characters. */
+        for (const char *const *c = contract_conditions(); *c; c++, n++)
+                g_assert_cmpuint(strspn(*c, "abcdefghijklmnopqrstuvwxyz-"), ==, strlen(*c));
+        g_assert_cmpuint(n, ==, 29);
+
+        /* Voltages depend on the rating; an unknown rating has no limits, and nothing is set. */
+        g_assert_false(contract_setting_limits("BatteryBulkVoltage", 36, &min, &max, &step));
+        g_assert_false(contract_setting_limits("BatteryBulkVoltage", NAN, &min, &max, &step));
+        g_assert_false(contract_setting_limits("BatteryVoltage", 48, &min, &max, &step));
+        g_assert_cmpfloat(min, ==, -1);
+        g_assert_true(contract_setting_limits("BatteryRechargeVoltage", 48, &min, &max, &step));
+        g_assert_cmpfloat(min, ==, 44);
+        g_assert_cmpfloat(max, ==, 51);
+        g_assert_cmpfloat(step, ==, 1);
+        g_assert_true(contract_setting_limits("AcOutputRatingFrequency", NAN, &min, &max, &step));
+        g_assert_cmpfloat(step, ==, 10);
+}
+
+/* Every topic and id comes from topic-names.c: with other prefixes, everything moves. */
+static void test_topic_names(void)
+{
+        MqttConfig c = {
+                        .topic_prefix = (char *)"site/a",
+                        .discovery_prefix = (char *)"ha",
+                        .parallel_topic = (char *)"power/axpert",
+                        .inverter_topic = (char *)"power/{sn}/inv{sn}",
+                        .settings_topic = (char *)"power/axpert_settings",
+        };
+        static const struct {
+                const char *topic, *serial, *setting; /* serial NULL: not a command topic */
+        } commands[] = {
+                        {"site/a/123/set/battery_type", "123", "battery_type"},
+                        {"site/a/123/set/flag/buzzer", "123", "flag/buzzer"},
+                        {"site/a/123/set/result", "123", "result"},
+                        {"site/a/123/set/", "123", ""},
+                        {"site/a/123/state", NULL, NULL},
+                        {"site/a//set/battery_type", NULL, NULL},
+                        {"site/a/set/battery_type", NULL, NULL},
+                        {"site/ab/123/set/battery_type", NULL, NULL},
+                        {"site/a", NULL, NULL},
+                        {"other/123/set/battery_type", NULL, NULL},
+        };
+        struct {
+                char *got;
+                const char *want;
+        } cases[] = {
+                        {topic_name_bridge_availability(&c), "site/a/bridge/availability"},
+                        {topic_name_availability(&c, "123"), "site/a/123/availability"},
+                        {topic_name_state(&c, "123"), "site/a/123/state"},
+                        {topic_name_unit_state(&c, "123", 2), "site/a/123/unit2/state"},
+                        {topic_name_command(&c, "123", "flag/buzzer"),
+                         "site/a/123/set/flag/buzzer"},
+                        {topic_name_command_result(&c, "123"), "site/a/123/set/result"},
+                        {topic_name_command_filter(&c), "site/a/+/set/#"},
+                        {topic_name_ha_status(&c), "ha/status"},
+                        {topic_name_discovery(&c, "sensor", "123", "unit1_mode"),
+                         "ha/sensor/axpert_123/unit1_mode/config"},
+                        {topic_name_device_id("123"), "axpert_123"},
+                        {topic_name_unit_device_id("123", 1), "axpert_123_unit1"},
+                        {topic_name_unit_object_id(1, "mode"), "unit1_mode"},
+                        {topic_name_command_object_id("flag/lcd-return-to-default"),
+                         "set_flag_lcd_return_to_default"},
+                        {topic_name_condition_object_id("battery-under-shutdown"),
+                         "condition_battery_under_shutdown"},
+                        {topic_name_unique_id("123", "unit1_mode"), "axpert_123_unit1_mode"},
+                        {topic_name_compat_parallel(&c), "power/axpert"},
+                        {topic_name_compat_inverter(&c, "123"), "power/123/inv123"},
+                        {topic_name_compat_settings(&c), "power/axpert_settings"},
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_assert_cmpstr(cases[i].got, ==, cases[i].want);
+                g_free(cases[i].got);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+                g_autofree char *serial = NULL;
+                const char *setting = NULL;
+                bool ok = topic_name_parse_command(&c, commands[i].topic, &serial, &setting);
+
+                g_assert_cmpint(ok, ==, commands[i].serial != NULL);
+                g_assert_cmpstr(serial, ==, commands[i].serial);
+                g_assert_cmpstr(setting, ==, commands[i].setting);
+        }
+}
+
+/* A serial number is data from the inverter: it never adds topic levels or wildcards. */
+static void test_topic_serial(void)
+{
+        static const struct {
+                const char *raw, *id;
+        } cases[] = {
+                        {"92931701100123", "92931701100123"},
+                        {"AB/+#12 x", "AB___12_x"},
+                        {"  55500011122233\n", "55500011122233"},
+                        {" 123 ", "123"},
+                        {"a-b_c", "a-b_c"},
+                        {"\xc3\xa9t\xc3\xa9", "__t__"},
+                        {"", NULL},
+                        {"   ", NULL},
+                        {NULL, NULL},
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *id = topic_name_serial(cases[i].raw);
+
+                g_assert_cmpstr(id, ==, cases[i].id);
+        }
 }
 
 static char *write_config(const char *text)
@@ -396,6 +560,9 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/keys", test_keys);
         g_test_add_func("/mqtt/values", test_values);
         g_test_add_func("/mqtt/table", test_table);
+        g_test_add_func("/mqtt/contract", test_contract);
+        g_test_add_func("/mqtt/topic-names", test_topic_names);
+        g_test_add_func("/mqtt/topic-names/serial", test_topic_serial);
         g_test_add_func("/mqtt/config/defaults", test_config_defaults);
         g_test_add_func("/mqtt/config/password-file", test_config_password_file);
         g_test_add_func("/mqtt/config/errors", test_config_errors);

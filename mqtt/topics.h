@@ -4,11 +4,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AXPERT_BUS_NAME "org.axpert.Inverter"
-#define AXPERT_ROOT_PATH "/org/axpert/Inverter"
-#define AXPERT_INVERTER_IFACE "org.axpert.Inverter"
-#define AXPERT_UNIT_IFACE "org.axpert.Inverter.Unit"
-
 typedef enum TopicScope {
         TOPIC_SCOPE_INVERTER, /* org.axpert.Inverter, <prefix>/<serial>/state */
         TOPIC_SCOPE_UNIT,     /* org.axpert.Inverter.Unit, <prefix>/<serial>/unit<N>/state */
@@ -16,55 +11,38 @@ typedef enum TopicScope {
 
 typedef enum TopicCommandKind {
         TOPIC_COMMAND_NONE,
-        TOPIC_COMMAND_SELECT, /* 's' setters with a closed list */
+        TOPIC_COMMAND_SELECT, /* 's' setters with a closed list: the enum's values */
         TOPIC_COMMAND_NUMBER, /* 'd' setters */
-        TOPIC_COMMAND_SWITCH, /* SetFlag(s, b) */
+        TOPIC_COMMAND_SWITCH, /* SetFlag(s, b), the flag named by contract_flag_name */
 } TopicCommandKind;
 
-/* Where a number entity's min/max/step come from. */
-typedef enum TopicLimits {
-        TOPIC_LIMITS_NONE,
-        TOPIC_LIMITS_CHARGING_OPTIONS,    /* ChargingCurrentOptions */
-        TOPIC_LIMITS_AC_CHARGING_OPTIONS, /* AcChargingCurrentOptions */
-        TOPIC_LIMITS_RECHARGE_VOLTAGE,    /* by BatteryRatingVoltage, PI30.md §5 */
-        TOPIC_LIMITS_REDISCHARGE_VOLTAGE,
-        TOPIC_LIMITS_UNDER_VOLTAGE,
-        TOPIC_LIMITS_BULK_VOLTAGE,
-        TOPIC_LIMITS_FLOAT_VOLTAGE,
-        TOPIC_LIMITS_OUTPUT_FREQUENCY,
-} TopicLimits;
-
+/* One row per D-Bus property that is published; the values of enums, the flag names and the
+ * limits are the contract's (contract.h), not this table's. */
 typedef struct TopicEntity {
         TopicScope scope;
         const char *property;       /* D-Bus property; its JSON key is its snake_case form */
         const char *component;      /* "sensor", "binary_sensor"; NULL: state JSON only */
         const char *name;           /* entity name shown in Home Assistant */
-        const char *device_class;   /* NULL = none */
+        const char *device_class;   /* NULL = none; "enum": options from contract_enum_values */
         const char *state_class;    /* NULL = none */
         const char *unit;           /* unit_of_measurement, NULL = none */
         bool diagnostic;            /* entity_category: diagnostic */
-        const char *const *options; /* enum sensors: the closed list (DBUS-API.md) */
         const char *value_template; /* NULL: derived from the key and component */
         /* Command topic <prefix>/<serial>/set/<setting> (Commands Enabled only). */
-        const char *setting;
-        const char *method; /* the D-Bus setter */
         TopicCommandKind command;
-        const char *flag; /* SetFlag's name argument */
-        TopicLimits limits;
-        const char *const *command_options; /* select: what may be chosen (no "unknown") */
+        const char *setting; /* the topic's last level; NULL for a switch (topic_entity_setting) */
+        const char *method;  /* the D-Bus setter */
+        /* A number's limits come from this property's list of accepted values (the inverter's
+         * own), else, and when the list is empty, from contract_setting_limits. */
+        const char *options_property;
 } TopicEntity;
 
 extern const TopicEntity topic_entities[];
 extern const size_t topic_n_entities;
 
-/* The QPIWS condition identifiers (DBUS-API.md), one binary_sensor each. */
-extern const char *const topic_conditions[];
-extern const size_t topic_n_conditions;
-
-/* The row whose command topic suffix is setting ("output_source_priority", "flag/buzzer"). */
+/* The suffix of the row's command topic ("output_source_priority", "flag/buzzer"); NULL when
+ * the row has no command. */
+char *topic_entity_setting(const TopicEntity *e);
+/* The row whose command topic suffix is setting. */
 const TopicEntity *topic_entity_by_setting(const char *setting);
 const TopicEntity *topic_entity_by_property(TopicScope scope, const char *property);
-
-/* Number limits for a rating: returns false when unknown. */
-bool topic_voltage_limits(TopicLimits limits, double rating, double *ret_min, double *ret_max,
-                          double *ret_step);

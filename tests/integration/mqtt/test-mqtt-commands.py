@@ -2,6 +2,7 @@
 """Command topics: each command calls the daemon's setter; the outcome (ok or the D-Bus error
 name) is published on <prefix>/<serial>/set/result; malformed payloads never crash."""
 import json
+import signal
 import time
 
 import mqttlib
@@ -181,6 +182,29 @@ class CommandsTest(mqttlib.MqttTestCase):
         self.assertEqual(sum(r['result'] == 'org.freedesktop.DBus.Error.InvalidArgs'
                              for r in results), 200)
         self.assertTrue(self.bridge.running())
+
+    def test_stop_with_command_unanswered(self):
+        """A command still waiting for the daemon's reply when axpert-mqtt stops is dropped,
+        with those queued behind it: the stop is not held up, the exit status is 0, the log
+        names the command that had no reply, and no result is made up for any of them."""
+        self.start()
+        self.mock.signal(signal.SIGSTOP)  # the daemon hangs: no reply comes
+        self.addCleanup(self.mock.signal, signal.SIGCONT)
+        for payload in (b'sbu', b'solar-first', b'utility-first'):
+            self.recorder.publish(f'{SET}/output_source_priority', payload)
+        testlib.wait_for(
+            lambda: self.bridge.output().count('Command output_source_priority = ') == 3, 20,
+            what='the three commands received')
+        started = time.monotonic()
+        self.assertEqual(self.bridge.stop(), 0)
+        self.assertLess(time.monotonic() - started, 8)
+        self.assertIn(f'Stopping: command output_source_priority on {SERIAL} has no reply yet '
+                      'and 2 more are waiting', self.bridge.output())
+        self.recorder.wait('axpert/bridge/availability', lambda p: p == b'offline')
+        self.assertEqual(self.recorder.all(RESULT), [])
+        # Only the first was sent; the daemon, running again, gets no other.
+        self.mock.signal(signal.SIGCONT)
+        self.assertEqual(self.setter_calls('SetOutputSourcePriority'), 1)
 
     def test_disabled_by_default(self):
         self.start_mock()
