@@ -128,7 +128,8 @@ static void print_state(const DeviceObject *d)
                 line_add(&l, "%sinverter offline since %s (%s ago)%s", ansi_highlight_red(), clock,
                          format_age(now_usec(), last, age), ansi_normal());
         } else
-                /* axpertd reports 0 while offline or before the first poll: no "since" to show. */
+                /* 0 = no complete poll since axpertd started (it keeps the last one's time while
+                 * offline): no "since" to show. */
                 line_add(&l, "%sinverter offline%s", ansi_highlight_red(), ansi_normal());
         /* line_add would separate with ", "; the error follows a colon. */
         if (*error)

@@ -147,7 +147,7 @@ const char *sim_fault_to_string(SimFault f);
 /* A line listing every fault name, for error messages. */
 const char *sim_fault_names(void);
 
-/* transports.c: bytes from the client; `report` = HID semantics (NUL padding after the CR). */
+/* io.c: bytes from the client; `report` = HID semantics (NUL padding after the CR). */
 void sim_receive(Sim *sim, const uint8_t *buf, size_t len, bool report);
 /* Queues one answer for the pacer; its first byte starts on the wire delay_usec from now at the
  * earliest, and never before the answers queued ahead of it are out. */
