@@ -262,20 +262,19 @@ typedef struct StepCall {
 static void poller_fail_cycle(Poller *p, int error, const char *fmt, ...) _printf_(3, 4);
 
 /* The cycle cannot be complete any more: say why now (LastError shows it at once, before any
- * reconnect) and skip what is left of it. */
+ * reconnect). The rest of the cycle is still read (and dropped): three requests in a row that
+ * fail lose the link within seconds, whatever the poll interval. */
 static void poller_fail_cycle(Poller *p, int error, const char *fmt, ...)
 {
         va_list ap;
 
-        if (p->cycle_error == 0) {
-                p->cycle_error = error;
-                va_start(ap, fmt);
-                vsnprintf(p->cycle_why, sizeof p->cycle_why, fmt, ap);
-                va_end(ap);
-                device_set_error(p->device, p->cycle_why);
-        }
-        p->pos = p->n_steps;
-        p->scanning_units = true; /* no unit scan either */
+        if (p->cycle_error != 0)
+                return;
+        p->cycle_error = error;
+        va_start(ap, fmt);
+        vsnprintf(p->cycle_why, sizeof p->cycle_why, fmt, ap);
+        va_end(ap);
+        device_set_error(p->device, p->cycle_why);
 }
 
 static const char *result_words(int result)
@@ -364,6 +363,9 @@ static void poller_step_done(Device *d, int result, void *userdata)
                                                              : result,
                                           "%s: %s", pi30_command_info(s->cmd)->name,
                                           result_words(result));
+                if (s->cmd == PI30_CMD_QPI)
+                        /* Without QPI there is no PI30 inverter to talk to. */
+                        p->pos = p->n_steps;
                 else if (is_identity(s->cmd) && result != -EREMOTEIO && result != -EOPNOTSUPP)
                         /* Not published; asked again at the next settings cycle. */
                         p->cycle_identity_failed = true;

@@ -96,12 +96,14 @@ class AnswersMixin:
         self.start_daemon('--poll-interval=1')
         end = time.monotonic() + 25
         raw_done = False
+        errors = set()
         while time.monotonic() < end:
             self.assertTrue(self.daemon.running(), 'axpertd exited')
             props = self.dbus.get_all()
             self.assert_shown_values_true(props, 'think time 1.1 s')
             if not props['Online']:
                 self.assertNotEqual(props['LastError'], '')
+                errors.add(props['LastError'])
                 self.assertTrue(math.isnan(props['BatteryVoltage']))
             if not raw_done and time.monotonic() > end - 15:
                 answer = self.raw('QMOD')
@@ -109,6 +111,8 @@ class AnswersMixin:
                 self.assertTrue(answer.startswith('error:') or answer == 'L', answer)
                 raw_done = True
             time.sleep(0.2)
+        # It says why (rather than showing the next command's answers as fresh).
+        self.assertTrue([e for e in errors if 'no answer' in e], errors)
 
 
 class PtyTest(AnswersMixin, daemonlib.DaemonTestCase):
@@ -153,6 +157,26 @@ class PtyTest(AnswersMixin, daemonlib.DaemonTestCase):
                         f'RawCommand(QMOD) returned {mode!r}')
         self.relay.policy = lambda command, n: relay.PASS
         testlib.wait_for(lambda: self.raw('QMOD') == 'L', 30, 0.5, what='QMOD answered again')
+
+    def test_serial_number_changes_within_a_connection(self):
+        """Another inverter answers on the same port: the settings cycle's serial number check
+        notices, the identity is read again and the new one shown."""
+        self.start(daemon_args=('--poll-interval=0.5',))
+        old = self.dbus.get('SerialNumber')
+        new = '92932105109999'
+        self.control.set('SerialNumber', new)
+        try:
+            # Refresh() is a settings cycle: it fails (identity not confirmed) or passes.
+            self.dbus.call(PATH, daemonlib.IFACE, 'Refresh')
+        except GLib.Error:
+            pass
+        testlib.wait_for(lambda: self.dbus.get('SerialNumber') == new, 30, 0.1,
+                         what='the new serial number')
+        props = self.dbus.get_all()
+        self.assertIs(props['Online'], True)
+        self.assertNotEqual(old, new)
+        self.assertEqual(self.identity_errors(props), [])
+        self.assertIn('serial number', self.daemon.output())
 
     def test_sigstop_sigcont(self):
         """The simulator stops for 12 s while requests pile up, then answers all of them."""
