@@ -49,11 +49,6 @@ static const Verb verbs[] = {
                  "Send a raw PI30 command, print the answer"},
 };
 
-static const char *const flag_names_help =
-                "buzzer overload-bypass power-saving lcd-return-to-default overload-restart "
-                "over-temperature-restart backlight primary-source-interrupt-alarm "
-                "fault-code-record";
-
 const char *ansi_highlight_red(void)
 {
         return use_color ? "\033[0;1;31m" : "";
@@ -94,6 +89,9 @@ static void print_help_line(const char *left, const char *text)
 
 static void help(void)
 {
+        const SetVerb *set;
+        size_t n_set;
+
         printf("axpertctl [OPTIONS...] COMMAND ...\n\n"
                "Query and control Axpert/Voltronic (PI30) solar inverters through axpertd.\n\n"
                "Commands:\n");
@@ -104,16 +102,23 @@ static void help(void)
                          verbs[i].args_help[0] ? " " : "", verbs[i].args_help);
                 print_help_line(left, verbs[i].help);
         }
-        for (size_t i = 0; i < n_set_verbs; i++) {
-                char left[128];
+        n_set = set_verbs_get(&set);
+        for (size_t i = 0; i < n_set; i++) {
+                char left[128], text[512], values[384];
 
-                char text[128];
-
-                snprintf(left, sizeof left, "%s %s", set_verbs[i].verb, set_verbs[i].arg_help);
-                snprintf(text, sizeof text, "Set the %s", set_verbs[i].what);
+                snprintf(left, sizeof left, "%s %s", set[i].verb, set[i].arg_help);
+                set_verb_values_help(&set[i], values, sizeof values);
+                snprintf(text, sizeof text, "Set the %s%s%s%s%s", set[i].method->words,
+                         values[0] ? ": " : "", values,
+                         !values[0] && set[i].arg->unit ? " in " : "",
+                         !values[0] && set[i].arg->unit ? set[i].arg->unit : "");
                 print_help_line(left, text);
         }
-        printf("\nFlags: %s\n\n"
+        printf("\nFlags:");
+        for (size_t i = 0; i < axpert_contract_n_flags; i++)
+                printf(" %s", axpert_contract_flags[i].name);
+        printf("\nWhat this inverter accepts: axpertctl get SettingLimits SettingOptions "
+               "SettingChoices\n\n"
                "Options:\n"
                "  -h --help                Show this help\n"
                "     --version             Show the version\n"
@@ -125,8 +130,7 @@ static void help(void)
                "                           Print JSON (keys are the D-Bus property names)\n"
                "  -j                       Same as --json=pretty on a terminal, short otherwise\n"
                "     --no-ask-password     Do not ask for a password for privileged changes\n"
-               "\nSee the axpertctl(1) man page for details and exit codes.\n",
-               flag_names_help);
+               "\nSee the axpertctl(1) man page for details and exit codes.\n");
 }
 
 static int strv_extend_split(char ***strv, const char *value)
@@ -265,17 +269,17 @@ static const Verb *verb_find(const char *name, Verb *set_verb_storage)
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(verbs[i].name, name))
                         return &verbs[i];
-        for (size_t i = 0; i < n_set_verbs; i++)
-                if (streq(set_verbs[i].verb, name)) {
-                        *set_verb_storage = (Verb){
-                                        .name = set_verbs[i].verb,
-                                        .min_args = 1,
-                                        .max_args = 1,
-                                        .run = verb_set,
-                                        .args_help = set_verbs[i].arg_help,
-                        };
-                        return set_verb_storage;
-                }
+        const SetVerb *v = set_verb_find(name);
+        if (v) {
+                *set_verb_storage = (Verb){
+                                .name = v->verb,
+                                .min_args = 1,
+                                .max_args = 1,
+                                .run = verb_set,
+                                .args_help = v->arg_help,
+                };
+                return set_verb_storage;
+        }
         return NULL;
 }
 

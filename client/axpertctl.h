@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "contract.h"
 #include "props.h"
 
 #define AXPERT_BUS_NAME "org.axpert.Inverter"
@@ -103,18 +104,21 @@ int verb_set(sd_bus *bus, int argc, char **argv);
 int verb_set_flag(sd_bus *bus, int argc, char **argv);
 int verb_raw(sd_bus *bus, int argc, char **argv);
 
-/* The set-* verbs handled by verb_set(), for the verb table and --help. */
+/* The set-* verbs handled by verb_set(), for the verb table and --help: every Set… method of
+ * the contract (contract.h, generated from the XML) with one string or number argument. */
 typedef struct SetVerb {
-        const char *verb;
-        const char *method;
-        char type; /* 's' or 'd' */
-        const char *property;
-        const char *what;   /* for messages: "output source priority" */
-        const char *arg_help;
+        const char *verb; /* the method's name in kebab case: "set-battery-type" */
+        const AxpertContractMethod *method;
+        const AxpertContractArg *arg; /* its one input */
+        const char *property;         /* the property it changes (org.axpert.Doc.Affects) */
+        char arg_help[32];            /* "TYPE": the argument's name in capitals */
 } SetVerb;
 
-extern const SetVerb set_verbs[];
-extern const size_t n_set_verbs;
+/* The table, built from the contract on first use. */
+size_t set_verbs_get(const SetVerb **ret);
+const SetVerb *set_verb_find(const char *verb);
+/* "agm|flooded|user…" for a string argument with a closed list, else "" (for --help). */
+void set_verb_values_help(const SetVerb *v, char *buf, size_t size);
 
 /* pkttyagent for the duration of a call that may need a password (local, stdin a terminal). */
 int polkit_agent_open_if_enabled(void);

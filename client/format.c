@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "contract.h"
 #include "format.h"
 #include "macros.h"
 
@@ -99,73 +100,14 @@ const char *format_age(uint64_t now_usec, uint64_t then_usec, char buf[static FO
         return buf;
 }
 
-/* The units of DBUS-API.md, by property name. Names not listed are unitless (strings, booleans,
- * counts, raw bits). */
-static const struct {
-        const char *name;
-        const char *unit;
-} property_units[] = {
-                /* V */
-                {"GridVoltage", "V"},
-                {"AcOutputVoltage", "V"},
-                {"BusVoltage", "V"},
-                {"BatteryVoltage", "V"},
-                {"BatteryVoltageFromScc", "V"},
-                {"PvInputVoltage", "V"},
-                {"Pv2InputVoltage", "V"},
-                {"GridRatingVoltage", "V"},
-                {"AcOutputRatingVoltage", "V"},
-                {"BatteryRatingVoltage", "V"},
-                {"BatteryRechargeVoltage", "V"},
-                {"BatteryUnderVoltage", "V"},
-                {"BatteryBulkVoltage", "V"},
-                {"BatteryFloatVoltage", "V"},
-                {"BatteryRedischargeVoltage", "V"},
-                /* A */
-                {"BatteryChargingCurrent", "A"},
-                {"BatteryDischargeCurrent", "A"},
-                {"PvInputCurrent", "A"},
-                {"Pv2InputCurrent", "A"},
-                {"GridRatingCurrent", "A"},
-                {"AcOutputRatingCurrent", "A"},
-                {"MaxAcChargingCurrent", "A"},
-                {"MaxChargingCurrent", "A"},
-                {"MaxDischargingCurrent", "A"},
-                {"MaxChargerRange", "A"},
-                {"ChargingCurrentOptions", "A"},
-                {"AcChargingCurrentOptions", "A"},
-                {"TotalChargingCurrent", "A"},
-                /* Hz */
-                {"GridFrequency", "Hz"},
-                {"AcOutputFrequency", "Hz"},
-                {"AcOutputRatingFrequency", "Hz"},
-                /* W, VA */
-                {"AcOutputActivePower", "W"},
-                {"PvInputPower", "W"},
-                {"Pv2InputPower", "W"},
-                {"AcOutputRatingActivePower", "W"},
-                {"TotalAcOutputActivePower", "W"},
-                {"AcOutputApparentPower", "VA"},
-                {"AcOutputRatingApparentPower", "VA"},
-                {"TotalAcOutputApparentPower", "VA"},
-                /* % */
-                {"AcOutputLoadPercent", "%"},
-                {"BatteryCapacity", "%"},
-                {"TotalAcOutputLoadPercent", "%"},
-                /* others */
-                {"HeatsinkTemperature", "°C"},
-                {"MaxChargingTimeAtCv", "min"},
-};
-
 const char *property_unit(const char *name, bool ascii)
 {
-        if (!name)
+        const char *unit = axpert_contract_unit(name);
+
+        /* Timestamps ("us") are shown as times, never as a number with a unit. */
+        if (!unit || streq(unit, "us"))
                 return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(property_units); i++)
-                if (streq(property_units[i].name, name)) {
-                        if (ascii && streq(property_units[i].unit, "°C"))
-                                return "C";
-                        return property_units[i].unit;
-                }
-        return NULL;
+        if (ascii && streq(unit, "°C"))
+                return "C";
+        return unit;
 }

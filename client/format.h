@@ -23,7 +23,8 @@ int parse_boolean(const char *s);
  * "0 s", "2 s", "3 min", "5 h", "2 d". A future timestamp counts as "0 s". */
 const char *format_age(uint64_t now_usec, uint64_t then_usec, char buf[static FORMAT_BUF_MAX]);
 
-/* The unit of a property of org.axpert.Inverter or org.axpert.Inverter.Unit as documented in
- * DBUS-API.md ("V", "A", "W", "VA", "Hz", "%", "°C", "min"), or NULL when it has none.
+/* The unit of a property of org.axpert.Inverter or org.axpert.Inverter.Unit as the contract
+ * (the XML's org.axpert.Doc.Unit) gives it ("V", "A", "W", "VA", "Hz", "%", "°C", "min"), or
+ * NULL when it has none.
  * With ascii, "°C" is spelled "C". */
 const char *property_unit(const char *name, bool ascii);

@@ -20,6 +20,15 @@ static void property_clear(Property *p)
                 free(p->strv);
         }
         free(p->doubles);
+        for (size_t i = 0; i < p->n_entries; i++) {
+                PropertyEntry *e = &p->entries[i];
+                free(e->key);
+                free(e->doubles);
+                for (size_t k = 0; e->strv && k < e->n; k++)
+                        free(e->strv[k]);
+                free(e->strv);
+        }
+        free(p->entries);
         *p = (Property){0};
 }
 
@@ -76,6 +85,62 @@ static int property_read_array(Property *p, sd_bus_message *m, char elem)
                 if (!p->strv)
                         return -ENOMEM;
         }
+        return sd_bus_message_exit_container(m);
+}
+
+/* The dictionaries the API has: string keys, values (ddd), ad or as. */
+static bool is_dictionary(const char *type)
+{
+        return streq(type, "a{s(ddd)}") || streq(type, "a{sad}") || streq(type, "a{sas}");
+}
+
+static int property_read_dictionary(Property *p, sd_bus_message *m, const char *type)
+{
+        const char *value = type + 3; /* "(ddd)}", "ad}", "as}" */
+        char entry[16];
+        int r;
+
+        snprintf(entry, sizeof entry, "s%.*s", (int)strlen(value) - 1, value);
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, type + 1);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry)) > 0) {
+                PropertyEntry *n = realloc(p->entries, (p->n_entries + 1) * sizeof *n);
+                Property v = {0};
+                const char *key;
+
+                if (!n)
+                        return -ENOMEM;
+                p->entries = n;
+                n = &p->entries[p->n_entries++];
+                *n = (PropertyEntry){0};
+                r = sd_bus_message_read_basic(m, 's', &key);
+                if (r < 0)
+                        return r;
+                n->key = strdup(key);
+                if (!n->key)
+                        return -ENOMEM;
+                if (value[0] == '(') {
+                        n->doubles = calloc(3, sizeof(double));
+                        if (!n->doubles)
+                                return -ENOMEM;
+                        n->n = 3;
+                        r = sd_bus_message_read(m, "(ddd)", &n->doubles[0], &n->doubles[1],
+                                                &n->doubles[2]);
+                } else {
+                        r = property_read_array(&v, m, value[1]);
+                        n->doubles = v.doubles;
+                        n->strv = v.strv;
+                        n->n = v.n;
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
         return sd_bus_message_exit_container(m);
 }
 
@@ -153,6 +218,11 @@ static int property_read_variant(Property *p, sd_bus_message *m)
         } else if (streq(contents, "as") || streq(contents, "ad")) {
                 strcpy(p->type, contents);
                 r = property_read_array(p, m, contents[1]);
+                if (r < 0)
+                        return r;
+        } else if (is_dictionary(contents)) {
+                strcpy(p->type, contents);
+                r = property_read_dictionary(p, m, contents);
                 if (r < 0)
                         return r;
         } else {
@@ -276,11 +346,51 @@ char **property_list_strv(const PropertyList *l, const char *name)
         return p && streq(p->type, "as") ? p->strv : NULL;
 }
 
+const PropertyEntry *property_list_entry(const PropertyList *l, const char *name, const char *key)
+{
+        const Property *p = property_list_find(l, name);
+
+        for (size_t i = 0; p && i < p->n_entries; i++)
+                if (streq(p->entries[i].key, key))
+                        return &p->entries[i];
+        return NULL;
+}
+
+/* "Key=min..max/step Key=a,b,c …" */
+static void print_dictionary(const Property *p, FILE *f)
+{
+        char buf[FORMAT_BUF_MAX];
+
+        for (size_t i = 0; i < p->n_entries; i++) {
+                const PropertyEntry *e = &p->entries[i];
+
+                fprintf(f, "%s%s=", i > 0 ? " " : "", e->key);
+                if (streq(p->type, "a{s(ddd)}")) {
+                        fputs(format_double(e->doubles[0], "nan", buf), f);
+                        fprintf(f, "..%s", format_double(e->doubles[1], "nan", buf));
+                        fprintf(f, "/%s", format_double(e->doubles[2], "nan", buf));
+                        continue;
+                }
+                for (size_t k = 0; k < e->n; k++) {
+                        if (k > 0)
+                                fputc(',', f);
+                        if (e->strv)
+                                fputs(e->strv[k], f);
+                        else
+                                fputs(format_double(e->doubles[k], "nan", buf), f);
+                }
+        }
+}
+
 void property_print_value(const Property *p, FILE *f, bool with_unit, bool ascii)
 {
         const char *unit = with_unit ? property_unit(p->name, ascii) : NULL;
         char buf[FORMAT_BUF_MAX];
 
+        if (is_dictionary(p->type)) {
+                print_dictionary(p, f);
+                return;
+        }
         if (streq(p->type, "as")) {
                 for (size_t i = 0; i < p->n; i++)
                         fprintf(f, "%s%s", i > 0 ? " " : "", p->strv[i]);
@@ -329,6 +439,8 @@ void property_print_value(const Property *p, FILE *f, bool with_unit, bool ascii
 
 bool property_is_empty(const Property *p)
 {
+        if (is_dictionary(p->type))
+                return p->n_entries == 0;
         if (streq(p->type, "as") || streq(p->type, "ad"))
                 return p->n == 0;
         return strchr("sog", p->type[0]) && p->type[1] == 0 && p->s[0] == 0;
@@ -344,6 +456,35 @@ void property_print_value_or_none(const Property *p, FILE *f, bool with_unit, bo
 
 void property_write_json(const Property *p, JsonWriter *w)
 {
+        if (is_dictionary(p->type)) {
+                /* {"SetX": {"min": …, "max": …, "step": …}} or {"SetX": [ … ]} */
+                json_begin_object(w);
+                for (size_t i = 0; i < p->n_entries; i++) {
+                        const PropertyEntry *e = &p->entries[i];
+
+                        json_key(w, e->key);
+                        if (streq(p->type, "a{s(ddd)}")) {
+                                json_begin_object(w);
+                                json_key(w, "min");
+                                json_double(w, e->doubles[0]);
+                                json_key(w, "max");
+                                json_double(w, e->doubles[1]);
+                                json_key(w, "step");
+                                json_double(w, e->doubles[2]);
+                                json_end_object(w);
+                                continue;
+                        }
+                        json_begin_array(w);
+                        for (size_t k = 0; k < e->n; k++)
+                                if (e->strv)
+                                        json_string(w, e->strv[k]);
+                                else
+                                        json_double(w, e->doubles[k]);
+                        json_end_array(w);
+                }
+                json_end_object(w);
+                return;
+        }
         if (streq(p->type, "as")) {
                 json_begin_array(w);
                 for (size_t i = 0; i < p->n; i++)
@@ -386,10 +527,28 @@ void property_write_json(const Property *p, JsonWriter *w)
         }
 }
 
+static bool entry_equal(const PropertyEntry *a, const PropertyEntry *b)
+{
+        if (!streq(a->key, b->key) || a->n != b->n || !a->strv != !b->strv)
+                return false;
+        for (size_t k = 0; k < a->n; k++)
+                if (a->strv ? !streq(a->strv[k], b->strv[k]) : a->doubles[k] != b->doubles[k])
+                        return false;
+        return true;
+}
+
 bool property_equal(const Property *a, const Property *b)
 {
         if (!a || !b || !streq(a->type, b->type))
                 return false;
+        if (is_dictionary(a->type)) {
+                if (a->n_entries != b->n_entries)
+                        return false;
+                for (size_t i = 0; i < a->n_entries; i++)
+                        if (!entry_equal(&a->entries[i], &b->entries[i]))
+                                return false;
+                return true;
+        }
         if (streq(a->type, "as")) {
                 if (a->n != b->n)
                         return false;

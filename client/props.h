@@ -8,11 +8,21 @@
 
 #include "json.h"
 
-/* One property. type is the D-Bus signature of the value: a basic type, "as" or "ad"; other
- * signatures are kept as "unsupported" so that an API that grows never breaks the client. */
+/* One entry of a dictionary property (SettingLimits a{s(ddd)}, SettingOptions a{sad},
+ * SettingChoices a{sas}): the key and its value as doubles ((ddd), ad) or strings (as). */
+typedef struct PropertyEntry {
+        char *key;
+        double *doubles;
+        char **strv; /* NULL-terminated */
+        size_t n;
+} PropertyEntry;
+
+/* One property. type is the D-Bus signature of the value: a basic type, "as", "ad" or one of the
+ * dictionaries above; other signatures are kept as "unsupported" so that an API that grows never
+ * breaks the client. */
 typedef struct Property {
         char *name;
-        char type[4];
+        char type[16];
         union {
                 bool b;
                 double d;
@@ -23,6 +33,8 @@ typedef struct Property {
         char **strv;     /* as, NULL-terminated */
         double *doubles; /* ad */
         size_t n;        /* elements of strv or doubles */
+        PropertyEntry *entries; /* dictionaries */
+        size_t n_entries;
 } Property;
 
 typedef struct PropertyList {
@@ -44,6 +56,8 @@ bool property_list_bool(const PropertyList *l, const char *name);
 uint64_t property_list_uint(const PropertyList *l, const char *name);
 const char *property_list_string(const PropertyList *l, const char *name); /* "" if absent */
 char **property_list_strv(const PropertyList *l, const char *name);        /* NULL if absent */
+/* The entry of a dictionary property, NULL if the property or the key is absent. */
+const PropertyEntry *property_list_entry(const PropertyList *l, const char *name, const char *key);
 
 /* The value as text for show/get/monitor: booleans "yes"/"no", NaN "nan", arrays separated by
  * spaces, strings unquoted, numbers locale-free; with_unit appends the property's unit. */

@@ -8,58 +8,66 @@
 #include "macros.h"
 #include "polkit-actions.h"
 
-
 /* Replies come after the inverter's ACK; a password prompt may take the user a while. */
 #define CALL_TIMEOUT_USEC (60 * USEC_PER_SEC)
 #define INTERACTIVE_TIMEOUT_USEC (300 * USEC_PER_SEC)
 
-/* The Set… methods of DBUS-API.md, with the property each one changes. */
-const SetVerb set_verbs[] = {
-                {"set-output-source-priority", "SetOutputSourcePriority", 's',
-                 "OutputSourcePriority", "output source priority",
-                 "utility-first|solar-first|sbu"},
-                {"set-charger-source-priority", "SetChargerSourcePriority", 's',
-                 "ChargerSourcePriority", "charger source priority",
-                 "utility-first|solar-first|solar-and-utility|solar-only"},
-                {"set-input-voltage-range", "SetInputVoltageRange", 's', "InputVoltageRange",
-                 "input voltage range", "appliance|ups"},
-                {"set-max-charging-current", "SetMaxChargingCurrent", 'd', "MaxChargingCurrent",
-                 "maximum charging current", "AMPERES"},
-                {"set-max-ac-charging-current", "SetMaxAcChargingCurrent", 'd',
-                 "MaxAcChargingCurrent", "maximum AC charging current", "AMPERES"},
-                {"set-battery-type", "SetBatteryType", 's', "BatteryType",
-                 "battery type", "TYPE"},
-                {"set-battery-recharge-voltage", "SetBatteryRechargeVoltage", 'd',
-                 "BatteryRechargeVoltage", "battery recharge voltage", "VOLTS"},
-                {"set-battery-redischarge-voltage", "SetBatteryRedischargeVoltage", 'd',
-                 "BatteryRedischargeVoltage", "battery re-discharge voltage",
-                 "VOLTS"},
-                {"set-battery-under-voltage", "SetBatteryUnderVoltage", 'd', "BatteryUnderVoltage",
-                 "battery cut-off voltage", "VOLTS"},
-                {"set-battery-bulk-voltage", "SetBatteryBulkVoltage", 'd', "BatteryBulkVoltage",
-                 "battery bulk (C.V.) voltage", "VOLTS"},
-                {"set-battery-float-voltage", "SetBatteryFloatVoltage", 'd', "BatteryFloatVoltage",
-                 "battery float voltage", "VOLTS"},
-                {"set-output-frequency", "SetOutputFrequency", 'd', "AcOutputRatingFrequency",
-                 "output frequency", "50|60"},
-};
-const size_t n_set_verbs = ELEMENTSOF(set_verbs);
+static SetVerb set_verbs[32];
+static size_t n_set_verbs;
 
-/* SetFlag's flag names and the property each one changes. */
-static const struct {
-        const char *flag;
-        const char *property;
-} flags[] = {
-                {"buzzer", "BuzzerEnabled"},
-                {"overload-bypass", "OverloadBypassEnabled"},
-                {"power-saving", "PowerSavingEnabled"},
-                {"lcd-return-to-default", "LcdReturnToDefaultEnabled"},
-                {"overload-restart", "OverloadRestartEnabled"},
-                {"over-temperature-restart", "OverTemperatureRestartEnabled"},
-                {"backlight", "BacklightEnabled"},
-                {"primary-source-interrupt-alarm", "PrimarySourceInterruptAlarmEnabled"},
-                {"fault-code-record", "FaultCodeRecordEnabled"},
-};
+size_t set_verbs_get(const SetVerb **ret)
+{
+        if (n_set_verbs == 0)
+                for (size_t i = 0; i < axpert_contract_n_methods; i++) {
+                        const AxpertContractMethod *m = &axpert_contract_methods[i];
+                        const AxpertContractArg *arg = axpert_contract_method_input(m, 0);
+                        SetVerb *v;
+
+                        if (!strneq(m->name, "Set", 3) || !arg ||
+                            axpert_contract_method_input(m, 1) ||
+                            !(streq(arg->signature, "s") || streq(arg->signature, "d")) ||
+                            n_set_verbs >= ELEMENTSOF(set_verbs))
+                                continue;
+                        v = &set_verbs[n_set_verbs++];
+                        *v = (SetVerb){
+                                        .verb = m->kebab,
+                                        .method = m,
+                                        .arg = arg,
+                                        .property = m->affects[0],
+                        };
+                        for (size_t k = 0; arg->name[k] && k + 1 < sizeof v->arg_help; k++)
+                                v->arg_help[k] = (char)(arg->name[k] >= 'a' && arg->name[k] <= 'z'
+                                                                        ? arg->name[k] - 'a' + 'A'
+                                                                        : arg->name[k]);
+                }
+        *ret = set_verbs;
+        return n_set_verbs;
+}
+
+const SetVerb *set_verb_find(const char *verb)
+{
+        const SetVerb *verbs;
+        size_t n = set_verbs_get(&verbs);
+
+        for (size_t i = 0; i < n; i++)
+                if (streq(verbs[i].verb, verb))
+                        return &verbs[i];
+        return NULL;
+}
+
+static void join(const char *const *list, const char *sep, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = 0;
+        for (size_t i = 0; list && list[i] && len < size; i++)
+                len += (size_t)snprintf(buf + len, size - len, "%s%s", i > 0 ? sep : "", list[i]);
+}
+
+void set_verb_values_help(const SetVerb *v, char *buf, size_t size)
+{
+        join(v->arg->values, "|", buf, size);
+}
 
 /* Calls a method of the picked inverter with the polkit agent running while it may ask. */
 static int call_inverter(sd_bus *bus, const DeviceObject *d, const char *method, bool privileged,
@@ -123,12 +131,37 @@ static int print_change(sd_bus *bus, const char *id, const char *property, const
         return 0;
 }
 
-static const SetVerb *set_verb_find(const char *verb)
+/* What this inverter accepts for a set verb, in words, from the bus (SettingLimits,
+ * SettingOptions, SettingChoices): "48 to 58.4 V in steps of 0.1 V", "one of 10, 20 A".
+ * False when the daemon does not say (an older one, or not known yet). */
+static bool accepted_text(const DeviceObject *d, const SetVerb *v, char *buf, size_t size)
 {
-        for (size_t i = 0; i < n_set_verbs; i++)
-                if (streq(set_verbs[i].verb, verb))
-                        return &set_verbs[i];
-        return NULL;
+        const char *method = v->method->name, *unit = v->arg->unit;
+        const PropertyEntry *e;
+        char a[FORMAT_BUF_MAX], b[FORMAT_BUF_MAX], c[FORMAT_BUF_MAX];
+        size_t len;
+
+        e = property_list_entry(&d->props, AXPERT_PROPERTY_SETTING_LIMITS, method);
+        if (e && e->n == 3) {
+                snprintf(buf, size, "%s to %s%s%s in steps of %s%s%s",
+                         format_double(e->doubles[0], "nan", a),
+                         format_double(e->doubles[1], "nan", b), unit ? " " : "", unit ? unit : "",
+                         format_double(e->doubles[2], "nan", c), unit ? " " : "", unit ? unit : "");
+                return true;
+        }
+        e = property_list_entry(&d->props, AXPERT_PROPERTY_SETTING_OPTIONS, method);
+        if (!e)
+                e = property_list_entry(&d->props, AXPERT_PROPERTY_SETTING_CHOICES, method);
+        if (!e || e->n == 0)
+                return false;
+        len = (size_t)snprintf(buf, size, "one of ");
+        for (size_t i = 0; i < e->n && len < size; i++)
+                len += (size_t)snprintf(buf + len, size - len, "%s%s", i > 0 ? ", " : "",
+                                        e->strv ? e->strv[i]
+                                                : format_double(e->doubles[i], "nan", a));
+        if (!e->strv && unit && len < size)
+                snprintf(buf + len, size - len, " %s", unit);
+        return true;
 }
 
 int verb_set(sd_bus *bus, int argc, char **argv)
@@ -137,14 +170,16 @@ int verb_set(sd_bus *bus, int argc, char **argv)
         _cleanup_(inventory_done) Inventory inv = {0};
         const SetVerb *v = set_verb_find(argv[0]);
         const char *value = argv[1];
-        char what[256];
+        char what[256], accepted[512];
         DeviceObject *d;
         double number = 0;
+        bool numeric;
         int r;
 
         if (!v)
                 return report_usage("unknown command \"%s\"", argv[0]);
-        if (v->type == 'd' && parse_double(value, &number) < 0)
+        numeric = streq(v->arg->signature, "d");
+        if (numeric && parse_double(value, &number) < 0)
                 return report_usage("\"%s\" is not a number (%s takes %s, written like 54.5)",
                                     value, v->verb, v->arg_help);
 
@@ -152,13 +187,17 @@ int verb_set(sd_bus *bus, int argc, char **argv)
         if (r < 0)
                 return r;
 
-        if (v->type == 'd')
-                r = call_inverter(bus, d, v->method, true, &error, NULL, "d", number);
+        if (numeric)
+                r = call_inverter(bus, d, v->method->name, true, &error, NULL, "d", number);
         else
-                r = call_inverter(bus, d, v->method, true, &error, NULL, "s", value);
-        snprintf(what, sizeof what, "cannot set the %s to \"%s\"", v->what, value);
+                r = call_inverter(bus, d, v->method->name, true, &error, NULL, "s", value);
+        snprintf(what, sizeof what, "cannot set the %s to \"%s\"", v->method->words, value);
+        /* The daemon refused the value: say what this inverter takes, as the bus advertises it. */
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS) &&
+            accepted_text(d, v, accepted, sizeof accepted))
+                return report_error(EXIT_INVALID, "%s: this inverter accepts %s", what, accepted);
         if (r < 0)
-                return report_bus_error(what, &error, r, axpert_polkit_action(v->method));
+                return report_bus_error(what, &error, r, v->method->polkit_action);
 
         return print_change(bus, d->id, v->property, property_list_find(&d->props, v->property));
 }
@@ -167,7 +206,8 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(inventory_done) Inventory inv = {0};
-        const char *flag = argv[1], *property = NULL;
+        const AxpertContractFlag *known = axpert_contract_flag(argv[1]);
+        const char *flag = argv[1];
         char what[256];
         DeviceObject *d;
         int enable, r;
@@ -175,23 +215,22 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv)
         enable = parse_boolean(argv[2]);
         if (enable < 0)
                 return report_usage("\"%s\" is not on or off", argv[2]);
-        /* Unknown flags still go to axpertd: it is the authority and may know more flags than we.
-         */
-        for (size_t i = 0; i < ELEMENTSOF(flags); i++)
-                if (streq(flags[i].flag, flag))
-                        property = flags[i].property;
 
         r = inventory_load_and_pick(bus, &inv, &d);
         if (r < 0)
                 return r;
 
-        r = call_inverter(bus, d, "SetFlag", true, &error, NULL, "sb", flag, enable);
+        /* Unknown flags still go to axpertd: it is the authority and may know more flags than we.
+         */
+        r = call_inverter(bus, d, AXPERT_METHOD_SET_FLAG, true, &error, NULL, "sb", flag, enable);
         snprintf(what, sizeof what, "cannot turn flag \"%s\" %s", flag, enable ? "on" : "off");
         if (r < 0)
-                return report_bus_error(what, &error, r, axpert_polkit_action("SetFlag"));
-        if (!property)
+                return report_bus_error(what, &error, r,
+                                        axpert_polkit_action(AXPERT_METHOD_SET_FLAG));
+        if (!known)
                 return 0;
-        return print_change(bus, d->id, property, property_list_find(&d->props, property));
+        return print_change(bus, d->id, known->property,
+                            property_list_find(&d->props, known->property));
 }
 
 int verb_raw(sd_bus *bus, int argc, char **argv)
@@ -208,10 +247,11 @@ int verb_raw(sd_bus *bus, int argc, char **argv)
         if (r < 0)
                 return r;
 
-        r = call_inverter(bus, d, "RawCommand", true, &error, &reply, "s", argv[1]);
+        r = call_inverter(bus, d, AXPERT_METHOD_RAW_COMMAND, true, &error, &reply, "s", argv[1]);
         snprintf(what, sizeof what, "raw command \"%s\" failed", argv[1]);
         if (r < 0)
-                return report_bus_error(what, &error, r, axpert_polkit_action("RawCommand"));
+                return report_bus_error(what, &error, r,
+                                        axpert_polkit_action(AXPERT_METHOD_RAW_COMMAND));
         r = sd_bus_message_read(reply, "s", &response);
         if (r < 0)
                 return report_error(EXIT_FAILED, "%s: cannot parse the answer of axpertd: %s", what,
@@ -243,7 +283,7 @@ int verb_refresh(sd_bus *bus, int argc, char **argv)
         r = inventory_load_and_pick(bus, &inv, &d);
         if (r < 0)
                 return r;
-        r = call_inverter(bus, d, "Refresh", false, &error, NULL, NULL);
+        r = call_inverter(bus, d, AXPERT_METHOD_REFRESH, false, &error, NULL, NULL);
         if (r < 0)
                 return report_bus_error("cannot refresh the inverter", &error, r, NULL);
         return 0;

@@ -1,6 +1,8 @@
 /* org.axpert.Inverter: one object per device; properties from the field table plus derived ones. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +31,10 @@ static const char *const derived_names[] = {
                 "TotalAcOutputApparentPower",
                 "TotalAcOutputLoadPercent",
                 "TotalChargingCurrent",
+                "FirmwareFamily",
+                "SettingLimits",
+                "SettingOptions",
+                "SettingChoices",
                 NULL,
 };
 
@@ -124,6 +130,143 @@ static int property_get_derived(sd_bus *bus, const char *path, const char *inter
         return -ENOENT;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* What the setters accept: from the same limits and rules setters.c validates with
+ * (pi30_limits_from_values(), pi30_setting_accepted()), so what is offered is accepted. */
+
+typedef struct SettingsView {
+        Pi30Family family;
+        Pi30Accepted accepted[_PI30_SET_MAX];
+        bool known[_PI30_SET_MAX]; /* false: depends on what is not known yet (the rating) */
+} SettingsView;
+
+static void settings_view(const Pi30Value values[], SettingsView *ret)
+{
+        Pi30Limits limits;
+
+        pi30_limits_from_values(values, &limits);
+        ret->family = pi30_family_detect(values);
+        for (int s = 0; s < _PI30_SET_MAX; s++)
+                ret->known[s] = pi30_setting_accepted(s, &limits, &ret->accepted[s]) >= 0;
+}
+
+static bool settings_view_has(const SettingsView *v, int s, Pi30AcceptedKind kind)
+{
+        return v->known[s] && v->accepted[s].kind == kind;
+}
+
+static void text_add(char *buf, size_t size, size_t *len, const char *format, ...)
+                __attribute__((format(printf, 4, 5)));
+
+static void text_add(char *buf, size_t size, size_t *len, const char *format, ...)
+{
+        va_list ap;
+        int k;
+
+        if (*len >= size)
+                return;
+        va_start(ap, format);
+        k = vsnprintf(buf + *len, size - *len, format, ap);
+        va_end(ap);
+        /* A cut text still compares unequal when its beginning changed; the tail cannot be cut
+         * in practice (13 settings of at most PI30_LIST_MAX entries). */
+        *len = k < 0 ? size : *len + (size_t)k;
+}
+
+void bus_inverter_settings_text(const Pi30Value values[], DeviceDerived *ret)
+{
+        SettingsView v;
+        size_t l = 0, o = 0, c = 0;
+
+        settings_view(values, &v);
+        snprintf(ret->firmware_family, sizeof ret->firmware_family, "%s",
+                 pi30_family_name(v.family));
+        ret->setting_limits[0] = ret->setting_options[0] = ret->setting_choices[0] = 0;
+        for (int s = 0; s < _PI30_SET_MAX; s++) {
+                const Pi30Accepted *a = &v.accepted[s];
+                const char *m = pi30_settings[s].method;
+
+                if (!v.known[s])
+                        continue;
+                if (a->kind == PI30_ACCEPTED_RANGE)
+                        text_add(ret->setting_limits, sizeof ret->setting_limits, &l,
+                                 "%s=%.17g,%.17g,%.17g ", m, a->min, a->max, a->step);
+                else if (a->kind == PI30_ACCEPTED_LIST) {
+                        text_add(ret->setting_options, sizeof ret->setting_options, &o, "%s=", m);
+                        for (size_t i = 0; i < a->n; i++)
+                                text_add(ret->setting_options, sizeof ret->setting_options, &o,
+                                         "%.17g,", a->values[i]);
+                        text_add(ret->setting_options, sizeof ret->setting_options, &o, " ");
+                } else {
+                        text_add(ret->setting_choices, sizeof ret->setting_choices, &c, "%s=", m);
+                        for (size_t i = 0; i < a->n; i++)
+                                text_add(ret->setting_choices, sizeof ret->setting_choices, &c,
+                                         "%s,", a->names[i]);
+                        text_add(ret->setting_choices, sizeof ret->setting_choices, &c, " ");
+                }
+        }
+}
+
+static int property_get_settings(sd_bus *bus, const char *path, const char *interface,
+                                 const char *property, sd_bus_message *reply, void *userdata,
+                                 sd_bus_error *error)
+{
+        Device *d = userdata;
+        Pi30AcceptedKind kind;
+        const char *entry;
+        SettingsView v;
+        int r;
+
+        settings_view(d->values, &v);
+        if (streq(property, "FirmwareFamily"))
+                return sd_bus_message_append(reply, "s", pi30_family_name(v.family));
+        if (streq(property, "SettingLimits"))
+                kind = PI30_ACCEPTED_RANGE, entry = "s(ddd)";
+        else if (streq(property, "SettingOptions"))
+                kind = PI30_ACCEPTED_LIST, entry = "sad";
+        else if (streq(property, "SettingChoices"))
+                kind = PI30_ACCEPTED_NAMES, entry = "sas";
+        else
+                return -ENOENT;
+
+        r = sd_bus_message_open_container(reply, 'a',
+                                          kind == PI30_ACCEPTED_RANGE  ? "{s(ddd)}"
+                                          : kind == PI30_ACCEPTED_LIST ? "{sad}"
+                                                                       : "{sas}");
+        if (r < 0)
+                return r;
+        for (int s = 0; s < _PI30_SET_MAX; s++) {
+                const Pi30Accepted *a = &v.accepted[s];
+
+                if (!settings_view_has(&v, s, kind))
+                        continue;
+                r = sd_bus_message_open_container(reply, 'e', entry);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(reply, "s", pi30_settings[s].method);
+                if (r < 0)
+                        return r;
+                if (kind == PI30_ACCEPTED_RANGE)
+                        r = sd_bus_message_append(reply, "(ddd)", a->min, a->max, a->step);
+                else if (kind == PI30_ACCEPTED_LIST)
+                        r = sd_bus_message_append_array(reply, 'd', a->values,
+                                                        a->n * sizeof a->values[0]);
+                else {
+                        r = sd_bus_message_open_container(reply, 'a', "s");
+                        for (size_t i = 0; r >= 0 && i < a->n; i++)
+                                r = sd_bus_message_append(reply, "s", a->names[i]);
+                        if (r >= 0)
+                                r = sd_bus_message_close_container(reply);
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 size_t bus_inverter_derived_changes(const DeviceDerived *a, const DeviceDerived *b,
                                     const char **ret, size_t max)
 {
@@ -153,6 +296,10 @@ size_t bus_inverter_derived_changes(const DeviceDerived *a, const DeviceDerived 
                 "TotalAcOutputLoadPercent");
         CHANGED(!bus_double_equal(a->total_charging_current, b->total_charging_current),
                 "TotalChargingCurrent");
+        CHANGED(!streq(a->firmware_family, b->firmware_family), "FirmwareFamily");
+        CHANGED(!streq(a->setting_limits, b->setting_limits), "SettingLimits");
+        CHANGED(!streq(a->setting_options, b->setting_options), "SettingOptions");
+        CHANGED(!streq(a->setting_choices, b->setting_choices), "SettingChoices");
 #undef CHANGED
         return n;
 }
@@ -192,6 +339,10 @@ static const sd_bus_vtable inverter_head[] = {
                 SD_BUS_PROPERTY("TotalAcOutputApparentPower", "d", property_get_derived, 0, EMITS),
                 SD_BUS_PROPERTY("TotalAcOutputLoadPercent", "d", property_get_derived, 0, EMITS),
                 SD_BUS_PROPERTY("TotalChargingCurrent", "d", property_get_derived, 0, EMITS),
+                SD_BUS_PROPERTY("FirmwareFamily", "s", property_get_settings, 0, EMITS),
+                SD_BUS_PROPERTY("SettingLimits", "a{s(ddd)}", property_get_settings, 0, EMITS),
+                SD_BUS_PROPERTY("SettingOptions", "a{sad}", property_get_settings, 0, EMITS),
+                SD_BUS_PROPERTY("SettingChoices", "a{sas}", property_get_settings, 0, EMITS),
 };
 
 static const sd_bus_vtable inverter_tail[] = {

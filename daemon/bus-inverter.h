@@ -21,6 +21,9 @@ const BusFieldList *bus_unit_fields(void);
 size_t bus_inverter_derived_changes(const DeviceDerived *a, const DeviceDerived *b,
                                     const char **ret, size_t max);
 
+/* Fills the setter properties' part of a derived snapshot from a device's values. */
+void bus_inverter_settings_text(const Pi30Value values[], DeviceDerived *ret);
+
 int bus_inverter_add_object(Device *d);
 int bus_unit_add_object(Unit *u);
 

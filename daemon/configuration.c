@@ -164,6 +164,65 @@ _printf_(3, 4) static int fail(char *error, size_t size, const char *fmt, ...)
         return -EINVAL;
 }
 
+/* What makes two transport specs the same port: the node with symlinks resolved when it exists
+ * (/dev/serial/by-id/… and /dev/ttyUSB0), else the path as written; or the inherited
+ * descriptor. The transport prefix does not matter: it is the same port either way. */
+static int config_port_identity(const char *spec, char **ret)
+{
+        TransportSpec t;
+        int r;
+
+        r = transport_spec_parse(spec, &t);
+        if (r < 0)
+                return r;
+        if (t.path) {
+                char *real = realpath(t.path, NULL);
+
+                *ret = real ? real : strdup(t.path);
+        } else if (asprintf(ret, "fd %d", t.fd) < 0)
+                *ret = NULL;
+        transport_spec_done(&t);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Two devices on one port would fight over it (each drains the other's answers). args: the
+ * --device arguments the devices came from, in order, or NULL for the file's groups. */
+static int config_check_ports(const Config *c, char *const *args, const char *file, char *error,
+                              size_t error_size)
+{
+        char **ids;
+        int r = 0;
+
+        if (c->n_devices < 2)
+                return 0;
+        ids = calloc(c->n_devices, sizeof *ids);
+        if (!ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_devices && r >= 0; i++)
+                r = config_port_identity(c->devices[i].path, &ids[i]);
+        for (size_t i = 0; i < c->n_devices && r >= 0; i++)
+                for (size_t j = i + 1; j < c->n_devices && r >= 0; j++) {
+                        if (!streq(ids[i], ids[j]))
+                                continue;
+                        if (args)
+                                r = fail(error, error_size,
+                                         "--device=%s and --device=%s are the same device (%s); "
+                                         "one port serves one inverter: give it once",
+                                         args[i], args[j], ids[i]);
+                        else
+                                r = fail(error, error_size,
+                                         "%s: [Device %s] Path=\"%s\" and [Device %s] "
+                                         "Path=\"%s\" are the same device (%s); one port serves "
+                                         "one inverter: remove one of the groups",
+                                         file, c->devices[i].name, c->devices[i].path,
+                                         c->devices[j].name, c->devices[j].path, ids[i]);
+                }
+        for (size_t i = 0; i < c->n_devices; i++)
+                free(ids[i]);
+        free(ids);
+        return r;
+}
+
 static int config_load_file(Config *c, const char *file, bool must_exist, char *error,
                             size_t error_size)
 {
@@ -230,9 +289,16 @@ static int config_load_file(Config *c, const char *file, bool must_exist, char *
                                                     "hidraw:PATH, serial:PATH or hidraw:fd:N",
                                                     file, *g, value);
                                 r = config_add_device(c, name, value);
+                                if (r == -EEXIST)
+                                        /* GKeyFile merges groups of one name into one. */
+                                        return fail(error, error_size,
+                                                    "%s: [%s]: the device name \"%s\" is used "
+                                                    "twice (two [%s] groups, or Path= twice in "
+                                                    "one); each device needs its own name and "
+                                                    "one Path=",
+                                                    file, *g, name, *g);
                                 if (r < 0)
-                                        return fail(error, error_size, "%s: [%s]: %s", file, *g,
-                                                    strerror(-r));
+                                        return r;
                                 has_path = true;
                         } else
                                 return fail(error, error_size,
@@ -245,7 +311,8 @@ static int config_load_file(Config *c, const char *file, bool must_exist, char *
                                     "Path=/dev/ttyUSB0, serial:PATH, hidraw:PATH",
                                     file, *g);
         }
-        return 0;
+        /* Checked even when --device replaces them: the file must be right on its own. */
+        return config_check_ports(c, NULL, file, error, error_size);
 }
 
 int config_load(const ConfigOverrides *o, Config **ret, char *error, size_t error_size)
@@ -289,10 +356,13 @@ int config_load(const ConfigOverrides *o, Config **ret, char *error, size_t erro
                         bool named = name != NULL;
                         r = named ? config_add_device(c, name, path) : 0;
                         if (r == -EEXIST) {
+                                r = fail(error, error_size,
+                                         "--device=%s: the device name \"%s\" is used twice; "
+                                         "each device needs its own name",
+                                         *d, name);
                                 free(name);
                                 free(path);
-                                return fail(error, error_size,
-                                            "--device=%s: the name is used twice", *d);
+                                return r;
                         }
                         free(name);
                         if (r < 0) {
@@ -309,6 +379,10 @@ int config_load(const ConfigOverrides *o, Config **ret, char *error, size_t erro
                         }
                         free(path);
                 }
+                /* Each argument added one device, in order. */
+                r = config_check_ports(c, o->devices, NULL, error, error_size);
+                if (r < 0)
+                        return r;
         }
 
         *ret = TAKE_PTR(c);

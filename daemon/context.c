@@ -11,6 +11,7 @@
 #include "hotplug.h"
 #include "log.h"
 #include "polkit.h"
+#include "setters.h"
 
 /* A device that neither answers nor fails within this time does not hold up the others: the
  * name is taken and its object says Online=false, LastError "connecting". */
@@ -25,8 +26,14 @@ int context_new(Config *config, Context **ret)
         if (!c)
                 return -ENOMEM;
         c->config = config;
+        r = polkit_new(&c->polkit);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
         r = sd_event_default(&c->event);
         if (r < 0) {
+                polkit_free(c->polkit);
                 free(c);
                 return r;
         }
@@ -42,8 +49,10 @@ Context *context_free(Context *c)
                 device_free(c->devices[i]);
         free(c->devices);
         hotplug_free(c->hotplug);
-        /* Pending authorizations hold messages of the bus connection closed below. */
-        polkit_flush();
+        /* Changes still queued or on the wire (their link requests went with the devices), and
+         * pending authorizations, hold messages of the bus connection closed below. */
+        setters_flush(c);
+        c->polkit = polkit_free(c->polkit);
         c->name_timeout = sd_event_source_disable_unref(c->name_timeout);
         c->object_manager_slot = sd_bus_slot_unref(c->object_manager_slot);
         sd_bus_flush_close_unref(c->bus);

@@ -11,6 +11,8 @@
 
 typedef struct Device Device;
 typedef struct Hotplug Hotplug;
+typedef struct Polkit Polkit;
+typedef struct SetterOp SetterOp;
 
 typedef struct Context {
         sd_event *event;
@@ -22,6 +24,9 @@ typedef struct Context {
         sd_bus_slot *object_manager_slot;
         bool name_requested; /* the bus name is requested once every device had a first cycle */
         sd_event_source *name_timeout;
+        Polkit *polkit; /* authorization queries of the Set… methods */
+        /* Accepted setting changes of every device, oldest first (setters.c). */
+        SetterOp *setters_head, *setters_tail;
 } Context;
 
 int context_new(Config *config, Context **ret); /* takes config */

@@ -464,6 +464,8 @@ void device_get_derived(Device *d, DeviceDerived *ret)
                         }
                 }
         }
+
+        bus_inverter_settings_text(v, ret);
 }
 
 /* ------------------------------------------------------------------------------------------ */

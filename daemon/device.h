@@ -35,6 +35,12 @@ typedef struct DeviceDerived {
         double total_charging_current;
         char warnings[512]; /* names joined by ' ' (for comparison only) */
         char faults[512];
+        /* What the setters accept (FirmwareFamily, SettingLimits, SettingOptions,
+         * SettingChoices) as text, for comparison only: bus_inverter_settings_text(). */
+        char firmware_family[16];
+        char setting_limits[1024];
+        char setting_options[2048];
+        char setting_choices[2048];
 } DeviceDerived;
 
 /* What the daemon learned about one command of this inverter. */

@@ -136,6 +136,18 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+        Context *c = userdata;
+
+        /* Without the bus nobody can reach us, the name is not ours on a restarted bus, and the
+         * event loop would keep polling and petting the watchdog for nobody. Failing is what
+         * gets the service restarted (Restart=on-failure) onto the new bus. */
+        log_error("Lost the connection to the system bus, exiting.");
+        sd_event_exit(c->event, EXIT_FAILURE);
+        return 0;
+}
+
 static int run(int argc, char *argv[])
 {
         _cleanup_(context_freep) Context *c = NULL;
@@ -202,6 +214,13 @@ static int run(int argc, char *argv[])
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop: %s",
                                        strerror(abs(r)));
+        /* sd-bus synthesizes this signal locally when the connection breaks (a local match:
+         * nothing is sent to the bus for it). */
+        r = sd_bus_match_signal(c->bus, NULL, "org.freedesktop.DBus.Local",
+                                "/org/freedesktop/DBus/Local", "org.freedesktop.DBus.Local",
+                                "Disconnected", on_bus_disconnected, c);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the bus connection: %s", strerror(abs(r)));
 
         r = context_add_devices(c);
         if (r < 0)

@@ -1,5 +1,6 @@
 /* Asynchronous polkit authorization for sd-bus method handlers (the daemon never blocks on it). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,34 +13,62 @@
 /* CheckAuthorization's flag: polkit may ask the user for a password through an agent. */
 #define POLKIT_CHECK_ALLOW_USER_INTERACTION 1u
 
-/* Every waiting caller costs a little memory, a match rule and a pending call on the bus (the
- * system bus allows 128 pending calls and 512 match rules per connection), and any local user
- * can call a setter: cap them well below the bus's own limits. */
-#define POLKIT_QUERIES_MAX 64u
-
-/* Someone typing a password needs longer than sd-bus's default of 25 s. */
-#define POLKIT_INTERACTIVE_TIMEOUT_USEC (5u * 60u * USEC_PER_SEC)
+#define POLKIT_NAME "org.freedesktop.PolicyKit1"
+#define POLKIT_PATH "/org/freedesktop/PolicyKit1/Authority"
+#define POLKIT_INTERFACE "org.freedesktop.PolicyKit1.Authority"
 
 typedef struct PolkitQuery PolkitQuery;
 
+typedef enum PolkitStage {
+        POLKIT_STAGE_IDENTIFYING, /* GetConnectionCredentials is under way */
+        POLKIT_STAGE_CHECKING,    /* CheckAuthorization is under way */
+        POLKIT_STAGE_DONE,        /* the verdict is in (or the caller went away) */
+} PolkitStage;
+
 struct PolkitQuery {
+        Polkit *polkit;
         PolkitQuery *prev, *next;
 
         sd_bus_message *request; /* the method call being authorized, referenced */
         char *action;
         bool interactive;
+        PolkitStage stage;
+        char cancellation_id[32]; /* of the CheckAuthorization, for CancelCheckAuthorization */
 
         sd_bus_slot *call_slot;  /* GetConnectionCredentials, then CheckAuthorization */
         sd_bus_slot *match_slot; /* NameOwnerChanged for the caller: it went away */
-        sd_event_source *defer;  /* frees the query once the request has been dispatched again */
+        sd_event_source *timeout;
+        sd_event_source *defer; /* frees the query once the request has been dispatched again */
 
         uid_t uid;
-        int verdict;             /* 0 while waiting, 1 allowed, negative errno otherwise */
-        sd_bus_error error;      /* for a negative verdict */
+        int verdict;        /* 0 while waiting, 1 allowed, negative errno otherwise */
+        sd_bus_error error; /* for a negative verdict */
 };
 
-static PolkitQuery *queries;
-static unsigned n_queries;
+struct Polkit {
+        PolkitQuery *queries;
+        uint64_t timeout_usec;
+        uint64_t interactive_timeout_usec;
+        uint64_t n_checks_sent; /* makes every cancellation id unique on our connection */
+};
+
+int polkit_new(Polkit **ret)
+{
+        Polkit *p = calloc(1, sizeof *p);
+
+        if (!p)
+                return -ENOMEM;
+        p->timeout_usec = POLKIT_TIMEOUT_USEC;
+        p->interactive_timeout_usec = POLKIT_INTERACTIVE_TIMEOUT_USEC;
+        *ret = p;
+        return 0;
+}
+
+void polkit_set_timeouts(Polkit *p, uint64_t usec, uint64_t interactive_usec)
+{
+        p->timeout_usec = usec;
+        p->interactive_timeout_usec = interactive_usec;
+}
 
 static PolkitQuery *polkit_query_free(PolkitQuery *q)
 {
@@ -48,19 +77,16 @@ static PolkitQuery *polkit_query_free(PolkitQuery *q)
 
         if (q->prev)
                 q->prev->next = q->next;
-        else if (queries == q)
-                queries = q->next;
+        else if (q->polkit->queries == q)
+                q->polkit->queries = q->next;
         if (q->next)
                 q->next->prev = q->prev;
-        n_queries--;
 
         /* Unreferencing a pending call's slot cancels it: its callback never runs. */
         sd_bus_slot_unref(q->call_slot);
         sd_bus_slot_unref(q->match_slot);
-        if (q->defer) {
-                (void)sd_event_source_set_enabled(q->defer, SD_EVENT_OFF);
-                sd_event_source_unref(q->defer);
-        }
+        sd_event_source_disable_unref(q->timeout);
+        sd_event_source_disable_unref(q->defer);
         sd_bus_message_unref(q->request);
         sd_bus_error_free(&q->error);
         free(q->action);
@@ -68,28 +94,43 @@ static PolkitQuery *polkit_query_free(PolkitQuery *q)
         return NULL;
 }
 
-static PolkitQuery *polkit_query_find(sd_bus_message *m)
+Polkit *polkit_free(Polkit *p)
 {
-        for (PolkitQuery *q = queries; q; q = q->next)
+        if (!p)
+                return NULL;
+        while (p->queries)
+                polkit_query_free(p->queries);
+        free(p);
+        return NULL;
+}
+
+static PolkitQuery *polkit_query_find(Polkit *p, sd_bus_message *m)
+{
+        for (PolkitQuery *q = p->queries; q; q = q->next)
                 if (q->request == m)
                         return q;
         return NULL;
 }
 
-unsigned polkit_pending(void)
+unsigned polkit_pending(const Polkit *p)
 {
         unsigned n = 0;
 
-        for (PolkitQuery *q = queries; q; q = q->next)
+        for (PolkitQuery *q = p->queries; q; q = q->next)
                 if (q->verdict == 0)
                         n++;
         return n;
 }
 
-void polkit_flush(void)
+/* Checks waiting at polkit, of one uid or (uid == -1) of everyone. */
+static unsigned polkit_checks_waiting(const Polkit *p, uid_t uid)
 {
-        while (queries)
-                polkit_query_free(queries);
+        unsigned n = 0;
+
+        for (PolkitQuery *q = p->queries; q; q = q->next)
+                if (q->stage == POLKIT_STAGE_CHECKING && (uid == (uid_t)-1 || q->uid == uid))
+                        n++;
+        return n;
 }
 
 static int polkit_query_defer_free(sd_event_source *s, void *userdata)
@@ -123,14 +164,42 @@ static int polkit_query_schedule_free(PolkitQuery *q)
         return sd_event_source_set_enabled(q->defer, SD_EVENT_ONESHOT);
 }
 
+/* Tells polkit to stop a check nobody waits for any more: otherwise an authentication agent
+ * would keep asking for a password that no longer authorizes anything. */
+static void polkit_query_cancel_check(PolkitQuery *q)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *c = NULL;
+        sd_bus *bus = sd_bus_message_get_bus(q->request);
+        int r;
+
+        if (q->stage != POLKIT_STAGE_CHECKING)
+                return;
+        q->call_slot = sd_bus_slot_unref(q->call_slot);
+
+        r = sd_bus_message_new_method_call(bus, &c, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
+                                           "CancelCheckAuthorization");
+        if (r >= 0)
+                r = sd_bus_message_append(c, "s", q->cancellation_id);
+        /* Nothing to do with an answer: not one of our pending calls at the bus. */
+        if (r >= 0)
+                r = sd_bus_message_set_expect_reply(c, false);
+        if (r >= 0)
+                r = sd_bus_send(bus, c, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Could not cancel polkit check %s, ignoring: %s",
+                                q->cancellation_id, strerror(-r));
+}
+
 /* The verdict is in: hand the request back to sd-bus so the handler runs again and finds it. */
 static void polkit_query_complete(PolkitQuery *q)
 {
         sd_bus *bus = sd_bus_message_get_bus(q->request);
         int r;
 
+        q->stage = POLKIT_STAGE_DONE;
         q->call_slot = sd_bus_slot_unref(q->call_slot);
         q->match_slot = sd_bus_slot_unref(q->match_slot);
+        (void)sd_event_source_set_enabled(q->timeout, SD_EVENT_OFF);
 
         r = polkit_query_schedule_free(q);
         if (r >= 0)
@@ -138,7 +207,8 @@ static void polkit_query_complete(PolkitQuery *q)
         if (r >= 0)
                 r = sd_bus_enqueue_for_read(bus, q->request);
         if (r < 0) {
-                log_error_errno(r, "Failed to dispatch a method call again after authorization: %s", strerror(-r));
+                log_error_errno(r, "Failed to dispatch a method call again after authorization: %s",
+                                strerror(-r));
                 (void)sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
                                                  "Authorization could not be completed.");
                 polkit_query_free(q);
@@ -166,10 +236,12 @@ static int polkit_check_reply(sd_bus_message *reply, void *userdata, sd_bus_erro
                 if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN,
                                            SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                         polkit_query_deny(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
-                                          "Access denied: the authorization service (polkit) is not available.");
+                                          "Access denied: the authorization service (polkit) is "
+                                          "not available.");
                 else
                         polkit_query_deny(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
-                                          "Access denied: the authorization service (polkit) failed to answer.");
+                                          "Access denied: the authorization service (polkit) "
+                                          "failed to answer.");
                 return 0;
         }
 
@@ -203,12 +275,13 @@ static int polkit_query_send_check(PolkitQuery *q)
         sd_bus *bus = sd_bus_message_get_bus(q->request);
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &c, "org.freedesktop.PolicyKit1",
-                                           "/org/freedesktop/PolicyKit1/Authority",
-                                           "org.freedesktop.PolicyKit1.Authority",
+        r = sd_bus_message_new_method_call(bus, &c, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
                                            "CheckAuthorization");
         if (r < 0)
                 return r;
+
+        snprintf(q->cancellation_id, sizeof q->cancellation_id, "axpert-%" PRIu64,
+                 ++q->polkit->n_checks_sent);
 
         /* The subject is the caller's unique name: polkit resolves it to a process and user
          * itself, through the same bus driver, so nothing the caller claims is trusted. No
@@ -218,25 +291,34 @@ static int polkit_query_send_check(PolkitQuery *q)
         if (r < 0)
                 return r;
         r = sd_bus_message_append(c, "a{ss}us", 0,
-                                  q->interactive ? POLKIT_CHECK_ALLOW_USER_INTERACTION : 0u, "");
+                                  q->interactive ? POLKIT_CHECK_ALLOW_USER_INTERACTION : 0u,
+                                  q->cancellation_id);
         if (r < 0)
                 return r;
 
-        /* An interactive check may wait for a human; polkit's own agent decides when to give up. */
         if (q->interactive) {
                 r = sd_bus_message_set_allow_interactive_authorization(c, true);
                 if (r < 0)
                         return r;
         }
 
-        return sd_bus_call_async(bus, &q->call_slot, c, polkit_check_reply, q,
-                                 q->interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : 0);
+        /* The query's own deadline ends the wait, and cancels the check at polkit; sd-bus's
+         * timeout is only a backstop behind it. */
+        r = sd_bus_call_async(bus, &q->call_slot, c, polkit_check_reply, q,
+                              (q->interactive ? q->polkit->interactive_timeout_usec
+                                              : q->polkit->timeout_usec) +
+                                              5 * USEC_PER_SEC);
+        if (r < 0)
+                return r;
+        q->stage = POLKIT_STAGE_CHECKING;
+        return 0;
 }
 
 static int polkit_creds_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
         PolkitQuery *q = userdata;
         bool have_uid = false;
+        unsigned n;
         int r;
 
         q->call_slot = sd_bus_slot_unref(q->call_slot);
@@ -283,10 +365,34 @@ static int polkit_creds_reply(sd_bus_message *reply, void *userdata, sd_bus_erro
                 return 0;
         }
 
-        /* root needs no polkit (and a system without polkit stays manageable by root). */
+        /* root needs no polkit (and a system without polkit stays manageable by root), so it is
+         * never limited either. */
         if (q->uid == 0) {
                 q->verdict = 1;
                 polkit_query_complete(q);
+                return 0;
+        }
+
+        /* The caps count checks at polkit only: those are what a hanging polkit or agent holds,
+         * while identification is answered by the bus driver at once. Per uid, not per
+         * connection: one user may open many connections (256 on the system bus). */
+        n = polkit_checks_waiting(q->polkit, q->uid);
+        if (n >= POLKIT_CHECKS_PER_UID_MAX) {
+                char message[256];
+
+                log_debug("%u checks of uid %u are waiting at polkit already; refusing %s.", n,
+                          (unsigned)q->uid, sd_bus_message_get_sender(q->request));
+                snprintf(message, sizeof message,
+                         "Too many calls of uid %u are waiting for authorization (%u), try again "
+                         "later.",
+                         (unsigned)q->uid, POLKIT_CHECKS_PER_UID_MAX);
+                polkit_query_deny(q, -EBUSY, SD_BUS_ERROR_LIMITS_EXCEEDED, message);
+                return 0;
+        }
+        if (polkit_checks_waiting(q->polkit, (uid_t)-1) >= POLKIT_CHECKS_MAX) {
+                polkit_query_deny(q, -EBUSY, SD_BUS_ERROR_LIMITS_EXCEEDED,
+                                  "Too many callers are waiting for authorization, try again "
+                                  "later.");
                 return 0;
         }
 
@@ -296,6 +402,32 @@ static int polkit_creds_reply(sd_bus_message *reply, void *userdata, sd_bus_erro
                 polkit_query_deny(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED,
                                   "Access denied: the authorization service could not be asked.");
         }
+        return 0;
+}
+
+static int polkit_query_timed_out(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        PolkitQuery *q = userdata;
+        uint64_t timeout = q->interactive ? q->polkit->interactive_timeout_usec
+                                          : q->polkit->timeout_usec;
+        char message[256];
+
+        if (q->stage == POLKIT_STAGE_CHECKING) {
+                log_notice("No answer from polkit within %.3g s about %s for %s (uid %u); "
+                           "cancelling the check and denying.",
+                           (double)timeout / USEC_PER_SEC, q->action,
+                           sd_bus_message_get_sender(q->request), (unsigned)q->uid);
+                polkit_query_cancel_check(q);
+                snprintf(message, sizeof message,
+                         "Access denied: no answer from polkit within %.3g s%s; the check was "
+                         "cancelled.",
+                         (double)timeout / USEC_PER_SEC,
+                         q->interactive ? " (nobody entered a password in time?)" : "");
+        } else
+                snprintf(message, sizeof message,
+                         "Access denied: the caller could not be identified within %.3g s.",
+                         (double)timeout / USEC_PER_SEC);
+        polkit_query_deny(q, -EACCES, SD_BUS_ERROR_ACCESS_DENIED, message);
         return 0;
 }
 
@@ -311,8 +443,11 @@ static int polkit_caller_vanished(sd_bus_message *m, void *userdata, sd_bus_erro
         /* Nobody is left to act for or to answer: cancel the pending call and forget the
          * request. Freed from an idle event, not from inside the match's own callback. */
         log_debug("Caller %s disconnected while waiting for polkit, dropping its call.", name);
+        polkit_query_cancel_check(q);
         q->call_slot = sd_bus_slot_unref(q->call_slot);
+        q->stage = POLKIT_STAGE_DONE;
         q->verdict = -ECONNRESET;
+        (void)sd_event_source_set_enabled(q->timeout, SD_EVENT_OFF);
         if (polkit_query_schedule_free(q) < 0)
                 q->match_slot = sd_bus_slot_unref(q->match_slot);
         return 0;
@@ -321,25 +456,27 @@ static int polkit_caller_vanished(sd_bus_message *m, void *userdata, sd_bus_erro
 static int polkit_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
         /* Without the match a vanished caller is merely noticed later (polkit or the driver then
-         * fail to find it); that is no reason to give up the connection. */
+         * fail to find it, or the deadline passes); no reason to give up the connection. */
         if (sd_bus_message_is_method_error(m, NULL))
                 log_debug("Could not watch a caller waiting for polkit, ignoring: %s",
                           sd_bus_message_get_error(m)->message);
         return 0;
 }
 
-int polkit_verify(sd_bus_message *m, const char *action, uid_t *ret_uid, sd_bus_error *error)
+int polkit_verify(Polkit *p, sd_bus_message *m, const char *action, uid_t *ret_uid,
+                  sd_bus_error *error)
 {
         _cleanup_free_ char *match = NULL;
         PolkitQuery *q;
         const char *sender;
         sd_bus *bus;
+        sd_event *event;
         int r;
 
-        if (!m || !action)
+        if (!p || !m || !action)
                 return -EINVAL;
 
-        q = polkit_query_find(m);
+        q = polkit_query_find(p, m);
         if (q) {
                 /* The second dispatch of the same message: the answer is in. */
                 if (q->verdict == 0)
@@ -364,25 +501,26 @@ int polkit_verify(sd_bus_message *m, const char *action, uid_t *ret_uid, sd_bus_
                 /* A direct connection has no bus driver to say who is calling. */
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "Access denied: the caller could not be identified.");
-        if (!sd_bus_get_event(bus))
+        event = sd_bus_get_event(bus);
+        if (!event)
                 return sd_bus_error_set(error, SD_BUS_ERROR_FAILED,
                                         "Authorization is not possible on this connection.");
 
-        if (n_queries >= POLKIT_QUERIES_MAX)
-                return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
-                                        "Too many callers are waiting for authorization, try again later.");
-
+        /* No cap here: who is calling is not known yet, and root must never be refused. The
+         * bus itself bounds this stage (128 pending calls per caller connection), and the
+         * driver answers it at once. */
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
-        q->next = queries;
-        if (queries)
-                queries->prev = q;
-        queries = q;
-        n_queries++;
+        q->polkit = p;
+        q->next = p->queries;
+        if (p->queries)
+                p->queries->prev = q;
+        p->queries = q;
 
         q->request = sd_bus_message_ref(m);
         q->uid = (uid_t)-1;
+        q->stage = POLKIT_STAGE_IDENTIFYING;
         q->action = strdup(action);
         if (!q->action) {
                 polkit_query_free(q);
@@ -394,6 +532,15 @@ int polkit_verify(sd_bus_message *m, const char *action, uid_t *ret_uid, sd_bus_
                 return r;
         }
         q->interactive = r > 0;
+
+        r = sd_event_add_time_relative(event, &q->timeout, CLOCK_MONOTONIC,
+                                       q->interactive ? p->interactive_timeout_usec
+                                                      : p->timeout_usec,
+                                       0, polkit_query_timed_out, q);
+        if (r < 0) {
+                polkit_query_free(q);
+                return r;
+        }
 
         /* Installed before anything else is sent: dbus-daemon handles our messages in order, so a
          * caller that leaves while the driver or polkit is busy with it is always noticed. */

@@ -6,10 +6,11 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-#include <systemd/sd-journal.h>
 
 #include "bus-errors.h"
+#include "context.h"
 #include "device.h"
+#include "journal.h"
 #include "link.h"
 #include "log.h"
 #include "macros.h"
@@ -23,22 +24,21 @@
 #define SETTER_COMMAND_MAX 40
 #define SETTER_TEXT_MAX 64
 
-
 /* One command on the wire: the inverter's own form, or one parallel unit's. */
 typedef struct SetterStep {
         char command[SETTER_COMMAND_MAX];
         int unit; /* -1: the inverter itself */
 } SetterStep;
 
-typedef struct SetterOp SetterOp;
-
 struct SetterOp {
-        SetterOp *prev, *next;           /* in the queue of accepted changes */
-        bool active;                     /* its commands are on the wire */
+        SetterOp *prev, *next; /* in the queue of accepted changes */
+        bool active;           /* its commands are on the wire */
         Device *device;
         sd_bus_message *request;
-        bool raw;                        /* RawCommand, not a Set… */
+        bool raw; /* RawCommand, not a Set… */
         Pi30Setting setting;
+        Pi30SettingArg arg;              /* as asked, to see whether it is still needed */
+        char arg_text[SETTER_TEXT_MAX];  /* arg.s points here */
         Pi30Field field;                 /* the property the change shows up in */
         char name[SETTER_TEXT_MAX];      /* that property's name, or "RawCommand" */
         char requested[SETTER_TEXT_MAX]; /* the value asked for, as text */
@@ -47,29 +47,32 @@ struct SetterOp {
 
         SetterStep steps[SETTER_UNITS_MAX];
         size_t n_steps;
-        size_t n_done;                   /* steps the inverter acknowledged */
-        int error;                       /* the failure of step n_done, 0 while none */
+        size_t n_done; /* steps the inverter acknowledged */
+        int error;     /* the failure of step n_done, 0 while none */
 
-        unsigned n_reads;                /* re-reads still running */
-        int read_error;                  /* a re-read that failed (the change itself stands) */
-        char *answer;                    /* RawCommand: the payload */
+        unsigned n_reads; /* re-reads still running */
+        int read_error;   /* a re-read that failed (the change itself stands) */
+        char *answer;     /* RawCommand: the payload */
 };
 
-/* Accepted changes, oldest first. One per device is active at a time, from its first command
- * to its reply: a burst of callers is applied one after the other, and each one's re-read, journal
- * entry ("old -> new") and reply describe its own change, not a neighbour's. */
-static SetterOp *queue_head, *queue_tail;
-
+/* Accepted changes wait in the Context's queue, oldest first. One per device is active at a
+ * time, from its first command to its reply: a burst of callers is applied one after the other,
+ * and each one's re-read, journal entry ("old -> new") and reply describe its own change, not a
+ * neighbour's. */
 static void setter_queue_remove(SetterOp *op)
 {
+        Context *c = op->device ? op->device->context : NULL;
+
+        if (!c)
+                return;
         if (op->prev)
                 op->prev->next = op->next;
-        else if (queue_head == op)
-                queue_head = op->next;
+        else if (c->setters_head == op)
+                c->setters_head = op->next;
         if (op->next)
                 op->next->prev = op->prev;
-        else if (queue_tail == op)
-                queue_tail = op->prev;
+        else if (c->setters_tail == op)
+                c->setters_tail = op->prev;
         op->prev = op->next = NULL;
 }
 
@@ -85,6 +88,20 @@ static SetterOp *setter_op_free(SetterOp *op)
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SetterOp *, setter_op_free)
+
+void setters_flush(Context *c)
+{
+        SetterOp *op;
+
+        /* Without touching op->device: the devices may be gone already. */
+        while ((op = c->setters_head)) {
+                c->setters_head = op->next;
+                op->prev = op->next = NULL;
+                op->device = NULL;
+                setter_op_free(op);
+        }
+        c->setters_tail = NULL;
+}
 
 static const char *caller_name(const SetterOp *op)
 {
@@ -126,7 +143,9 @@ static void setter_limits(const Device *d, Pi30Limits *ret)
         const Pi30Value *ac = &d->values[PI30_F_AC_CHARGING_CURRENT_OPTIONS];
 
         *ret = (Pi30Limits){
-                .battery_rating = pi30_value_valid(rating) ? rating->d : NAN,
+                        .battery_rating = pi30_value_valid(rating) ? rating->d : NAN,
+                        /* the firmware family's rules (pi30_limits_from_values) */
+                        .values = d->values,
         };
         /* Without the inverter's own list the documented range applies (pi30.h). */
         if (pi30_value_valid(charging) && charging->n > 0) {
@@ -268,34 +287,145 @@ static const char *link_error_words(int error)
 static void setter_log_change(SetterOp *op, const char *new_value)
 {
         const Device *d = op->device;
-        char message[512];
-        int r;
+        char message[512], uid[16];
 
         snprintf(message, sizeof message, "%s: %s changed from %s to %s by uid %u (%s).", d->id,
                  op->name, op->old_value, new_value, (unsigned)op->uid, caller_name(op));
+        snprintf(uid, sizeof uid, "%u", (unsigned)op->uid);
+        const JournalField fields[] = {
+                        {"AXPERT_DEVICE", d->id},
+                        {"AXPERT_SETTING", op->name},
+                        {"AXPERT_OLD_VALUE", op->old_value},
+                        {"AXPERT_NEW_VALUE", new_value},
+                        {"AXPERT_COMMAND", op->steps[0].command},
+                        {"AXPERT_CALLER_UID", uid},
+                        {"AXPERT_CALLER_NAME", caller_name(op)},
+        };
+        journal_entry(LOG_NOTICE, AXPERT_MESSAGE_SETTING_CHANGED_STR, message, fields,
+                      ELEMENTSOF(fields));
+}
 
-        /* sd_journal_send() reports success when journald is absent (containers, tests): then
-         * stderr carries the entry, fields included, as the daemon's other journal entries do. */
-        r = -ENOENT;
-        if (access("/run/systemd/journal/socket", W_OK) == 0)
-                r = sd_journal_send("MESSAGE_ID=" AXPERT_MESSAGE_SETTING_CHANGED_STR,
-                                    "MESSAGE=%s", message,
-                                    "PRIORITY=%i", LOG_NOTICE,
-                                    "AXPERT_DEVICE=%s", d->id,
-                                    "AXPERT_SETTING=%s", op->name,
-                                    "AXPERT_OLD_VALUE=%s", op->old_value,
-                                    "AXPERT_NEW_VALUE=%s", new_value,
-                                    "AXPERT_COMMAND=%s", op->steps[0].command,
-                                    "AXPERT_CALLER_UID=%u", (unsigned)op->uid,
-                                    "AXPERT_CALLER_NAME=%s", caller_name(op),
-                                    NULL);
-        if (r < 0)
-                log_notice("%s MESSAGE_ID=%s AXPERT_DEVICE=%s AXPERT_SETTING=%s "
-                           "AXPERT_OLD_VALUE=%s AXPERT_NEW_VALUE=%s AXPERT_COMMAND=%s "
-                           "AXPERT_CALLER_UID=%u AXPERT_CALLER_NAME=%s",
-                           message, AXPERT_MESSAGE_SETTING_CHANGED_STR, d->id, op->name,
-                           op->old_value, new_value, op->steps[0].command, (unsigned)op->uid,
-                           caller_name(op));
+/* Per-unit changes are several commands: a daemon killed between them leaves the units at
+ * different values, so the intent is journalled before the first one and each unit's outcome
+ * after its answer. */
+static bool setter_per_unit(const SetterOp *op)
+{
+        return !op->raw && op->n_steps > 0 && op->steps[0].unit >= 0;
+}
+
+static void setter_log_intent(SetterOp *op)
+{
+        const Device *d = op->device;
+        char message[512], uid[16], units_text[128] = "", units_field[128] = "";
+        size_t lt = 0, lf = 0;
+
+        for (size_t i = 0; i < op->n_steps; i++) {
+                if (lt < sizeof units_text)
+                        lt += (size_t)snprintf(units_text + lt, sizeof units_text - lt, "%s%d",
+                                               i > 0 ? ", " : "", op->steps[i].unit);
+                if (lf < sizeof units_field)
+                        lf += (size_t)snprintf(units_field + lf, sizeof units_field - lf, "%s%d",
+                                               i > 0 ? " " : "", op->steps[i].unit);
+        }
+        snprintf(message, sizeof message, "%s: changing %s to %s on unit%s %s for uid %u (%s).",
+                 d->id, op->name, op->requested, op->n_steps == 1 ? "" : "s", units_text,
+                 (unsigned)op->uid, caller_name(op));
+        snprintf(uid, sizeof uid, "%u", (unsigned)op->uid);
+        const JournalField fields[] = {
+                        {"AXPERT_DEVICE", d->id},
+                        {"AXPERT_SETTING", op->name},
+                        {"AXPERT_OLD_VALUE", op->old_value},
+                        {"AXPERT_NEW_VALUE", op->requested},
+                        {"AXPERT_UNITS", units_field},
+                        {"AXPERT_CALLER_UID", uid},
+                        {"AXPERT_CALLER_NAME", caller_name(op)},
+        };
+        journal_entry(LOG_NOTICE, AXPERT_MESSAGE_SETTING_REQUESTED_STR, message, fields,
+                      ELEMENTSOF(fields));
+}
+
+static const char *link_error_words(int error);
+
+/* result: 1 accepted, 0 not sent (an earlier unit failed), negative errno: refused or failed. */
+static void setter_log_unit(SetterOp *op, size_t i, int result)
+{
+        const Device *d = op->device;
+        const SetterStep *step = &op->steps[i];
+        char message[512], uid[16], unit[16], what[96];
+        const char *outcome;
+
+        if (result > 0) {
+                outcome = "accepted";
+                snprintf(what, sizeof what, "accepted");
+        } else if (result == 0) {
+                outcome = "not-sent";
+                snprintf(what, sizeof what, "not asked");
+        } else if (result == -EREMOTEIO) {
+                outcome = "refused";
+                snprintf(what, sizeof what, "refused (NAK)");
+        } else {
+                outcome = "failed";
+                snprintf(what, sizeof what, "failed (%s)", link_error_words(result));
+        }
+        snprintf(message, sizeof message, "%s: unit %d %s %s (%s %s).", d->id, step->unit, what,
+                 step->command, op->name, op->requested);
+        snprintf(uid, sizeof uid, "%u", (unsigned)op->uid);
+        snprintf(unit, sizeof unit, "%d", step->unit);
+        const JournalField fields[] = {
+                        {"AXPERT_DEVICE", d->id},
+                        {"AXPERT_SETTING", op->name},
+                        {"AXPERT_NEW_VALUE", op->requested},
+                        {"AXPERT_UNIT", unit},
+                        {"AXPERT_COMMAND", step->command},
+                        {"AXPERT_RESULT", outcome},
+                        {"AXPERT_CALLER_UID", uid},
+                        {"AXPERT_CALLER_NAME", caller_name(op)},
+        };
+        journal_entry(result > 0 ? LOG_NOTICE : LOG_WARNING, AXPERT_MESSAGE_SETTING_UNIT_STR,
+                      message, fields, ELEMENTSOF(fields));
+}
+
+/* Step i failed with error: journals it and the units after it, which are not asked. */
+static void setter_log_units_failed(SetterOp *op, size_t i, int error)
+{
+        if (!setter_per_unit(op))
+                return;
+        setter_log_unit(op, i, error);
+        for (size_t j = i + 1; j < op->n_steps; j++)
+                setter_log_unit(op, j, 0);
+}
+
+/* A raw command that is not a query may change anything: what was sent and what came back. */
+static void setter_log_raw(SetterOp *op)
+{
+        const Device *d = op->device;
+        char message[512], uid[16];
+        const char *answer = NULL;
+
+        if (op->error == 0)
+                answer = op->answer ? op->answer : "";
+        else if (op->error == -EREMOTEIO)
+                answer = "NAK";
+        if (answer)
+                snprintf(message, sizeof message,
+                         "%s: Raw command \"%s\" answered \"%s\" (uid %u, %s).", d->id,
+                         op->steps[0].command, answer, (unsigned)op->uid, caller_name(op));
+        else
+                snprintf(message, sizeof message,
+                         "%s: Raw command \"%s\" failed: the inverter %s (uid %u, %s).",
+                         d->id, op->steps[0].command, link_error_words(op->error),
+                         (unsigned)op->uid, caller_name(op));
+        snprintf(uid, sizeof uid, "%u", (unsigned)op->uid);
+        const JournalField fields[] = {
+                        {"AXPERT_DEVICE", d->id},
+                        {"AXPERT_COMMAND", op->steps[0].command},
+                        {"AXPERT_ANSWER", answer},
+                        {"AXPERT_ERROR", answer ? NULL : link_error_words(op->error)},
+                        {"AXPERT_CALLER_UID", uid},
+                        {"AXPERT_CALLER_NAME", caller_name(op)},
+        };
+        journal_entry(LOG_NOTICE, AXPERT_MESSAGE_RAW_COMMAND_STR, message, fields,
+                      ELEMENTSOF(fields));
 }
 
 static void setter_reply_failure(SetterOp *op)
@@ -346,6 +476,9 @@ static void setter_finish(SetterOp *op)
                 log_warning_errno(r, "%s: failed to emit property changes, ignoring: %s", d->id,
                                   strerror(-r));
 
+        if (op->raw && op->steps[0].command[0] != 'Q')
+                setter_log_raw(op);
+
         if (op->error < 0) {
                 setter_reply_failure(op);
                 setter_op_free(op);
@@ -353,19 +486,16 @@ static void setter_finish(SetterOp *op)
                 return;
         }
 
-        if (op->raw) {
-                if (op->steps[0].command[0] != 'Q')
-                        setter_log_change(op, op->requested);
+        if (op->raw)
                 r = sd_bus_reply_method_return(op->request, "s", op->answer ? op->answer : "");
-        } else {
+        else {
                 char new_value[SETTER_TEXT_MAX];
 
                 /* What the inverter reports now; what was asked when it could not be re-read. */
                 if (op->read_error < 0)
                         snprintf(new_value, sizeof new_value, "%s", op->requested);
                 else
-                        value_format(op->field, &d->values[op->field], new_value,
-                                     sizeof new_value);
+                        value_format(op->field, &d->values[op->field], new_value, sizeof new_value);
                 setter_log_change(op, new_value);
                 r = sd_bus_reply_method_return(op->request, NULL);
         }
@@ -451,6 +581,7 @@ static void setter_write_done(Link *link, int result, const Pi30Frame *frame, vo
 
         if (result < 0) {
                 op->error = result;
+                setter_log_units_failed(op, op->n_done, result);
                 if (op->n_done == 0) {
                         /* Nothing changed: no re-read needed. */
                         setter_finish(op);
@@ -470,11 +601,14 @@ static void setter_write_done(Link *link, int result, const Pi30Frame *frame, vo
                 }
         }
 
+        if (setter_per_unit(op))
+                setter_log_unit(op, op->n_done, 1);
         op->n_done++;
         if (op->n_done < op->n_steps) {
                 r = setter_submit_step(op);
                 if (r < 0) {
                         op->error = r;
+                        setter_log_units_failed(op, op->n_done, r);
                         setter_reread(op);
                 }
                 return;
@@ -482,19 +616,44 @@ static void setter_write_done(Link *link, int result, const Pi30Frame *frame, vo
         setter_reread(op);
 }
 
-/* Puts op's first command on the wire. */
+/* Puts op's first command on the wire: 0. 1: nothing to send, the inverter has the value already
+ * (an earlier change in the queue, or made while polkit was asked, set it). Negative errno: not
+ * started. */
 static int setter_begin(SetterOp *op)
 {
         Device *d = op->device;
+        int r;
+
+        if (!d->online || !d->link)
+                return -ENOTCONN;
+        /* Checked again now that the changes ahead of it are done and re-read. */
+        if (!op->raw && setter_is_current(d, op->setting, &op->arg))
+                return 1;
 
         op->active = true;
         /* "old" is what the inverter had just before this change, after any earlier ones. */
         if (!op->raw)
-                value_format(op->field, &d->values[op->field], op->old_value,
-                             sizeof op->old_value);
-        if (!d->online || !d->link)
-                return -ENOTCONN;
-        return setter_submit_step(op);
+                value_format(op->field, &d->values[op->field], op->old_value, sizeof op->old_value);
+        if (setter_per_unit(op))
+                setter_log_intent(op);
+        r = setter_submit_step(op);
+        if (r < 0) {
+                op->active = false;
+                setter_log_units_failed(op, 0, r);
+        }
+        return r;
+}
+
+static void setter_reply_already_set(SetterOp *op)
+{
+        int r;
+
+        log_debug("%s: %s is %s already, nothing sent for %s.", op->device->id, op->name,
+                  op->requested, caller_name(op));
+        r = sd_bus_reply_method_return(op->request, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Failed to reply to %s, ignoring: %s", caller_name(op),
+                                strerror(-r));
 }
 
 static void setter_reply_not_started(SetterOp *op, int r)
@@ -514,7 +673,7 @@ static void setter_reply_not_started(SetterOp *op, int r)
 /* After a change of d finished: the next waiting one for d, if any. */
 static void setter_begin_next(Device *d)
 {
-        SetterOp *op = queue_head;
+        SetterOp *op = d->context->setters_head;
 
         while (op) {
                 SetterOp *next = op->next;
@@ -527,39 +686,48 @@ static void setter_begin_next(Device *d)
                 if (op->active) /* cannot happen: the finished one was the active one */
                         return;
                 r = setter_begin(op);
-                if (r >= 0)
+                if (r == 0)
                         return;
-                setter_reply_not_started(op, r);
+                if (r > 0)
+                        setter_reply_already_set(op);
+                else
+                        setter_reply_not_started(op, r);
                 setter_op_free(op);
                 op = next;
         }
 }
 
 /* Queues an authorized change; it starts at once unless another change of the same device is
- * under way. On success the request is answered later and op belongs to the queue. */
+ * under way. On success op belongs to the queue and the request is answered later, or op has
+ * been answered (nothing to change) and freed; on failure op is the caller's. */
 static int setter_enqueue(SetterOp *op, sd_bus_error *error)
 {
+        Context *c = op->device->context;
         bool busy = false;
         int r;
 
-        for (SetterOp *o = queue_head; o; o = o->next)
+        for (SetterOp *o = c->setters_head; o; o = o->next)
                 if (o->device == op->device)
                         busy = true;
 
-        op->prev = queue_tail;
-        if (queue_tail)
-                queue_tail->next = op;
+        op->prev = c->setters_tail;
+        if (c->setters_tail)
+                c->setters_tail->next = op;
         else
-                queue_head = op;
-        queue_tail = op;
+                c->setters_head = op;
+        c->setters_tail = op;
 
         if (busy)
                 return 0;
 
         r = setter_begin(op);
+        if (r > 0) {
+                setter_reply_already_set(op);
+                setter_op_free(op);
+                return 0;
+        }
         if (r < 0) {
                 setter_queue_remove(op);
-                op->active = false;
                 if (r == -ENOTCONN)
                         return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE,
                                                 "The inverter is offline.");
@@ -595,6 +763,11 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
         op->device = d;
         op->setting = s;
         op->field = info->field;
+        op->arg = arg;
+        if (arg.s) {
+                snprintf(op->arg_text, sizeof op->arg_text, "%s", arg.s);
+                op->arg.s = op->arg_text;
+        }
 
         setter_limits(d, &limits);
         if (setter_parallel(d, s))
@@ -635,8 +808,8 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
                 snprintf(op->requested, sizeof op->requested, "%s", arg.s);
         else {
                 const Pi30FieldInfo *fi = pi30_field_info(info->field);
-                snprintf(op->requested, sizeof op->requested, "%.*f",
-                         fi ? (int)fi->decimals : 1, arg.d);
+                snprintf(op->requested, sizeof op->requested, "%.*f", fi ? (int)fi->decimals : 1,
+                         arg.d);
         }
         {
                 const Pi30FieldInfo *fi = pi30_field_info(op->field);
@@ -650,7 +823,8 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
         if (setter_is_current(d, s, &arg))
                 return sd_bus_reply_method_return(m, NULL);
 
-        r = polkit_verify(m, axpert_polkit_action(pi30_settings[s].method), &uid, error);
+        r = polkit_verify(d->context->polkit, m, axpert_polkit_action(pi30_settings[s].method),
+                          &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)
@@ -689,7 +863,7 @@ int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (!d->online || !d->link)
                 return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
 
-        r = polkit_verify(m, axpert_polkit_action("RawCommand"), &uid, error);
+        r = polkit_verify(d->context->polkit, m, axpert_polkit_action("RawCommand"), &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)

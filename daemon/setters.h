@@ -3,8 +3,15 @@
 
 #include <systemd/sd-bus.h>
 
-/* The journal's MESSAGE_ID of "an inverter setting was changed" (journalctl MESSAGE_ID=…). */
+typedef struct Context Context;
+
+/* The journal's MESSAGE_IDs (journalctl MESSAGE_ID=…, doc/setters.md): an inverter setting was
+ * changed; a per-unit change is about to be sent to the parallel units; one unit's outcome of
+ * it; a raw command other than a query was sent, and its answer. */
 #define AXPERT_MESSAGE_SETTING_CHANGED_STR "ebb0344ec62a4940b860996ba1460439"
+#define AXPERT_MESSAGE_SETTING_REQUESTED_STR "fce7e6ba95da4875a946d08cc54c91e7"
+#define AXPERT_MESSAGE_SETTING_UNIT_STR "0fe1c8a744ad45248bd22fc31bf8996e"
+#define AXPERT_MESSAGE_RAW_COMMAND_STR "283767e5b3124ea4b04993848ffa5c8f"
 
 /* Each handler, in this order: parse, validate against the device (battery rating, the
  * inverter's current option lists, enum lists), reply at once when the value is already set,
@@ -24,3 +31,7 @@ int method_set_battery_float_voltage(sd_bus_message *m, void *userdata, sd_bus_e
 int method_set_flag(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_set_output_frequency(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+/* Forgets every queued or running change without replying (shutdown; after the devices, whose
+ * link requests point at them, are gone). */
+void setters_flush(Context *c);

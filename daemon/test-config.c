@@ -169,6 +169,69 @@ static void test_overrides(void)
         assert(strstr(error, "twice"));
 }
 
+/* Two devices on one port fight over it: refused, naming both (issue 17.7). */
+static void test_duplicate_devices(void)
+{
+        char error[1024], target[600], alias[600], text[2048], arg_a[700], arg_b[700];
+        Config *c = NULL;
+
+        expect_error("[Device a]\nPath=/dev/ttyUSB0\n[Device b]\nPath=/dev/ttyUSB0\n",
+                     (const char *const[]){"axpertd.conf", "[Device a]", "[Device b]",
+                                           "\"/dev/ttyUSB0\"", "same device", NULL});
+        /* The transport prefix does not make it another port. */
+        expect_error("[Device a]\nPath=/dev/ttyUSB0\n[Device b]\nPath=serial:/dev/ttyUSB0\n",
+                     (const char *const[]){"[Device a]", "[Device b]", "same device", NULL});
+        expect_error("[Device a]\nPath=hidraw:fd:3\n[Device b]\nPath=hidraw:fd:3\n",
+                     (const char *const[]){"[Device a]", "[Device b]", "fd 3", NULL});
+
+        /* A symlink (/dev/serial/by-id/…) and its target are one device. */
+        snprintf(target, sizeof target, "%s/ttyS7", tmpdir);
+        snprintf(alias, sizeof alias, "%s/by-id-port0", tmpdir);
+        write_file("ttyS7", "");
+        assert(symlink(target, alias) == 0);
+        snprintf(text, sizeof text, "[Device roof]\nPath=%s\n[Device shed]\nPath=%s\n", target,
+                 alias);
+        expect_error(text, (const char *const[]){"[Device roof]", "[Device shed]", target, alias,
+                                                 "same device", NULL});
+
+        /* Different ports, and a missing node compared as written, are fine. */
+        assert(load("[Device a]\nPath=/dev/ttyUSB0\n[Device b]\nPath=/dev/ttyUSB1\n"
+                    "[Device c]\nPath=hidraw:fd:3\n[Device d]\nPath=hidraw:fd:4\n",
+                    NULL, &c, error, sizeof error) == 0);
+        assert(c->n_devices == 4);
+        c = config_free(c);
+
+        /* The same name twice, in words. */
+        expect_error("[Device x]\nPath=/dev/ttyUSB0\n[Device x]\nPath=/dev/ttyUSB1\n",
+                     (const char *const[]){"[Device x]", "device name \"x\" is used twice", NULL});
+        expect_error("[Device x]\nPath=/dev/ttyUSB0\nPath=/dev/ttyUSB1\n",
+                     (const char *const[]){"[Device x]", "device name \"x\" is used twice", NULL});
+
+        /* On the command line: twice the same path, named or not, or through the symlink. */
+        char *twice[] = {"/dev/ttyUSB0", "b=serial:/dev/ttyUSB0", NULL};
+        assert(load("", twice, &c, error, sizeof error) == -EINVAL);
+        assert(!c);
+        assert(strstr(error, "--device=/dev/ttyUSB0") &&
+               strstr(error, "--device=b=serial:/dev/ttyUSB0"));
+        assert(strstr(error, "same device"));
+
+        snprintf(arg_a, sizeof arg_a, "a=%s", target);
+        snprintf(arg_b, sizeof arg_b, "%s", alias);
+        char *linked[] = {arg_a, arg_b, NULL};
+        assert(load("", linked, &c, error, sizeof error) == -EINVAL);
+        assert(strstr(error, arg_a) && strstr(error, arg_b) && strstr(error, "same device"));
+
+        /* --device replaces the file's devices: the file's port may be given again. */
+        char *again[] = {"/dev/ttyUSB0", NULL};
+        assert(load("[Device a]\nPath=/dev/ttyUSB0\n", again, &c, error, sizeof error) == 0);
+        assert(c->n_devices == 1 && streq(c->devices[0].name, "0"));
+        c = config_free(c);
+
+        char *named_twice[] = {"a=/dev/ttyUSB0", "a=/dev/ttyUSB1", NULL};
+        assert(load("", named_twice, &c, error, sizeof error) == -EINVAL);
+        assert(strstr(error, "device name \"a\" is used twice"));
+}
+
 static void mkdirs(const char *path)
 {
         char cmd[1024];
@@ -224,6 +287,7 @@ int main(void)
         test_bad_files();
         test_missing_file();
         test_overrides();
+        test_duplicate_devices();
         test_autodetect();
 
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

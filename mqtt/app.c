@@ -509,6 +509,18 @@ void app_daemon_changed(App *app, bool present)
                 publish_availability(app, value, false);
 }
 
+void app_bus_lost(App *app, const char *reason)
+{
+        /* Not the daemon leaving (that is waited for): with the bus gone nothing can be
+         * followed, and only a restart (Restart=on-failure) gets a new connection. */
+        log_error("Lost the connection to the system bus: %s; exiting.", reason);
+        /* What is retained must not keep saying online for inverters no longer followed. */
+        app_daemon_changed(app, false);
+        if (!app->exit_code)
+                app->exit_code = -ECONNRESET;
+        g_main_loop_quit(app->loop);
+}
+
 /* ---- MQTT events ---- */
 
 static void on_mqtt_connected(void *userdata)
@@ -537,7 +549,8 @@ static void on_mqtt_connected(void *userdata)
                 publish_inverter_full(app, value);
 }
 
-static void on_mqtt_message(void *userdata, const char *topic, const char *payload, size_t len)
+static void on_mqtt_message(void *userdata, const char *topic, const char *payload, size_t len,
+                            bool retained)
 {
         App *app = userdata;
         g_autofree char *status = g_strdup_printf("%s/status", app->config->discovery_prefix);
@@ -554,7 +567,7 @@ static void on_mqtt_message(void *userdata, const char *topic, const char *paylo
                         publish_inverter_full(app, value);
                 return;
         }
-        if (app->config->commands && commands_handle(app, topic, payload, len))
+        if (app->config->commands && commands_handle(app, topic, payload, len, retained))
                 return;
         log_debug("Ignoring a message on '%s'.", topic);
 }
@@ -629,5 +642,5 @@ int app_run(App *app)
         g_source_remove(sigint);
 
         publisher_stop(app->publisher, bridge_topic, 3000);
-        return 0;
+        return app->exit_code;
 }

@@ -38,9 +38,10 @@ struct App {
         GHashTable *units;     /* object path -> Unit* */
         guint flush_source;
         bool daemon_present;
-        GQueue commands;         /* Command*: waiting for the one in flight (commands.c) */
+        GQueue commands; /* Command*: waiting for the one in flight (commands.c) */
         bool command_in_flight;
-        int exit_code;
+        GHashTable *retained_logged; /* command topics whose retained message was logged */
+        int exit_code; /* what app_run returns: 0 after a signal, negative errno on a failure */
 };
 
 App *app_new(MqttConfig *config, GError **error);
@@ -55,6 +56,8 @@ void app_object_removed(App *app, const char *path, const char *interface);
 void app_properties_changed(App *app, const char *path, const char *interface, GVariant *changed,
                             const char *const *invalidated);
 void app_daemon_changed(App *app, bool present);
+/* The system bus connection closed: stops the main loop, app_run then fails. */
+void app_bus_lost(App *app, const char *reason);
 
 /* Helpers shared by the payload builders. */
 Inverter *app_find_inverter_by_serial(App *app, const char *serial);

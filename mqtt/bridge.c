@@ -1,5 +1,6 @@
 /* Follows the daemon on the bus: devices and units appearing and vanishing (ObjectManager
- * signals), their PropertiesChanged, and the daemon itself coming and going (name owner). */
+ * signals), their PropertiesChanged, the daemon itself coming and going (name owner), and the
+ * bus connection itself closing. */
 #include "bridge.h"
 
 #include "log.h"
@@ -7,6 +8,7 @@
 
 struct Bridge {
         App *app;
+        GDBusConnection *connection;
         GDBusObjectManager *manager;
 };
 
@@ -84,6 +86,21 @@ static void on_name_owner(GObject *object, GParamSpec *pspec, gpointer userdata)
         app_daemon_changed(b->app, owner != NULL);
 }
 
+/* The daemon leaving is the name owner changing (above); this is the bus itself going away
+ * (dbus-daemon restarted or killed), after which nothing can be followed any more. */
+static void on_connection_closed(GDBusConnection *connection, gboolean remote_peer_vanished,
+                                 GError *error, gpointer userdata)
+{
+        Bridge *b = userdata;
+        g_autofree char *reason = NULL;
+
+        reason = g_strdup_printf("%s (%s)",
+                                 remote_peer_vanished ? "the bus went away"
+                                                      : "the connection was closed",
+                                 error ? error->message : "no error");
+        app_bus_lost(b->app, reason);
+}
+
 Bridge *bridge_new(App *app, GError **error)
 {
         g_autoptr(Bridge) b = g_new0(Bridge, 1);
@@ -91,10 +108,18 @@ Bridge *bridge_new(App *app, GError **error)
         GList *objects;
 
         b->app = app;
+        b->connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
+        if (!b->connection)
+                return NULL;
+        /* GDBus's default for a bus connection is to raise SIGTERM when it closes, which would
+         * look like a clean stop (exit 0) and leave a Restart=on-failure service dead. */
+        g_dbus_connection_set_exit_on_close(b->connection, FALSE);
+        g_signal_connect(b->connection, "closed", G_CALLBACK(on_connection_closed), b);
+
         /* No auto-start: the unit is ordered after axpertd, and a missing daemon is a state we
          * report (availability offline), not an error. */
-        b->manager = g_dbus_object_manager_client_new_for_bus_sync(
-                        G_BUS_TYPE_SYSTEM, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+        b->manager = g_dbus_object_manager_client_new_sync(
+                        b->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
                         AXPERT_BUS_NAME, AXPERT_ROOT_PATH, NULL, NULL, NULL, NULL, error);
         if (!b->manager)
                 return NULL;
@@ -130,6 +155,10 @@ Bridge *bridge_free(Bridge *b)
         if (b->manager) {
                 g_signal_handlers_disconnect_by_data(b->manager, b);
                 g_object_unref(b->manager);
+        }
+        if (b->connection) {
+                g_signal_handlers_disconnect_by_data(b->connection, b);
+                g_object_unref(b->connection);
         }
         g_free(b);
         return NULL;

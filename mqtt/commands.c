@@ -23,6 +23,10 @@
 #define ERROR_FAILED "org.freedesktop.DBus.Error.Failed"
 
 #define ERROR_LIMITS_EXCEEDED "org.freedesktop.DBus.Error.LimitsExceeded"
+/* Not a D-Bus error: nothing was sent to the daemon (doc/mqtt.md "Command topics"). */
+#define RESULT_RETAINED "retained"
+/* Command topics whose retained message was logged (once each). */
+#define RETAINED_LOGGED_MAX 1024
 
 typedef struct Command {
         App *app;
@@ -49,6 +53,7 @@ static void command_free(gpointer data)
 void commands_clear(App *app)
 {
         g_queue_clear_full(&app->commands, command_free);
+        g_clear_pointer(&app->retained_logged, g_hash_table_destroy);
 }
 
 static void command_next(App *app);
@@ -137,6 +142,35 @@ static void command_next(App *app)
         }
 }
 
+bool commands_parse_number(const char *text, double *ret)
+{
+        const char *p = text;
+        double d;
+
+        /* What a person or Home Assistant's number entity sends, and nothing g_ascii_strtod
+         * would take besides: no white space, no sign (no setter takes a negative value), no
+         * exponent, hex, inf or nan. Plain ASCII digits, so no locale is involved either. */
+        if (!g_ascii_isdigit(*p))
+                return false;
+        while (g_ascii_isdigit(*p))
+                p++;
+        if (*p == '.') {
+                p++;
+                if (!g_ascii_isdigit(*p))
+                        return false;
+                while (g_ascii_isdigit(*p))
+                        p++;
+        }
+        if (*p)
+                return false;
+        d = g_ascii_strtod(text, NULL);
+        /* Hundreds of digits would overflow. */
+        if (!isfinite(d))
+                return false;
+        *ret = d;
+        return true;
+}
+
 static JsonNode *string_node(const char *s)
 {
         JsonNode *n = json_node_new(JSON_NODE_VALUE);
@@ -154,11 +188,13 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
                 *ret_value = string_node(text);
                 return g_variant_new("(s)", text);
         case TOPIC_COMMAND_NUMBER: {
-                char *end = NULL;
-                double d = g_ascii_strtod(text, &end);
+                double d;
 
-                if (end == text || *end || !isfinite(d)) {
-                        *ret_message = g_strdup_printf("'%s' is not a number", text);
+                if (!commands_parse_number(text, &d)) {
+                        *ret_message = g_strdup_printf(
+                                        "'%s' is not a plain decimal number (digits, optionally "
+                                        "'.' and digits)",
+                                        text);
                         return NULL;
                 }
                 *ret_value = json_node_new(JSON_NODE_VALUE);
@@ -188,7 +224,36 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
         }
 }
 
-bool commands_handle(App *app, const char *topic, const char *payload, size_t len)
+/* Says so on the result topic every time, in the log once per topic: every reconnect brings
+ * the same retained messages back. */
+static void ignore_retained(App *app, const char *topic, const char *serial, const char *setting,
+                            const char *payload, size_t len)
+{
+        g_autoptr(JsonNode) value = NULL;
+
+        if (len <= PAYLOAD_MAX && !memchr(payload, '\0', len) &&
+            g_utf8_validate(payload, len, NULL)) {
+                g_autofree char *text = g_strndup(payload, len);
+
+                value = string_node(text);
+        }
+        if (!app->retained_logged)
+                app->retained_logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        if (g_hash_table_contains(app->retained_logged, topic))
+                log_debug("Retained message on command topic '%s' again, ignoring.", topic);
+        else {
+                log_warning("Retained message on command topic '%s' (the broker repeats it on "
+                            "every subscription; clear it with an empty retained message), "
+                            "ignoring.",
+                            topic);
+                /* Bounded: whoever may publish there could make up endless topics. */
+                if (g_hash_table_size(app->retained_logged) < RETAINED_LOGGED_MAX)
+                        g_hash_table_add(app->retained_logged, g_strdup(topic));
+        }
+        publish_result(app, serial, setting, value, RESULT_RETAINED, "retained command ignored");
+}
+
+bool commands_handle(App *app, const char *topic, const char *payload, size_t len, bool retained)
 {
         g_autofree char *prefix = g_strdup_printf("%s/", app->config->topic_prefix);
         g_autofree char *serial = NULL;
@@ -213,6 +278,14 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
         if (g_str_equal(setting, "result"))
                 return true;
 
+        /* The broker hands a retained message out again on every subscription (each restart,
+         * each reconnect): executing it would repeat an old command over whatever was set
+         * since. Only what arrives live is a command. */
+        if (retained) {
+                ignore_retained(app, topic, serial, setting, payload, len);
+                return true;
+        }
+
         /* From here on every message gets a result, whatever it contains. */
         if (len > PAYLOAD_MAX || memchr(payload, '\0', len) ||
             !g_utf8_validate(payload, len, NULL)) {
@@ -220,7 +293,8 @@ bool commands_handle(App *app, const char *topic, const char *payload, size_t le
                                "the payload is not a short UTF-8 text");
                 return true;
         }
-        text = g_strstrip(g_strndup(payload, len));
+        /* Taken as sent: white space around a value is as wrong as any other character. */
+        text = g_strndup(payload, len);
         value = string_node(text);
 
         e = topic_entity_by_setting(setting);

@@ -3,10 +3,17 @@
 #include "mqtt-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "macros.h"
+
+/* A password is short; the configuration a few hundred bytes. Anything bigger is a mistake
+ * (PasswordFile=/dev/zero would otherwise grow memory without end). */
+#define SECRET_FILE_MAX 4096
+#define CONFIG_FILE_MAX (1024 * 1024)
 
 typedef enum KeyType { KEY_STRING, KEY_BOOL, KEY_INT } KeyType;
 
@@ -132,13 +139,83 @@ static gboolean read_bool(GKeyFile *kf, const char *file, const char *group, con
         return TRUE;
 }
 
+static const char *file_type_name(mode_t mode)
+{
+        if (S_ISDIR(mode))
+                return "a directory";
+        if (S_ISCHR(mode))
+                return "a character device";
+        if (S_ISBLK(mode))
+                return "a block device";
+        if (S_ISFIFO(mode))
+                return "a FIFO";
+        if (S_ISSOCK(mode))
+                return "a socket";
+        return "of an unknown type";
+}
+
+/* Reads a whole regular file (or a symbolic link to one) of at most max bytes, NUL-terminated.
+ * Anything else is refused before a byte is read: a FIFO would block, a device may never end.
+ * On failure returns negative errno and *ret_problem says what is wrong, without the path. */
+static int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len,
+                           char **ret_problem)
+{
+        _cleanup_(closep) int fd = -1;
+        g_autofree char *buf = NULL;
+        struct stat st;
+        size_t len = 0;
+        int r;
+
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below). */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                *ret_problem = g_strdup_printf("cannot be read: %s", g_strerror(-r));
+                return r;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                *ret_problem = g_strdup_printf("is not a regular file (%s)",
+                                               file_type_name(st.st_mode));
+                return -EINVAL;
+        }
+        if ((guint64)st.st_size > max) {
+                *ret_problem = g_strdup_printf("is larger than %zu bytes", max);
+                return -EFBIG;
+        }
+        /* Up to max + 1 bytes: the file may have grown since fstat(). */
+        buf = g_malloc(max + 2);
+        while (len <= max) {
+                ssize_t n = read(fd, buf + len, max + 1 - len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        *ret_problem = g_strdup_printf("cannot be read: %s", g_strerror(-r));
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len > max) {
+                memset(buf, 0, len); /* it may be a secret */
+                *ret_problem = g_strdup_printf("is larger than %zu bytes", max);
+                return -EFBIG;
+        }
+        buf[len] = '\0';
+        *ret = g_steal_pointer(&buf);
+        *ret_len = len;
+        return 0;
+}
+
 /* Reads a file's whole content as the password: a systemd credential (LoadCredential=) is given
  * by its name relative to $CREDENTIALS_DIRECTORY, any other relative or absolute path as is. */
 static gboolean read_password_file(const char *file, const char *value, char **ret, GError **error)
 {
         g_autofree char *path = NULL;
         g_autofree char *content = NULL;
-        g_autoptr(GError) e = NULL;
+        g_autofree char *problem = NULL;
         const char *creds = g_getenv("CREDENTIALS_DIRECTORY");
         size_t len;
 
@@ -147,12 +224,13 @@ static gboolean read_password_file(const char *file, const char *value, char **r
         else
                 path = g_strdup(value);
 
-        if (!g_file_get_contents(path, &content, &len, &e))
-                return set_error(error, file, "MQTT", "PasswordFile", "cannot read '%s': %s", path,
-                                 e->message);
-        if (memchr(content, '\0', len))
+        if (read_small_file(path, SECRET_FILE_MAX, &content, &len, &problem) < 0)
+                return set_error(error, file, "MQTT", "PasswordFile", "'%s' %s", path, problem);
+        if (memchr(content, '\0', len)) {
+                memset(content, 0, len);
                 return set_error(error, file, "MQTT", "PasswordFile", "'%s' contains a NUL byte",
                                  path);
+        }
         /* One trailing newline is what editors and `echo` add; it is not part of the secret. */
         if (len > 0 && content[len - 1] == '\n')
                 content[--len] = '\0';
@@ -164,10 +242,18 @@ static gboolean read_password_file(const char *file, const char *value, char **r
         return TRUE;
 }
 
+/* The TLS files are read by Paho (OpenSSL) when it connects, not here: checked now so that a
+ * wrong path is an error at start, not a connection failure retried for ever. */
 static gboolean check_readable(const char *file, const char *key, const char *path, GError **error)
 {
-        if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) || access(path, R_OK) < 0)
-                return set_error(error, file, "MQTT", key, "'%s' is not a readable file", path);
+        struct stat st;
+
+        if (stat(path, &st) < 0 || access(path, R_OK) < 0)
+                return set_error(error, file, "MQTT", key, "'%s' cannot be read: %s", path,
+                                 g_strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return set_error(error, file, "MQTT", key, "'%s' is not a regular file (%s)", path,
+                                 file_type_name(st.st_mode));
         return TRUE;
 }
 
@@ -341,7 +427,11 @@ MqttConfig *mqtt_config_load(const char *path, GError **error)
         g_autoptr(MqttConfig) c = g_new0(MqttConfig, 1);
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) e = NULL;
+        g_autofree char *data = NULL;
+        g_autofree char *problem = NULL;
         const char *file = path ? path : MQTT_CONFIG_DEFAULT_PATH;
+        size_t len;
+        int r;
 
         c->broker = g_strdup("tcp://localhost:1883");
         c->client_id = default_client_id();
@@ -355,10 +445,16 @@ MqttConfig *mqtt_config_load(const char *path, GError **error)
         c->settings_topic = g_strdup("power/axpert_settings");
         c->commands = false;
 
-        if (!g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, &e)) {
+        r = read_small_file(file, CONFIG_FILE_MAX, &data, &len, &problem);
+        if (r < 0) {
                 /* Only the default file may be absent: the defaults then apply. */
-                if (!path && g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                if (!path && r == -ENOENT)
                         return g_steal_pointer(&c);
+                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(-r), "%s: %s", file,
+                            problem);
+                return NULL;
+        }
+        if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &e)) {
                 g_set_error(error, e->domain, e->code, "%s: %s", file, e->message);
                 return NULL;
         }

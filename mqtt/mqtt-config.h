@@ -24,8 +24,9 @@ typedef struct MqttConfig {
         bool commands;
 } MqttConfig;
 
-/* Loads and validates path (NULL: the default path, which may be missing). Every error names the
- * file, group and key. */
+/* Loads and validates path (NULL: the default path, which may be missing), a regular file of at
+ * most 1 MiB; a PasswordFile is a regular file of at most 4 KiB. Every error names the file,
+ * group and key. */
 MqttConfig *mqtt_config_load(const char *path, GError **error);
 MqttConfig *mqtt_config_free(MqttConfig *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MqttConfig, mqtt_config_free)

@@ -131,6 +131,7 @@ typedef struct PahoEvent {
         char *topic;
         char *payload;
         size_t len;
+        bool retained;
         char *cause;
 } PahoEvent;
 
@@ -202,7 +203,8 @@ static gboolean paho_event_dispatch(gpointer data)
                 break;
         case PAHO_MESSAGE:
                 if (p->callbacks.message)
-                        p->callbacks.message(p->userdata, ev->topic, ev->payload, ev->len);
+                        p->callbacks.message(p->userdata, ev->topic, ev->payload, ev->len,
+                                             ev->retained);
                 break;
         }
         return G_SOURCE_REMOVE;
@@ -261,6 +263,7 @@ static int on_paho_message(void *context, char *topic, int topic_len, MQTTAsync_
         if (ev->len)
                 memcpy(ev->payload, message->payload, ev->len);
         ev->payload[ev->len] = '\0';
+        ev->retained = message->retained != 0;
         paho.freeMessage(&message);
         paho.free(topic);
         paho_event_post(context, ev);

@@ -12,7 +12,10 @@ typedef struct Publisher Publisher;
 typedef struct PublisherCallbacks {
         void (*connected)(void *userdata); /* first connect and every reconnect */
         void (*disconnected)(void *userdata, const char *cause);
-        void (*message)(void *userdata, const char *topic, const char *payload, size_t len);
+        /* retained: the broker's stored copy, handed out because we (re)subscribed, not a
+         * message published just now. */
+        void (*message)(void *userdata, const char *topic, const char *payload, size_t len,
+                        bool retained);
 } PublisherCallbacks;
 
 /* Messages kept while the broker is away; the oldest is dropped first. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "commands.h"
 #include "json-util.h"
 #include "mqtt-config.h"
 #include "state-json.h"
@@ -179,6 +180,12 @@ static void test_config_errors(void)
                         {"[MQTT]\nCAFile=/etc/hostname\n", "[MQTT] CAFile"},
                         {"[MQTT]\nBroker=ssl://h:8883\nCAFile=/nonexistent.pem\n", "[MQTT] CAFile"},
                         {"[MQTT]\nBroker=ssl://h:8883\nKeyFile=/etc/hostname\n", "[MQTT] KeyFile"},
+                        {"[MQTT]\nBroker=ssl://h:8883\nCAFile=/dev/zero\n",
+                         "[MQTT] CAFile: '/dev/zero' is not a regular file (a character device)"},
+                        {"[MQTT]\nBroker=ssl://h:8883\nCertFile=/\n",
+                         "[MQTT] CertFile: '/' is not a regular file (a directory)"},
+                        {"[MQTT]\nBroker=ssl://h:8883\nCAFile=/nonexistent.pem\n",
+                         "[MQTT] CAFile: '/nonexistent.pem' cannot be read: No such file"},
                         {"[MQTT]\nClientId=\n", "[MQTT] ClientId"},
                         {"[MQTT]\nClientId=has space\n", "[MQTT] ClientId"},
                         {"not a key file\n", ""},
@@ -196,6 +203,158 @@ static void test_config_errors(void)
                 if (!strstr(error->message, cases[i].expect))
                         g_error("'%s' lacks '%s'", error->message, cases[i].expect);
                 g_unlink(path);
+        }
+}
+
+/* PasswordFile is a short regular file: anything else would block (a FIFO) or never end
+ * (/dev/zero), and is refused naming the file and what is wrong with it. */
+static void test_config_secret_files(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dir = g_dir_make_tmp("axpert-secret-XXXXXX", &error);
+        g_autofree char *big = g_build_filename(dir, "big", NULL);
+        g_autofree char *limit = g_build_filename(dir, "limit", NULL);
+        g_autofree char *empty = g_build_filename(dir, "empty", NULL);
+        g_autofree char *crlf = g_build_filename(dir, "crlf", NULL);
+        g_autofree char *big_text = g_strnfill(4097, 'x');
+        g_autofree char *limit_text = g_strnfill(4096, 'y');
+        struct {
+                const char *path;
+                const char *expect; /* NULL: accepted */
+                const char *password;
+        } cases[] = {
+                        {dir, "is not a regular file (a directory)", NULL},
+                        {"/dev/null", "is not a regular file (a character device)", NULL},
+                        {big, "is larger than 4096 bytes", NULL},
+                        {empty, "is empty", NULL},
+                        {limit, NULL, limit_text},
+                        {crlf, NULL, "pass word"},
+        };
+
+        g_assert_no_error(error);
+        g_assert_true(g_file_set_contents(big, big_text, -1, NULL));
+        g_assert_true(g_file_set_contents(limit, limit_text, -1, NULL));
+        g_assert_true(g_file_set_contents(empty, "\n", -1, NULL));
+        g_assert_true(g_file_set_contents(crlf, "pass word\r\n", -1, NULL));
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *text = g_strdup_printf("[MQTT]\nUsername=u\nPasswordFile=%s\n",
+                                                        cases[i].path);
+                g_autofree char *path = write_config(text);
+                g_autofree char *expect = g_strdup_printf("%s: [MQTT] PasswordFile: '%s' %s", path,
+                                                          cases[i].path, cases[i].expect);
+                g_autoptr(MqttConfig) c = NULL;
+
+                g_clear_error(&error);
+                c = mqtt_config_load(path, &error);
+                if (!cases[i].expect) {
+                        g_assert_no_error(error);
+                        g_assert_cmpstr(c->password, ==, cases[i].password);
+                } else if (c)
+                        g_error("accepted PasswordFile=%s", cases[i].path);
+                else if (!strstr(error->message, expect))
+                        g_error("'%s' lacks '%s'", error->message, expect);
+                g_unlink(path);
+        }
+        g_unlink(big);
+        g_unlink(limit);
+        g_unlink(empty);
+        g_unlink(crlf);
+        g_rmdir(dir);
+}
+
+/* The configuration file itself: a regular file of at most 1 MiB. */
+static void test_config_file_bounded(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dir = g_dir_make_tmp("axpert-conf-XXXXXX", &error);
+        g_autofree char *huge = g_build_filename(dir, "huge.conf", NULL);
+        g_autofree char *text = g_strnfill(1024 * 1024 + 1, '#');
+        MqttConfig *c;
+
+        g_assert_no_error(error);
+        c = mqtt_config_load(dir, &error);
+        g_assert_null(c);
+        g_assert_nonnull(error);
+        g_assert_cmpstr(strstr(error->message, dir), ==, error->message);
+        g_assert_nonnull(strstr(error->message, "is not a regular file (a directory)"));
+        g_clear_error(&error);
+
+        text[0] = '\n';
+        g_assert_true(g_file_set_contents(huge, text, -1, NULL));
+        c = mqtt_config_load(huge, &error);
+        g_assert_null(c);
+        g_assert_nonnull(error);
+        g_assert_nonnull(strstr(error->message, "larger than 1048576 bytes"));
+        g_clear_error(&error);
+        /* Exactly at the limit is still read (and here means the defaults). */
+        text[1024 * 1024] = '\0';
+        g_assert_true(g_file_set_contents(huge, text, -1, NULL));
+        c = mqtt_config_load(huge, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(c);
+        mqtt_config_free(c);
+        g_unlink(huge);
+        g_rmdir(dir);
+}
+
+/* Number payloads: plain decimals only, whatever strtod would also take. */
+static void test_number_payloads(void)
+{
+        static const struct {
+                const char *text;
+                double value; /* NAN: refused */
+        } cases[] = {
+                        {"40", 40},
+                        {"0", 0},
+                        {"040", 40},
+                        {"53.5", 53.5},
+                        {"58.40", 58.4},
+                        {"60.0", 60},
+                        {"0.5", 0.5},
+                        {"", NAN},
+                        {" 40", NAN},
+                        {"40 ", NAN},
+                        {" 40 ", NAN},
+                        {"40\n", NAN},
+                        {"\t40", NAN},
+                        {"+40", NAN},
+                        {"-40", NAN},
+                        {"-0", NAN},
+                        {"40.", NAN},
+                        {".5", NAN},
+                        {".", NAN},
+                        {"4.0.0", NAN},
+                        {"4..0", NAN},
+                        {"0x28", NAN},
+                        {"0X28", NAN},
+                        {"4e1", NAN},
+                        {"4E1", NAN},
+                        {"1e999", NAN},
+                        {"inf", NAN},
+                        {"INF", NAN},
+                        {"infinity", NAN},
+                        {"nan", NAN},
+                        {"NaN(1)", NAN},
+                        {"4,0", NAN},
+                        {"40A", NAN},
+                        {"4 0", NAN},
+                        {"\xd9\xa4\xd9\xa0", NAN},         /* Arabic-Indic digits */
+                        {"\xef\xbc\x94\xef\xbc\x90", NAN}, /* full-width digits */
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                double d = -1;
+                bool ok = commands_parse_number(cases[i].text, &d);
+
+                if (isnan(cases[i].value)) {
+                        if (ok)
+                                g_error("accepted '%s' as %g", cases[i].text, d);
+                        g_assert_cmpfloat(d, ==, -1); /* untouched */
+                } else {
+                        if (!ok)
+                                g_error("refused '%s'", cases[i].text);
+                        g_assert_cmpfloat(d, ==, cases[i].value);
+                }
         }
 }
 
@@ -240,6 +399,9 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/config/defaults", test_config_defaults);
         g_test_add_func("/mqtt/config/password-file", test_config_password_file);
         g_test_add_func("/mqtt/config/errors", test_config_errors);
+        g_test_add_func("/mqtt/config/secret-files", test_config_secret_files);
+        g_test_add_func("/mqtt/config/file-bounded", test_config_file_bounded);
+        g_test_add_func("/mqtt/commands/number-payloads", test_number_payloads);
         g_test_add_func("/mqtt/config/missing", test_config_missing);
         g_test_add_func("/mqtt/config/example", test_config_example);
         return g_test_run();

@@ -555,6 +555,12 @@ typedef struct Pi30Limits {
         size_t n_charging_current_options;
         const uint16_t *ac_charging_current_options;
         size_t n_ac_charging_current_options;
+        /* The inverter's decoded state (a Pi30Value per Pi30Field), or NULL. With it, the rules
+         * are those of the firmware family the answers show (pi30_family_detect(); the range
+         * common to all families when it cannot be told), and the rating and lists above are
+         * taken from it when left unset. Without it, nothing is known of the firmware: what any
+         * family accepts passes (the inverter NAKs what its own firmware does not allow). */
+        const Pi30Value *values;
 } Pi30Limits;
 
 typedef struct Pi30SettingArg {
@@ -576,3 +582,49 @@ bool pi30_setting_is_current(Pi30Setting s, const Pi30SettingArg *arg, const Pi3
 
 /* RawCommand's rule: 1–32 printable ASCII characters, no CR/LF. -EINVAL with a message otherwise. */
 int pi30_raw_command_validate(const char *command, char *error, size_t error_size);
+
+/* ------------------------------------------------------------------------------------------ */
+/* What each setter accepts on one inverter (PI30.md §5 per firmware family), as data: the same
+ * rules pi30_setting_encode() checks, so what is advertised is what is accepted.              */
+
+typedef enum Pi30Family {
+        PI30_FAMILY_UNKNOWN, /* no QPIRI yet: only what every family accepts */
+        PI30_FAMILY_CLASSIC, /* HS/MS/MSX (HS-2014), KS/MKS (KS-2015): QPIRI of 25 or 26 fields */
+        PI30_FAMILY_GKMK,    /* PIP-GK/MK: QPIRI of 27 fields (operation logic) */
+        PI30_FAMILY_MAX,     /* Axpert MAX (MAX-2021): QPIRI 28, QPIGS 24 or QPIGS2 3 fields */
+        _PI30_FAMILY_MAX,
+} Pi30Family;
+
+/* The family a device's decoded state shows (values may be NULL: unknown). */
+Pi30Family pi30_family_detect(const Pi30Value values[]);
+/* The lowercase-dashed name clients see (FirmwareFamily): "hs-ks", "gk-mk", "max", "unknown". */
+const char *pi30_family_name(Pi30Family f);
+
+/* The limits of a device from its decoded state: rating and option lists as reported (lists only
+ * when answered and not empty), values set. What the daemon validates with and advertises. */
+void pi30_limits_from_values(const Pi30Value values[], Pi30Limits *ret);
+
+/* Longer option lists than this are cut (the decoder keeps PI30_LIST_MAX entries anyway). */
+#define PI30_ACCEPTED_MAX 64
+
+typedef enum Pi30AcceptedKind {
+        PI30_ACCEPTED_RANGE, /* every value min, min + step, …, max */
+        PI30_ACCEPTED_LIST,  /* exactly values[0..n): a set that is no such range */
+        PI30_ACCEPTED_NAMES, /* exactly names[0..n): string settings, SetFlag's flag name */
+} Pi30AcceptedKind;
+
+typedef struct Pi30Accepted {
+        Pi30AcceptedKind kind;
+        double min, max, step;               /* RANGE */
+        size_t n;                            /* LIST, NAMES */
+        double values[PI30_ACCEPTED_MAX];    /* LIST, ascending */
+        const char *names[PI30_ACCEPTED_MAX]; /* NAMES, in code order; static strings */
+} Pi30Accepted;
+
+/* What setting s accepts with these limits (limits may be NULL: nothing known). -ENODATA when
+ * it depends on what is not known (the battery rating), -EINVAL for an unknown setting. */
+int pi30_setting_accepted(Pi30Setting s, const Pi30Limits *limits, Pi30Accepted *ret);
+
+/* Whether a number is one of what a (numeric) Pi30Accepted describes, to 0.1 (the setters'
+ * resolution). */
+bool pi30_accepted_has_number(const Pi30Accepted *a, double v);

@@ -57,12 +57,25 @@ const Pi30Flag pi30_flags[] = {
 
 const size_t pi30_n_flags = sizeof pi30_flags / sizeof pi30_flags[0];
 
-/* Allowed voltages per battery rating (PI30.md §5). Where the documents differ between
- * series the wider range is accepted: the inverter NAKs what its own firmware does not allow.
- * 12 V ranges that no document gives are the 24 V ones halved. Values in tenths of a volt. */
+/* Families as bits, for rules that hold for several. ANY is "no device state given". */
+#define F_UNKNOWN (1u << PI30_FAMILY_UNKNOWN)
+#define F_CLASSIC (1u << PI30_FAMILY_CLASSIC)
+#define F_GKMK (1u << PI30_FAMILY_GKMK)
+#define F_MAX (1u << PI30_FAMILY_MAX)
+#define F_ANY (1u << _PI30_FAMILY_MAX)
+#define F_ALL (F_UNKNOWN | F_CLASSIC | F_GKMK | F_MAX | F_ANY)
+
+/* Allowed voltages per battery rating and firmware family (PI30.md §5), in tenths of a volt.
+ * Families differ only where the documents say so, at 48 V: HS/KS bulk/float 48.0–58.4 and
+ * cut-off 40.0–48.0, GK/MK 48.0–63.0 and 42.0–48.0. MAX-2021 gives no range; its firmware
+ * descends from GK/MK's (the same command set), so GK/MK's ranges apply to it. An inverter whose
+ * family cannot be told gets the range every family accepts; a caller that gives no device state
+ * (F_ANY) the widest one, as before families were told apart. 12 V ranges that no document gives
+ * are the 24 V ones halved. The first matching row wins. */
 typedef struct VoltageRule {
         Pi30Setting setting;
         int rating;
+        unsigned families;
         int min, max, step; /* range in tenths, when list is empty */
         const int *list;    /* explicit values in tenths */
         size_t n_list;
@@ -76,26 +89,95 @@ static const int pbdv12[] = {120, 123, 125, 128, 130, 133, 135, 138, 140, 143, 1
 #define LIST(a) a, sizeof a / sizeof a[0]
 
 static const VoltageRule voltage_rules[] = {
-                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 12, 0, 0, 0, LIST(pbcv12), false, "PBCV"},
-                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 24, 220, 255, 5, NULL, 0, false, "PBCV"},
-                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 48, 440, 510, 10, NULL, 0, false, "PBCV"},
-                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 12, 0, 0, 0, LIST(pbdv12), true, "PBDV"},
-                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 24, 240, 290, 5, NULL, 0, true, "PBDV"},
-                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 48, 480, 580, 10, NULL, 0, true, "PBDV"},
-                {PI30_SET_BATTERY_UNDER_VOLTAGE, 12, 105, 120, 1, NULL, 0, false, "PSDV"},
-                {PI30_SET_BATTERY_UNDER_VOLTAGE, 24, 210, 240, 1, NULL, 0, false, "PSDV"},
-                {PI30_SET_BATTERY_UNDER_VOLTAGE, 48, 400, 480, 1, NULL, 0, false, "PSDV"},
-                {PI30_SET_BATTERY_BULK_VOLTAGE, 12, 120, 157, 1, NULL, 0, false, "PCVV"},
-                {PI30_SET_BATTERY_BULK_VOLTAGE, 24, 240, 315, 1, NULL, 0, false, "PCVV"},
-                {PI30_SET_BATTERY_BULK_VOLTAGE, 48, 480, 630, 1, NULL, 0, false, "PCVV"},
-                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 12, 120, 157, 1, NULL, 0, false, "PBFT"},
-                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 24, 240, 315, 1, NULL, 0, false, "PBFT"},
-                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 48, 480, 630, 1, NULL, 0, false, "PBFT"},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 12, F_ALL, 0, 0, 0, LIST(pbcv12), false,
+                 "PBCV"},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 24, F_ALL, 220, 255, 5, NULL, 0, false, "PBCV"},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, 48, F_ALL, 440, 510, 10, NULL, 0, false,
+                 "PBCV"},
+                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 12, F_ALL, 0, 0, 0, LIST(pbdv12), true,
+                 "PBDV"},
+                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 24, F_ALL, 240, 290, 5, NULL, 0, true,
+                 "PBDV"},
+                {PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 48, F_ALL, 480, 580, 10, NULL, 0, true,
+                 "PBDV"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, 12, F_ALL, 105, 120, 1, NULL, 0, false, "PSDV"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, 24, F_ALL, 210, 240, 1, NULL, 0, false, "PSDV"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, 48, F_CLASSIC | F_ANY, 400, 480, 1, NULL, 0, false,
+                 "PSDV"},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, 48, F_ALL, 420, 480, 1, NULL, 0, false, "PSDV"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, 12, F_ALL, 120, 157, 1, NULL, 0, false, "PCVV"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, 24, F_ALL, 240, 315, 1, NULL, 0, false, "PCVV"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, 48, F_CLASSIC | F_UNKNOWN, 480, 584, 1, NULL, 0,
+                 false, "PCVV"},
+                {PI30_SET_BATTERY_BULK_VOLTAGE, 48, F_ALL, 480, 630, 1, NULL, 0, false, "PCVV"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 12, F_ALL, 120, 157, 1, NULL, 0, false, "PBFT"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 24, F_ALL, 240, 315, 1, NULL, 0, false, "PBFT"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 48, F_CLASSIC | F_UNKNOWN, 480, 584, 1, NULL, 0,
+                 false, "PBFT"},
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, 48, F_ALL, 480, 630, 1, NULL, 0, false, "PBFT"},
 };
 
 /* Without QMCHGCR/QMUCHGCR the widest documented range applies (MAX: up to 150-200 A). */
 #define CURRENT_MIN 1
 #define CURRENT_MAX 200
+
+/* What the rules of one call depend on: the rating, the family bit, the inverter's lists. */
+typedef struct Context {
+        double rating;
+        unsigned family; /* one F_ bit */
+        const uint16_t *charging, *ac;
+        size_t n_charging, n_ac;
+} Context;
+
+static void context_of(const Pi30Limits *limits, Context *ret)
+{
+        Pi30Limits from = {.battery_rating = NAN};
+
+        *ret = (Context){.rating = NAN, .family = F_ANY};
+        if (!limits)
+                return;
+        if (limits->values) {
+                pi30_limits_from_values(limits->values, &from);
+                ret->family = 1u << pi30_family_detect(limits->values);
+        }
+        ret->rating = !isnan(limits->battery_rating) && limits->battery_rating > 0
+                                      ? limits->battery_rating
+                                      : from.battery_rating;
+        if (limits->n_charging_current_options > 0 && limits->charging_current_options) {
+                ret->charging = limits->charging_current_options;
+                ret->n_charging = limits->n_charging_current_options;
+        } else {
+                ret->charging = from.charging_current_options;
+                ret->n_charging = from.n_charging_current_options;
+        }
+        if (limits->n_ac_charging_current_options > 0 && limits->ac_charging_current_options) {
+                ret->ac = limits->ac_charging_current_options;
+                ret->n_ac = limits->n_ac_charging_current_options;
+        } else {
+                ret->ac = from.ac_charging_current_options;
+                ret->n_ac = from.n_ac_charging_current_options;
+        }
+}
+
+void pi30_limits_from_values(const Pi30Value values[], Pi30Limits *ret)
+{
+        const Pi30Value *rating = &values[PI30_F_BATTERY_RATING_VOLTAGE];
+        const Pi30Value *charging = &values[PI30_F_CHARGING_CURRENT_OPTIONS];
+        const Pi30Value *ac = &values[PI30_F_AC_CHARGING_CURRENT_OPTIONS];
+
+        *ret = (Pi30Limits){
+                        .battery_rating = pi30_value_valid(rating) ? rating->d : NAN,
+                        .values = values,
+        };
+        if (pi30_value_valid(charging) && charging->n > 0) {
+                ret->charging_current_options = charging->list;
+                ret->n_charging_current_options = charging->n;
+        }
+        if (pi30_value_valid(ac) && ac->n > 0) {
+                ret->ac_charging_current_options = ac->list;
+                ret->n_ac_charging_current_options = ac->n;
+        }
+}
 
 const Pi30SettingInfo *pi30_setting_info(Pi30Setting s)
 {
@@ -146,26 +228,14 @@ static size_t append(char *buf, size_t size, size_t len, const char *s)
         return len;
 }
 
-/* "a, b, c" of an enum's names. */
-static void enum_names(const Pi30EnumInfo *e, char *buf, size_t size)
-{
-        size_t len = 0;
-        buf[0] = 0;
-        for (size_t i = 0; i < e->n_entries; i++) {
-                if (i > 0)
-                        len = append(buf, size, len, ", ");
-                len = append(buf, size, len, e->entries[i].name);
-        }
-}
-
 static void tenths_text(int tenths, char *buf, size_t size)
 {
         (void)pi30_format_fixed(tenths / 10.0, 0, 1, buf, size);
 }
 
-static int rating_of(const Pi30Limits *limits, char *error, size_t error_size)
+static int rating_of(const Context *c, char *error, size_t error_size)
 {
-        double r = limits ? limits->battery_rating : NAN;
+        double r = c->rating;
 
         if (isnan(r) || r <= 0)
                 return fail(error, error_size, -ENODATA,
@@ -176,61 +246,300 @@ static int rating_of(const Pi30Limits *limits, char *error, size_t error_size)
         return fail(error, error_size, -ENODATA, "battery rating %g V is not 12, 24 or 48 V", r);
 }
 
-static int encode_voltage(Pi30Setting s, double v, const Pi30Limits *limits, char *ret, size_t size,
-                          char *error, size_t error_size)
+static const VoltageRule *voltage_rule(Pi30Setting s, int rating, unsigned family)
 {
-        int rating = rating_of(limits, error, error_size);
-        const VoltageRule *rule = NULL;
-        char a[16], b[16], c[16], allowed[160];
-        int tenths;
-        bool ok = false;
+        for (size_t i = 0; i < sizeof voltage_rules / sizeof voltage_rules[0]; i++)
+                if (voltage_rules[i].setting == s && voltage_rules[i].rating == rating &&
+                    (voltage_rules[i].families & family))
+                        return &voltage_rules[i];
+        return NULL;
+}
+
+/* The names an enumeration setting accepts from this family: codes the firmware defines. */
+static bool enum_code_accepted(Pi30Setting s, int code, unsigned family)
+{
+        switch (s) {
+        case PI30_SET_BATTERY_TYPE:
+                /* Types after "user" (lithium, BMS protocols) are MAX-2021's. */
+                return code <= 2 || (family & (F_MAX | F_ANY));
+        case PI30_SET_CHARGER_SOURCE_PRIORITY:
+                /* GK/MK and MAX define only 01-03: no utility-first charging. */
+                return code >= 1 || (family & (F_CLASSIC | F_ANY));
+        default:
+                return true;
+        }
+}
+
+static void accepted_add(Pi30Accepted *a, double v)
+{
+        if (a->n < PI30_ACCEPTED_MAX)
+                a->values[a->n++] = v;
+}
+
+/* A list of tenths as Pi30Accepted: ascending, duplicates dropped. */
+static void accepted_list(Pi30Accepted *a, const int *tenths, size_t n)
+{
+        int prev = -1;
+
+        *a = (Pi30Accepted){.kind = PI30_ACCEPTED_LIST};
+        for (size_t k = 0; k < n; k++) {
+                /* selection of the smallest value above prev: lists are short */
+                int best = -1;
+                for (size_t i = 0; i < n; i++)
+                        if (tenths[i] > prev && (best < 0 || tenths[i] < best))
+                                best = tenths[i];
+                if (best < 0)
+                        break;
+                accepted_add(a, best / 10.0);
+                prev = best;
+        }
+}
+
+static void accepted_range(Pi30Accepted *a, int min, int max, int step)
+{
+        *a = (Pi30Accepted){
+                        .kind = PI30_ACCEPTED_RANGE,
+                        .min = min / 10.0,
+                        .max = max / 10.0,
+                        .step = step / 10.0,
+        };
+}
+
+static int accepted_voltage(Pi30Setting s, const Context *c, Pi30Accepted *ret, char *error,
+                            size_t error_size, const VoltageRule **ret_rule, int *ret_rating)
+{
+        int rating = rating_of(c, error, error_size);
+        const VoltageRule *rule;
 
         if (rating < 0)
                 return rating;
-        for (size_t i = 0; i < sizeof voltage_rules / sizeof voltage_rules[0]; i++)
-                if (voltage_rules[i].setting == s && voltage_rules[i].rating == rating)
-                        rule = &voltage_rules[i];
+        rule = voltage_rule(s, rating, c->family);
         if (!rule)
                 return fail(error, error_size, -EINVAL, "no voltage rule");
 
-        /* What is accepted, in words, for the error message. */
-        if (rule->list) {
-                size_t len = append(allowed, sizeof allowed, 0, "one of ");
-                allowed[len] = 0;
-                for (size_t i = 0; i < rule->n_list; i++) {
-                        tenths_text(rule->list[i], a, sizeof a);
-                        if (i > 0)
-                                len = append(allowed, sizeof allowed, len, ", ");
-                        len = append(allowed, sizeof allowed, len, a);
-                }
-                len = append(allowed, sizeof allowed, len, " V");
-        } else {
-                tenths_text(rule->min, a, sizeof a);
-                tenths_text(rule->max, b, sizeof b);
-                tenths_text(rule->step, c, sizeof c);
-                snprintf(allowed, sizeof allowed, "%s to %s V in steps of %s V", a, b, c);
+        if (rule->list || rule->allow_zero) {
+                /* 0 or a range is no range: all the values, 0 first. */
+                int t[PI30_ACCEPTED_MAX];
+                size_t n = 0;
+
+                if (rule->allow_zero)
+                        t[n++] = 0;
+                if (rule->list)
+                        for (size_t i = 0; i < rule->n_list && n < PI30_ACCEPTED_MAX; i++)
+                                t[n++] = rule->list[i];
+                else
+                        for (int v = rule->min; v <= rule->max && n < PI30_ACCEPTED_MAX;
+                             v += rule->step)
+                                t[n++] = v;
+                accepted_list(ret, t, n);
+        } else
+                accepted_range(ret, rule->min, rule->max, rule->step);
+        if (ret_rule)
+                *ret_rule = rule;
+        if (ret_rating)
+                *ret_rating = rating;
+        return 0;
+}
+
+static void accepted_current(Pi30Setting s, const Context *c, Pi30Accepted *ret)
+{
+        bool ac = s == PI30_SET_MAX_AC_CHARGING_CURRENT;
+        const uint16_t *list = ac ? c->ac : c->charging;
+        size_t n = ac ? c->n_ac : c->n_charging;
+        int t[PI30_ACCEPTED_MAX];
+        size_t k = 0;
+
+        if (n == 0) {
+                accepted_range(ret, CURRENT_MIN * 10, CURRENT_MAX * 10, 10);
+                return;
+        }
+        /* Only what the encoder can send: whole amperes of the documented range. */
+        for (size_t i = 0; i < n && k < PI30_ACCEPTED_MAX; i++)
+                if (list[i] >= CURRENT_MIN && list[i] <= CURRENT_MAX)
+                        t[k++] = list[i] * 10;
+        accepted_list(ret, t, k);
+}
+
+static int accepted_names(Pi30Setting s, const Context *c, Pi30Accepted *ret)
+{
+        *ret = (Pi30Accepted){.kind = PI30_ACCEPTED_NAMES};
+        if (s == PI30_SET_FLAG) {
+                for (size_t i = 0; i < pi30_n_flags && ret->n < PI30_ACCEPTED_MAX; i++)
+                        ret->names[ret->n++] = pi30_flags[i].name;
+                return 0;
         }
 
-        if (isfinite(v) && v >= 0 && v < 100) {
-                double t = v * 10;
-                tenths = (int)pi30_round(t);
-                if (pi30_fabs(t - tenths) < 1e-6) {
-                        if (rule->allow_zero && tenths == 0)
-                                ok = true;
-                        else if (rule->list) {
-                                for (size_t i = 0; i < rule->n_list; i++)
-                                        ok = ok || rule->list[i] == tenths;
-                        } else
-                                ok = tenths >= rule->min && tenths <= rule->max &&
-                                     (tenths - rule->min) % rule->step == 0;
+        const Pi30EnumInfo *e = pi30_field_info(pi30_settings[s].field)->enums;
+        if (!e)
+                return -EINVAL;
+        for (size_t i = 0; i < e->n_entries && ret->n < PI30_ACCEPTED_MAX; i++)
+                if (enum_code_accepted(s, e->entries[i].code, c->family))
+                        ret->names[ret->n++] = e->entries[i].name;
+        return 0;
+}
+
+static int accepted_of(Pi30Setting s, const Context *c, Pi30Accepted *ret, char *error,
+                       size_t error_size)
+{
+        switch (s) {
+        case PI30_SET_OUTPUT_SOURCE_PRIORITY:
+        case PI30_SET_CHARGER_SOURCE_PRIORITY:
+        case PI30_SET_INPUT_VOLTAGE_RANGE:
+        case PI30_SET_BATTERY_TYPE:
+        case PI30_SET_FLAG:
+                return accepted_names(s, c, ret);
+        case PI30_SET_MAX_CHARGING_CURRENT:
+        case PI30_SET_MAX_AC_CHARGING_CURRENT:
+                accepted_current(s, c, ret);
+                return 0;
+        case PI30_SET_BATTERY_RECHARGE_VOLTAGE:
+        case PI30_SET_BATTERY_REDISCHARGE_VOLTAGE:
+        case PI30_SET_BATTERY_UNDER_VOLTAGE:
+        case PI30_SET_BATTERY_BULK_VOLTAGE:
+        case PI30_SET_BATTERY_FLOAT_VOLTAGE:
+                return accepted_voltage(s, c, ret, error, error_size, NULL, NULL);
+        case PI30_SET_OUTPUT_FREQUENCY:
+                accepted_list(ret, (const int[]){500, 600}, 2);
+                return 0;
+        default:
+                return fail(error, error_size, -EINVAL, "unknown setting");
+        }
+}
+
+int pi30_setting_accepted(Pi30Setting s, const Pi30Limits *limits, Pi30Accepted *ret)
+{
+        Pi30Accepted a;
+        Context c;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        context_of(limits, &c);
+        r = accepted_of(s, &c, &a, NULL, 0);
+        if (r < 0)
+                return r;
+        *ret = a;
+        return 0;
+}
+
+/* A number in tenths when it is one, to the setters' resolution. */
+static bool tenths_of(double v, int *ret)
+{
+        double t;
+        long long k;
+
+        if (!isfinite(v) || v < 0 || v >= 10000)
+                return false;
+        t = v * 10;
+        k = pi30_round(t);
+        if (pi30_fabs(t - (double)k) >= 1e-6)
+                return false;
+        *ret = (int)k;
+        return true;
+}
+
+bool pi30_accepted_has_number(const Pi30Accepted *a, double v)
+{
+        int t;
+
+        if (!a || !tenths_of(v, &t))
+                return false;
+        if (a->kind == PI30_ACCEPTED_RANGE) {
+                int min = (int)pi30_round(a->min * 10), max = (int)pi30_round(a->max * 10),
+                    step = (int)pi30_round(a->step * 10);
+                return step > 0 && t >= min && t <= max && (t - min) % step == 0;
+        }
+        if (a->kind == PI30_ACCEPTED_LIST)
+                for (size_t i = 0; i < a->n; i++)
+                        if ((int)pi30_round(a->values[i] * 10) == t)
+                                return true;
+        return false;
+}
+
+static bool accepted_has_name(const Pi30Accepted *a, const char *name)
+{
+        if (name)
+                for (size_t i = 0; i < a->n; i++)
+                        if (strcmp(a->names[i], name) == 0)
+                                return true;
+        return false;
+}
+
+/* "a, b, c" of accepted names. */
+static void names_text(const Pi30Accepted *a, char *buf, size_t size)
+{
+        size_t len = 0;
+        buf[0] = 0;
+        for (size_t i = 0; i < a->n; i++) {
+                if (i > 0)
+                        len = append(buf, size, len, ", ");
+                len = append(buf, size, len, a->names[i]);
+        }
+}
+
+/* "1, 2, 3" of accepted numbers, in tenths precision where needed. */
+static size_t numbers_text(const Pi30Accepted *a, bool whole, char *buf, size_t size, size_t len)
+{
+        for (size_t i = 0; i < a->n; i++) {
+                char t[16];
+                if (whole)
+                        snprintf(t, sizeof t, "%d", (int)pi30_round(a->values[i]));
+                else
+                        tenths_text((int)pi30_round(a->values[i] * 10), t, sizeof t);
+                if (i > 0)
+                        len = append(buf, size, len, ", ");
+                len = append(buf, size, len, t);
+        }
+        return len;
+}
+
+/* Which firmware the rules are for, for messages: " (GK/MK firmware)"; nothing without a
+ * device. */
+static const char *family_words(unsigned family)
+{
+        if (family & F_CLASSIC)
+                return " (HS/KS firmware)";
+        if (family & F_GKMK)
+                return " (GK/MK firmware)";
+        if (family & F_MAX)
+                return " (MAX firmware)";
+        if (family & F_UNKNOWN)
+                return " (what every firmware accepts)";
+        return "";
+}
+
+static int encode_voltage(Pi30Setting s, double v, const Context *c, char *ret, size_t size,
+                          char *error, size_t error_size)
+{
+        const VoltageRule *rule;
+        Pi30Accepted acc;
+        char a[16], b[16], st[16], allowed[300];
+        int rating, tenths, r;
+
+        r = accepted_voltage(s, c, &acc, error, error_size, &rule, &rating);
+        if (r < 0)
+                return r;
+
+        if (!pi30_accepted_has_number(&acc, v)) {
+                /* What is accepted, in words. */
+                if (rule->list) {
+                        size_t len = append(allowed, sizeof allowed, 0, "one of ");
+                        Pi30Accepted shown;
+                        accepted_list(&shown, rule->list, rule->n_list);
+                        len = numbers_text(&shown, false, allowed, sizeof allowed, len);
+                        append(allowed, sizeof allowed, len, " V");
+                } else {
+                        tenths_text(rule->min, a, sizeof a);
+                        tenths_text(rule->max, b, sizeof b);
+                        tenths_text(rule->step, st, sizeof st);
+                        snprintf(allowed, sizeof allowed, "%s to %s V in steps of %s V", a, b, st);
                 }
-        } else
-                tenths = 0;
-
-        if (!ok)
-                return fail(error, error_size, -EINVAL, "%s for a %d V battery%s", allowed, rating,
+                return fail(error, error_size, -EINVAL, "%s for a %d V battery%s%s", allowed,
+                            rating, family_words(c->family),
                             rule->allow_zero ? ", or 0 (only when the battery is full)" : "");
+        }
 
+        (void)tenths_of(v, &tenths);
         if (pi30_format_fixed(tenths / 10.0, 4, 1, a, sizeof a) < 0)
                 return -EINVAL;
         if ((size_t)snprintf(ret, size, "%s%s", rule->command, a) >= size)
@@ -238,46 +547,29 @@ static int encode_voltage(Pi30Setting s, double v, const Pi30Limits *limits, cha
         return 0;
 }
 
-static int encode_current(Pi30Setting s, double v, const Pi30Limits *limits, int unit, char *ret,
+static int encode_current(Pi30Setting s, double v, const Context *c, int unit, char *ret,
                           size_t size, char *error, size_t error_size)
 {
         bool ac = s == PI30_SET_MAX_AC_CHARGING_CURRENT;
-        const uint16_t *list = !limits ? NULL
-                               : ac    ? limits->ac_charging_current_options
-                                       : limits->charging_current_options;
-        size_t n = !limits ? 0
-                   : ac    ? limits->n_ac_charging_current_options
-                           : limits->n_charging_current_options;
-        char allowed[200];
-        bool ok = false;
-        long a = 0;
+        Pi30Accepted acc;
+        char allowed[300];
+        long a;
         int m = unit < 0 ? 0 : unit;
 
-        if (n > 0) {
-                size_t len = append(allowed, sizeof allowed, 0, "one of ");
-                for (size_t i = 0; i < n; i++) {
-                        char t[8];
-                        snprintf(t, sizeof t, "%u", list[i]);
-                        if (i > 0)
-                                len = append(allowed, sizeof allowed, len, ", ");
-                        len = append(allowed, sizeof allowed, len, t);
-                }
-                append(allowed, sizeof allowed, len,
-                       ac ? " A (the inverter's QMUCHGCR list)"
-                          : " A (the inverter's QMCHGCR list)");
-        } else
-                snprintf(allowed, sizeof allowed, "a whole number of amperes from %d to %d",
-                         CURRENT_MIN, CURRENT_MAX);
-
-        if (v >= CURRENT_MIN && v <= CURRENT_MAX && pi30_fabs(v - (double)pi30_round(v)) < 1e-9) {
-                a = (long)pi30_round(v);
-                if (n == 0)
-                        ok = true;
-                for (size_t i = 0; i < n; i++)
-                        ok = ok || list[i] == a;
-        }
-        if (!ok)
+        accepted_current(s, c, &acc);
+        if (!pi30_accepted_has_number(&acc, v) || pi30_fabs(v - (double)pi30_round(v)) >= 1e-9) {
+                if (acc.kind == PI30_ACCEPTED_LIST) {
+                        size_t len = append(allowed, sizeof allowed, 0, "one of ");
+                        len = numbers_text(&acc, true, allowed, sizeof allowed, len);
+                        append(allowed, sizeof allowed, len,
+                               ac ? " A (the inverter's QMUCHGCR list)"
+                                  : " A (the inverter's QMCHGCR list)");
+                } else
+                        snprintf(allowed, sizeof allowed, "a whole number of amperes from %d to %d",
+                                 CURRENT_MIN, CURRENT_MAX);
                 return fail(error, error_size, -EINVAL, "%s", allowed);
+        }
+        a = (long)pi30_round(v);
 
         /* Unit digit + 2 digits below 100 A (reads the same in the KS nnn and HS mnn forms for
          * unit 0), unit digit + 3 digits from 100 A (MNCHGC, 4-digit MUCHGC). */
@@ -295,7 +587,9 @@ int pi30_setting_encode(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Limi
                         int unit, char *ret_command, size_t size, char *error, size_t error_size)
 {
         const Pi30SettingInfo *info = pi30_setting_info(s);
-        char names[200], cmd[40];
+        Pi30Accepted acc;
+        Context c;
+        char names[300], cmd[40];
         int code, r, w;
 
         if (!info || !arg)
@@ -303,6 +597,7 @@ int pi30_setting_encode(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Limi
         if (unit >= 0 && (!info->per_unit || unit > 9))
                 return fail(error, error_size, -EINVAL, "%s has no per-unit form for unit %d",
                             info->method, unit);
+        context_of(limits, &c);
 
         switch (s) {
         case PI30_SET_OUTPUT_SOURCE_PRIORITY:
@@ -310,11 +605,14 @@ int pi30_setting_encode(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Limi
         case PI30_SET_INPUT_VOLTAGE_RANGE:
         case PI30_SET_BATTERY_TYPE: {
                 const Pi30EnumInfo *e = pi30_field_info(info->field)->enums;
+                r = accepted_names(s, &c, &acc);
+                if (r < 0)
+                        return r;
                 code = pi30_enum_code(e, arg->s);
-                if (code < 0) {
-                        enum_names(e, names, sizeof names);
-                        return fail(error, error_size, -EINVAL, "\"%s\" is not one of: %s",
-                                    arg->s ? arg->s : "", names);
+                if (code < 0 || !accepted_has_name(&acc, arg->s)) {
+                        names_text(&acc, names, sizeof names);
+                        return fail(error, error_size, -EINVAL, "\"%s\" is not one of: %s%s",
+                                    arg->s ? arg->s : "", names, family_words(c.family));
                 }
                 const char *prefix = s == PI30_SET_OUTPUT_SOURCE_PRIORITY ? "POP"
                                      : s == PI30_SET_INPUT_VOLTAGE_RANGE  ? "PGR"
@@ -328,7 +626,7 @@ int pi30_setting_encode(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Limi
         }
         case PI30_SET_MAX_CHARGING_CURRENT:
         case PI30_SET_MAX_AC_CHARGING_CURRENT:
-                r = encode_current(s, arg->d, limits, unit, cmd, sizeof cmd, error, error_size);
+                r = encode_current(s, arg->d, &c, unit, cmd, sizeof cmd, error, error_size);
                 if (r < 0)
                         return r;
                 w = (int)strlen(cmd);
@@ -338,21 +636,18 @@ int pi30_setting_encode(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Limi
         case PI30_SET_BATTERY_UNDER_VOLTAGE:
         case PI30_SET_BATTERY_BULK_VOLTAGE:
         case PI30_SET_BATTERY_FLOAT_VOLTAGE:
-                r = encode_voltage(s, arg->d, limits, cmd, sizeof cmd, error, error_size);
+                r = encode_voltage(s, arg->d, &c, cmd, sizeof cmd, error, error_size);
                 if (r < 0)
                         return r;
                 w = (int)strlen(cmd);
                 break;
         case PI30_SET_FLAG: {
                 const Pi30Flag *f = pi30_flag_from_name(arg->s);
-                if (!f) {
-                        size_t len = 0;
-                        names[0] = 0;
-                        for (size_t i = 0; i < pi30_n_flags; i++) {
-                                if (i > 0)
-                                        len = append(names, sizeof names, len, ", ");
-                                len = append(names, sizeof names, len, pi30_flags[i].name);
-                        }
+                r = accepted_names(s, &c, &acc);
+                if (r < 0)
+                        return r;
+                if (!f || !accepted_has_name(&acc, arg->s)) {
+                        names_text(&acc, names, sizeof names);
                         return fail(error, error_size, -EINVAL, "\"%s\" is not one of: %s",
                                     arg->s ? arg->s : "", names);
                 }
@@ -360,7 +655,8 @@ int pi30_setting_encode(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Limi
                 break;
         }
         case PI30_SET_OUTPUT_FREQUENCY:
-                if (arg->d != 50 && arg->d != 60)
+                (void)accepted_of(s, &c, &acc, NULL, 0);
+                if (!pi30_accepted_has_number(&acc, arg->d) || (arg->d != 50 && arg->d != 60))
                         return fail(error, error_size, -EINVAL, "50 or 60 Hz");
                 w = snprintf(cmd, sizeof cmd, "F%02d", (int)arg->d);
                 break;

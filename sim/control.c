@@ -115,6 +115,98 @@ static bool parse_unit(const char *s, int *ret)
         return true;
 }
 
+static void dump_line(const char *name, const char *value, void *userdata)
+{
+        client_printf(userdata, "%s=%s\n", name, value);
+}
+
+static void control_dump(ControlClient *c, int unit, const char *rest)
+{
+        char error[512] = "";
+
+        if (*rest) {
+                client_printf(c, "error: dump takes no arguments\n");
+                return;
+        }
+        /* One answer, built in one go: nothing can change between the first and the last line. */
+        if (model_dump(c->control->sim->model, unit, dump_line, c, error, sizeof error) < 0) {
+                client_printf(c, "error: %s\n", error);
+                return;
+        }
+        client_printf(c, "ok\n");
+}
+
+/* Whole-string decimal milliseconds in [min, SIM_TIME_MSEC_MAX]. */
+static int parse_msec(const char *s, unsigned long min, uint64_t *ret)
+{
+        char *end;
+        unsigned long v;
+
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || *end || v < min || v > SIM_TIME_MSEC_MAX)
+                return -ERANGE;
+        *ret = v * USEC_PER_MSEC;
+        return 0;
+}
+
+static void control_time(ControlClient *c, const char *verb, char *p, uint64_t *value,
+                         unsigned long min)
+{
+        Sim *sim = c->control->sim;
+        char *arg = next_word(&p);
+        uint64_t usec;
+
+        if (!arg) {
+                client_printf(c, "%s=%llu\nok\n", verb,
+                              (unsigned long long)(*value / USEC_PER_MSEC));
+                return;
+        }
+        if (*p || parse_msec(arg, min, &usec) < 0) {
+                client_printf(c, "error: usage: %s [MSEC] (%lu-%d milliseconds)\n", verb, min,
+                              SIM_TIME_MSEC_MAX);
+                return;
+        }
+        *value = usec;
+        log_info("Control: %s %s.", verb, arg);
+        /* The trickle pace applies to what is on the line now; a late answer keeps the start
+         * time it was given when it was queued. */
+        if (value == &sim->trickle_usec && sim->fault == SIM_FAULT_TRICKLE)
+                sim_output_repace(sim);
+        client_printf(c, "ok\n");
+}
+
+static void control_rule(ControlClient *c, SimRuleKind kind, const char *verb, char *p)
+{
+        Sim *sim = c->control->sim;
+        char *command = next_word(&p), *n = next_word(&p), error[256] = "";
+        unsigned long count = 1;
+
+        if (!command || *p) {
+                client_printf(c, "error: usage: %s COMMAND [N]\n", verb);
+                return;
+        }
+        if (n) {
+                char *end;
+
+                errno = 0;
+                count = *n >= '0' && *n <= '9' ? strtoul(n, &end, 10) : 0;
+                if (errno != 0 || count == 0 || *end || count > SIM_RULE_COUNT_MAX) {
+                        client_printf(c, "error: %s: \"%s\" is not a count 1-%d\n", verb, n,
+                                      SIM_RULE_COUNT_MAX);
+                        return;
+                }
+        }
+        if (sim_rule_add(sim, kind, command, (unsigned)count, error, sizeof error) < 0) {
+                client_printf(c, "error: %s: %s\n", verb, error);
+                return;
+        }
+        log_info("Control: %s %s %lu.", verb, command, count);
+        client_printf(c, "ok\n");
+}
+
 static void control_field(ControlClient *c, int unit, const char *verb, char *rest)
 {
         Sim *sim = c->control->sim;
@@ -209,19 +301,66 @@ static void control_line(ControlClient *c, char *line)
                         client_printf(c, "ok\n");
         } else if (streq(verb, "set") || streq(verb, "get")) {
                 control_field(c, -1, verb, p);
+        } else if (streq(verb, "dump")) {
+                control_dump(c, -1, p);
+        } else if (streq(verb, "late-time")) {
+                control_time(c, verb, p, &sim->late_usec, 0);
+        } else if (streq(verb, "trickle-time")) {
+                control_time(c, verb, p, &sim->trickle_usec, 1);
+        } else if (streq(verb, "nak-next")) {
+                control_rule(c, SIM_RULE_NAK, verb, p);
+        } else if (streq(verb, "silence-next")) {
+                control_rule(c, SIM_RULE_SILENCE, verb, p);
+        } else if (streq(verb, "next")) {
+                char *arg = next_word(&p);
+
+                if (arg && streq(arg, "clear") && !*p) {
+                        sim_rules_clear(sim);
+                        client_printf(c, "ok\n");
+                } else if (arg) {
+                        client_printf(c, "error: usage: next [clear]\n");
+                } else {
+                        for (size_t i = 0; i < sim->n_rules; i++)
+                                client_printf(c, "%s %s %u\n",
+                                              sim_rule_kind_to_string(sim->rules[i].kind),
+                                              sim->rules[i].command, sim->rules[i].count);
+                        client_printf(c, "ok\n");
+                }
+        } else if (streq(verb, "flush")) {
+                if (*p) {
+                        client_printf(c, "error: flush takes no arguments\n");
+                        return;
+                }
+                log_info("Control: flush, dropping %zu queued answer(s).", sim_output_queued(sim));
+                sim_output_reset(sim);
+                client_printf(c, "ok\n");
+        } else if (streq(verb, "status")) {
+                if (*p) {
+                        client_printf(c, "error: status takes no arguments\n");
+                        return;
+                }
+                client_printf(c,
+                              "fault=%s\nplugged=%s\nwedged=%s\nlate-time=%llu\n"
+                              "trickle-time=%llu\nqueued=%zu\nrules=%zu\nrequests=%zu\nok\n",
+                              sim_fault_to_string(sim->fault), sim->plugged ? "true" : "false",
+                              sim->wedged ? "true" : "false",
+                              (unsigned long long)(sim->late_usec / USEC_PER_MSEC),
+                              (unsigned long long)(sim->trickle_usec / USEC_PER_MSEC),
+                              sim_output_queued(sim), sim->n_rules, sim->n_history);
         } else if (streq(verb, "unit")) {
                 char *n = next_word(&p), *v = next_word(&p);
                 int unit;
 
-                if (!parse_unit(n, &unit)) {
-                        client_printf(c, "error: usage: unit N set NAME VALUE | unit N get NAME\n");
+                if (!parse_unit(n, &unit) || !v ||
+                    (!streq(v, "set") && !streq(v, "get") && !streq(v, "dump"))) {
+                        client_printf(c, "error: usage: unit N set NAME VALUE | unit N get NAME "
+                                         "| unit N dump\n");
                         return;
                 }
-                if (!v || (!streq(v, "set") && !streq(v, "get"))) {
-                        client_printf(c, "error: usage: unit N set NAME VALUE | unit N get NAME\n");
-                        return;
-                }
-                control_field(c, unit, v, p);
+                if (streq(v, "dump"))
+                        control_dump(c, unit, p);
+                else
+                        control_field(c, unit, v, p);
         } else if (streq(verb, "history")) {
                 char *arg = next_word(&p);
                 if (arg && streq(arg, "clear") && !*p) {
@@ -243,8 +382,10 @@ static void control_line(ControlClient *c, char *line)
         } else if (streq(verb, "help")) {
                 client_printf(c,
                               "fault NAME (%s)\nunplug\nreplug\nset NAME VALUE\nget NAME\n"
-                              "unit N set NAME VALUE\nunit N get NAME\nhistory [clear]\ncount\n"
-                              "ok\n",
+                              "dump\nunit N set NAME VALUE\nunit N get NAME\nunit N dump\n"
+                              "late-time [MSEC]\ntrickle-time [MSEC]\nnak-next COMMAND [N]\n"
+                              "silence-next COMMAND [N]\nnext [clear]\nflush\nstatus\n"
+                              "history [clear]\ncount\nok\n",
                               sim_fault_names());
         } else {
                 client_printf(c, "error: unknown command \"%s\" (try \"help\")\n", verb);

@@ -1,5 +1,6 @@
 /* Misbehaviour on demand: the fault names and what each one does to an answer. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "faults.h"
@@ -11,6 +12,8 @@ static const char *const fault_names[_SIM_FAULT_MAX] = {
                 [SIM_FAULT_GARBAGE] = "garbage", [SIM_FAULT_BAD_CRC] = "bad-crc",
                 [SIM_FAULT_NAK] = "nak",         [SIM_FAULT_ECHO] = "echo",
                 [SIM_FAULT_STALE] = "stale",     [SIM_FAULT_WEDGE] = "wedge",
+                [SIM_FAULT_LATE] = "late",       [SIM_FAULT_TRICKLE] = "trickle",
+                [SIM_FAULT_HALF] = "half",
 };
 
 int sim_fault_from_string(const char *s)
@@ -28,7 +31,7 @@ const char *sim_fault_to_string(SimFault f)
 
 const char *sim_fault_names(void)
 {
-        return "none silence garbage bad-crc nak echo stale wedge";
+        return "none silence garbage bad-crc nak echo stale wedge late trickle half";
 }
 
 void sim_set_fault(Sim *sim, SimFault f)
@@ -40,7 +43,120 @@ void sim_set_fault(Sim *sim, SimFault f)
         if (sim->fault != f)
                 log_info("Fault: %s -> %s.", sim_fault_to_string(sim->fault),
                          sim_fault_to_string(f));
+        /* Counting starts afresh with every "fault half": its first request is answered. */
+        if (f == SIM_FAULT_HALF)
+                sim->half_count = 0;
+        if ((sim->fault == SIM_FAULT_TRICKLE) != (f == SIM_FAULT_TRICKLE)) {
+                sim->fault = f;
+                sim_output_repace(sim);
+                return;
+        }
         sim->fault = f;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* One-shot rules                                                                              */
+
+const char *sim_rule_kind_to_string(SimRuleKind k)
+{
+        return k == SIM_RULE_NAK ? "nak-next" : "silence-next";
+}
+
+/* A pattern matches the command text exactly; the bare name of an inquiry that takes a
+ * parameter also matches it with any digits after it (QPGS: QPGS0, QPGS1; QED: QED20260101);
+ * a trailing '*' makes the rest a plain prefix (QPIGS*: QPIGS and QPIGS2; *: everything). */
+static bool rule_matches(const char *pattern, const char *text)
+{
+        size_t n = strlen(pattern);
+
+        if (n > 0 && pattern[n - 1] == '*')
+                return strneq(text, pattern, n - 1);
+        if (streq(text, pattern))
+                return true;
+        if (!strneq(text, pattern, n) || !text[n] ||
+            strspn(text + n, "0123456789") != strlen(text + n))
+                return false;
+        for (int c = 0; c < _PI30_CMD_MAX; c++) {
+                const Pi30CommandInfo *ci = pi30_command_info(c);
+
+                if (ci && ci->param_digits > 0 && streq(ci->name, pattern))
+                        return true;
+        }
+        return false;
+}
+
+int sim_rule_add(Sim *sim, SimRuleKind kind, const char *command, unsigned count, char *error,
+                 size_t error_size)
+{
+        size_t len = strlen(command);
+
+        if (len == 0 || len > SIM_RULE_COMMAND_MAX) {
+                snprintf(error, error_size, "the command must be 1-%d characters",
+                         SIM_RULE_COMMAND_MAX);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < len; i++)
+                if ((unsigned char)command[i] <= 0x20 || (unsigned char)command[i] >= 0x7f ||
+                    command[i] == '(' || (command[i] == '*' && i != len - 1)) {
+                        snprintf(error, error_size,
+                                 "\"%s\" is no command text (printable, no '(', '*' only at "
+                                 "the end)",
+                                 command);
+                        return -EINVAL;
+                }
+        if (count < 1 || count > SIM_RULE_COUNT_MAX) {
+                snprintf(error, error_size, "the count must be 1-%d", SIM_RULE_COUNT_MAX);
+                return -ERANGE;
+        }
+
+        /* The same rule again adds to its count: the order of the others stays. */
+        for (size_t i = 0; i < sim->n_rules; i++) {
+                SimRule *r = &sim->rules[i];
+
+                if (r->kind == kind && streq(r->command, command)) {
+                        if (r->count > SIM_RULE_COUNT_MAX - count) {
+                                snprintf(error, error_size, "the count must stay within %d",
+                                         SIM_RULE_COUNT_MAX);
+                                return -ERANGE;
+                        }
+                        r->count += count;
+                        return 0;
+                }
+        }
+        if (sim->n_rules >= SIM_RULES_MAX) {
+                snprintf(error, error_size,
+                         "too many rules (at most %d; \"next clear\" drops them)", SIM_RULES_MAX);
+                return -ENOSPC;
+        }
+        sim->rules[sim->n_rules].kind = kind;
+        sim->rules[sim->n_rules].count = count;
+        memcpy(sim->rules[sim->n_rules].command, command, len + 1);
+        sim->n_rules++;
+        return 0;
+}
+
+void sim_rules_clear(Sim *sim)
+{
+        sim->n_rules = 0;
+}
+
+bool sim_rule_take(Sim *sim, const char *text, SimRuleKind *ret_kind)
+{
+        for (size_t i = 0; i < sim->n_rules; i++) {
+                SimRule *r = &sim->rules[i];
+
+                if (!rule_matches(r->command, text))
+                        continue;
+                *ret_kind = r->kind;
+                log_info("Request %s: %s %s (%u left).", text, sim_rule_kind_to_string(r->kind),
+                         r->command, r->count - 1);
+                if (--r->count == 0) {
+                        memmove(r, r + 1, (sim->n_rules - i - 1) * sizeof *r);
+                        sim->n_rules--;
+                }
+                return true;
+        }
+        return false;
 }
 
 /* What wrong wiring or a non-PI30 dongle produces (PI30.md §1.4): a lone 0xFF and "#-1". */
@@ -103,6 +219,11 @@ size_t sim_fault_apply(Sim *sim, const uint8_t *req, size_t req_len, const uint8
         case SIM_FAULT_WEDGE:
                 return 0;
 
+        /* These change when and how fast the right answer goes out, or whether it does at all
+         * (request.c, io.c), not its bytes. */
+        case SIM_FAULT_LATE:
+        case SIM_FAULT_TRICKLE:
+        case SIM_FAULT_HALF:
         case SIM_FAULT_NONE:
         default:
                 if (answer_len > size)

@@ -18,6 +18,8 @@ static int arg_seqpacket = -1;
 static bool arg_uhid;
 static unsigned arg_baud = 2400;
 static uint64_t arg_think_usec;
+static uint64_t arg_late_usec = SIM_LATE_USEC_DEFAULT;
+static uint64_t arg_trickle_usec = SIM_TRICKLE_USEC_DEFAULT;
 static unsigned arg_units = 1;
 static unsigned arg_battery = 48;
 static ModelKind arg_model = MODEL_CLASSIC;
@@ -40,6 +42,9 @@ static void help(void)
                "     --baud=N             Pace answers like a UART at N baud 8N1 (2400; 0 = "
                "instant)\n"
                "     --think-time=MSEC    Firmware think time before each answer (0)\n"
+               "     --late-time=MSEC     Extra delay of every answer under fault late (1500)\n"
+               "     --trickle-time=MSEC  Time per byte (HID: per report) under fault trickle "
+               "(900)\n"
                "     --units=N            Units of a parallel system, 1-%d (1 = single inverter)\n"
                "     --battery=12|24|48   Battery bank voltage (48)\n"
                "     --model=classic|max  21-field classic unit or 24-field Axpert MAX (classic)\n"
@@ -78,6 +83,8 @@ static int parse_argv(int argc, char *argv[])
                 ARG_UHID,
                 ARG_BAUD,
                 ARG_THINK,
+                ARG_LATE,
+                ARG_TRICKLE,
                 ARG_UNITS,
                 ARG_BATTERY,
                 ARG_MODEL,
@@ -95,6 +102,8 @@ static int parse_argv(int argc, char *argv[])
                         {"uhid", no_argument, NULL, ARG_UHID},
                         {"baud", required_argument, NULL, ARG_BAUD},
                         {"think-time", required_argument, NULL, ARG_THINK},
+                        {"late-time", required_argument, NULL, ARG_LATE},
+                        {"trickle-time", required_argument, NULL, ARG_TRICKLE},
                         {"units", required_argument, NULL, ARG_UNITS},
                         {"battery", required_argument, NULL, ARG_BATTERY},
                         {"model", required_argument, NULL, ARG_MODEL},
@@ -151,6 +160,22 @@ static int parse_argv(int argc, char *argv[])
                                                        "milliseconds.",
                                                        optarg);
                         arg_think_usec = v * USEC_PER_MSEC;
+                        break;
+                case ARG_LATE:
+                        if (parse_unsigned(optarg, SIM_TIME_MSEC_MAX, &v) < 0)
+                                return log_error_errno(EINVAL,
+                                                       "--late-time=\"%s\": expected 0-%d "
+                                                       "milliseconds.",
+                                                       optarg, SIM_TIME_MSEC_MAX);
+                        arg_late_usec = v * USEC_PER_MSEC;
+                        break;
+                case ARG_TRICKLE:
+                        if (parse_unsigned(optarg, SIM_TIME_MSEC_MAX, &v) < 0 || v < 1)
+                                return log_error_errno(EINVAL,
+                                                       "--trickle-time=\"%s\": expected 1-%d "
+                                                       "milliseconds.",
+                                                       optarg, SIM_TIME_MSEC_MAX);
+                        arg_trickle_usec = v * USEC_PER_MSEC;
                         break;
                 case ARG_UNITS:
                         if (parse_unsigned(optarg, MODEL_UNITS_MAX, &v) < 0 || v < 1)
@@ -280,6 +305,8 @@ int main(int argc, char *argv[])
         sim->seqpacket_fd = arg_seqpacket;
         sim->baud = arg_baud;
         sim->think_usec = arg_think_usec;
+        sim->late_usec = arg_late_usec;
+        sim->trickle_usec = arg_trickle_usec;
         sim->transport = arg_pty              ? &sim_transport_pty
                          : arg_seqpacket >= 0 ? &sim_transport_seqpacket
                                               : &sim_transport_uhid;

@@ -407,6 +407,8 @@ static void model_limits(const Model *m, Pi30Limits *ret)
                         .n_charging_current_options = pi30_value_valid(cc) ? cc->n : 0,
                         .ac_charging_current_options = pi30_value_valid(ac) ? ac->list : NULL,
                         .n_ac_charging_current_options = pi30_value_valid(ac) ? ac->n : 0,
+                        /* The family's rules follow from what this model answers. */
+                        .values = m->values,
         };
 }
 
@@ -771,6 +773,12 @@ int model_set_text(Model *m, int unit, const char *name, const char *text, char 
         values = model_values_for(m, unit, error, error_size);
         if (!values)
                 return -EINVAL;
+        /* A value no answer carries would be a state nobody can see: get would show '-'. */
+        if (!model_field_served(m, f)) {
+                snprintf(error, error_size, "%s is in no answer this %s model sends", name,
+                         model_kind_to_string(m->kind));
+                return -EOPNOTSUPP;
+        }
 
         saved = values[f];
         if (value_parse(f, text, &values[f], error, error_size) < 0) {
@@ -797,27 +805,31 @@ int model_set_text(Model *m, int unit, const char *name, const char *text, char 
         return 0;
 }
 
-int model_get_text(Model *m, int unit, const char *name, char *buf, size_t size, char *error,
-                   size_t error_size)
+bool model_field_served(const Model *m, Pi30Field f)
 {
-        const Pi30FieldInfo *fi;
-        const Pi30Value *v, *values;
-        int f;
+        FOREACH_ROW(row, f)
+        {
+                Pi30Command c = row->command;
 
-        f = field_lookup(unit, name, error, error_size);
-        if (f < 0)
-                return f;
-        values = model_values_for(m, unit, error, error_size);
-        if (!values)
-                return -EINVAL;
-        if (unit >= 0)
-                model_update_totals(m);
+                if (!m->supported[c] || (c == PI30_CMD_QPGS && m->n_units < 2))
+                        continue;
+                if (row->layout == m->layout[c] && row->token <= m->n_tokens[c])
+                        return true;
+        }
+        return false;
+}
 
-        fi = pi30_field_info(f);
-        v = &values[f];
-        if (!pi30_value_valid(v)) {
+/* A value as get and dump print it: numbers with the decimals the firmware sends (no zero
+ * padding), booleans true/false, enumerations by name, bit strings and text as sent, lists
+ * comma-separated; '-' for a field that is absent or in no answer this model sends. */
+static void value_text(const Model *m, const Pi30Value *values, Pi30Field f, char *buf, size_t size)
+{
+        const Pi30FieldInfo *fi = pi30_field_info(f);
+        const Pi30Value *v = &values[f];
+
+        if (!pi30_value_valid(v) || !model_field_served(m, f)) {
                 snprintf(buf, size, "-");
-                return 0;
+                return;
         }
         switch (fi->kind) {
         case PI30_KIND_NUMBER:
@@ -844,6 +856,45 @@ int model_get_text(Model *m, int unit, const char *name, char *buf, size_t size,
                         o += (size_t)snprintf(buf + o, size - o, "%s%u", i ? "," : "", v->list[i]);
                 break;
         }
+        }
+}
+
+int model_get_text(Model *m, int unit, const char *name, char *buf, size_t size, char *error,
+                   size_t error_size)
+{
+        const Pi30Value *values;
+        int f;
+
+        f = field_lookup(unit, name, error, error_size);
+        if (f < 0)
+                return f;
+        values = model_values_for(m, unit, error, error_size);
+        if (!values)
+                return -EINVAL;
+        if (unit >= 0)
+                model_update_totals(m);
+        value_text(m, values, f, buf, size);
+        return 0;
+}
+
+int model_dump(Model *m, int unit, ModelDumpFunc fn, void *userdata, char *error, size_t error_size)
+{
+        const Pi30Value *values;
+        char buf[PAYLOAD_MAX];
+
+        values = model_values_for(m, unit, error, error_size);
+        if (!values)
+                return -EINVAL;
+        if (unit >= 0)
+                model_update_totals(m);
+
+        for (int f = 0; f < _PI30_FIELD_MAX; f++) {
+                const Pi30FieldInfo *fi = pi30_field_info(f);
+
+                if (!fi || !fi->name || (fi->command == PI30_CMD_QPGS) != (unit >= 0))
+                        continue;
+                value_text(m, values, f, buf, sizeof buf);
+                fn(fi->name, buf, userdata);
         }
         return 0;
 }

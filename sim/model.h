@@ -57,6 +57,14 @@ int model_set_text(Model *m, int unit, const char *name, const char *text, char 
                    size_t error_size);
 int model_get_text(Model *m, int unit, const char *name, char *buf, size_t size, char *error,
                    size_t error_size);
+/* Every field of the inverter (unit < 0) or of a parallel unit, in table order, formatted as
+ * model_get_text() does. */
+typedef void (*ModelDumpFunc)(const char *name, const char *value, void *userdata);
+int model_dump(Model *m, int unit, ModelDumpFunc fn, void *userdata, char *error,
+               size_t error_size);
+/* Whether an answer this model sends carries the field (QPIGS2 fields on a classic unit, the
+ * last QPIRI fields of a MAX on a classic … do not). */
+bool model_field_served(const Model *m, Pi30Field f);
 
 /* Typed helpers for the scenarios: keep the width the firmware prints and the bit strings that
  * contain the field in step. */

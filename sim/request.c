@@ -79,12 +79,39 @@ static size_t encode_word(const char *word, uint8_t *buf, size_t size)
         return n < 0 ? 0 : (size_t)n;
 }
 
+/* What the inverter itself answers: the model's (or the transcript's) answer, ACK or NAK. */
+static size_t model_answer_bytes(Sim *sim, bool crc_ok, const char *text, uint8_t *answer,
+                                 size_t size)
+{
+        char payload[512];
+        size_t n = 0;
+
+        if (!crc_ok)
+                return encode_word("NAK", answer, size);
+        if (sim->replay)
+                return replay_answer(sim->replay, text, answer, size);
+
+        switch (model_answer(sim->model, text, payload, sizeof payload, &n)) {
+        case MODEL_ANSWER_DATA: {
+                ssize_t r = pi30_answer_encode(payload, n, false, answer, size);
+                return r < 0 ? 0 : (size_t)r;
+        }
+        case MODEL_ANSWER_ACK:
+                log_info("Setting \"%s\" accepted.", text);
+                return encode_word("ACK", answer, size);
+        case MODEL_ANSWER_NAK:
+        default:
+                return encode_word("NAK", answer, size);
+        }
+}
+
 void sim_handle_request(Sim *sim, const uint8_t *req, size_t len)
 {
         uint8_t answer[1024], out[2048];
         char text[SIM_REQUEST_MAX * 4 + 1];
         size_t answer_len = 0, out_len;
         bool crc_ok = request_crc_ok(req, len);
+        SimRuleKind rule;
         uint64_t delay;
 
         request_text(req, len >= 3 ? len - 2 : len, text, sizeof text);
@@ -97,37 +124,23 @@ void sim_handle_request(Sim *sim, const uint8_t *req, size_t len)
         }
         if (sim->fault == SIM_FAULT_SILENCE)
                 return;
-
-        /* Faults that replace the answer outright never reach the model: a NAKed setter must
-         * not change anything. */
-        if (sim->fault == SIM_FAULT_NONE || sim->fault == SIM_FAULT_BAD_CRC ||
-            sim->fault == SIM_FAULT_STALE) {
-                if (!crc_ok)
-                        answer_len = encode_word("NAK", answer, sizeof answer);
-                else if (sim->replay)
-                        answer_len = replay_answer(sim->replay, text, answer, sizeof answer);
-                else {
-                        char payload[512];
-                        size_t n = 0;
-
-                        switch (model_answer(sim->model, text, payload, sizeof payload, &n)) {
-                        case MODEL_ANSWER_DATA: {
-                                ssize_t r = pi30_answer_encode(payload, n, false, answer,
-                                                               sizeof answer);
-                                answer_len = r < 0 ? 0 : (size_t)r;
-                                break;
-                        }
-                        case MODEL_ANSWER_ACK:
-                                log_info("Setting \"%s\" accepted.", text);
-                                answer_len = encode_word("ACK", answer, sizeof answer);
-                                break;
-                        case MODEL_ANSWER_NAK:
-                        default:
-                                answer_len = encode_word("NAK", answer, sizeof answer);
-                                break;
-                        }
-                }
+        /* Half a poll cycle: every second request since "fault half" goes unanswered. */
+        if (sim->fault == SIM_FAULT_HALF && ++sim->half_count % 2 == 0) {
+                log_debug("Half: not answering %s.", text);
+                return;
         }
+
+        /* A one-shot rule overrides the model for the request it matches; what the fault does
+         * to the answer then still happens. */
+        if (crc_ok && sim_rule_take(sim, text, &rule)) {
+                if (rule == SIM_RULE_SILENCE)
+                        return;
+                answer_len = encode_word("NAK", answer, sizeof answer);
+        } else if (sim->fault != SIM_FAULT_GARBAGE && sim->fault != SIM_FAULT_NAK &&
+                   sim->fault != SIM_FAULT_ECHO)
+                /* Faults that replace the answer outright never reach the model: a NAKed setter
+                 * must not change anything. */
+                answer_len = model_answer_bytes(sim, crc_ok, text, answer, sizeof answer);
 
         out_len = sim_fault_apply(sim, req, len, answer, answer_len, out, sizeof out);
 
@@ -139,9 +152,12 @@ void sim_handle_request(Sim *sim, const uint8_t *req, size_t len)
                 return;
 
         /* On a real line the answer cannot start before the request (and its CR) has crossed
-         * the wire; then the firmware thinks a little. */
+         * the wire; then the firmware thinks a little, or, when it is slow, so long that the
+         * requester has given up and asked the next question (late). */
         delay = sim->think_usec;
         if (sim->baud > 0)
                 delay += (uint64_t)(len + 1) * 10 * USEC_PER_SEC / sim->baud;
+        if (sim->fault == SIM_FAULT_LATE)
+                delay += sim->late_usec;
         sim_send(sim, out, out_len, delay);
 }

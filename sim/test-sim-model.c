@@ -10,6 +10,7 @@
 #include "pi30.h"
 #include "replay.h"
 #include "scenario.h"
+#include "sim.h"
 
 static int failures;
 
@@ -219,6 +220,162 @@ static void check_day(void)
         model_free(m);
 }
 
+typedef struct DumpLines {
+        size_t n;
+        char name[_PI30_FIELD_MAX][64];
+        char value[_PI30_FIELD_MAX][PI30_STRING_MAX * 4];
+} DumpLines;
+
+static void dump_collect(const char *name, const char *value, void *userdata)
+{
+        DumpLines *d = userdata;
+
+        if (d->n >= _PI30_FIELD_MAX)
+                return;
+        snprintf(d->name[d->n], sizeof d->name[d->n], "%s", name);
+        snprintf(d->value[d->n], sizeof d->value[d->n], "%s", value);
+        d->n++;
+}
+
+/* dump lists every field of the table once (the inverter's, or a unit's), each exactly as get
+ * prints it for that name; fields no answer of the model carries are '-'. */
+static void check_dump_one(Model *m, int unit, const char *what)
+{
+        static DumpLines d;
+        char err[256] = "", text[PI30_STRING_MAX * 4];
+        size_t expected = 0;
+
+        memset(&d, 0, sizeof d);
+        CHECK(model_dump(m, unit, dump_collect, &d, err, sizeof err) == 0, "%s: dump: %s", what,
+              err);
+        for (int f = 0; f < _PI30_FIELD_MAX; f++) {
+                const Pi30FieldInfo *fi = pi30_field_info(f);
+                if (fi && fi->name && (fi->command == PI30_CMD_QPGS) == (unit >= 0))
+                        expected++;
+        }
+        CHECK(d.n == expected && d.n > 0, "%s: dump has %zu lines, the table %zu fields", what, d.n,
+              expected);
+        for (size_t i = 0; i < d.n; i++) {
+                for (size_t j = 0; j < i; j++)
+                        CHECK(!streq(d.name[i], d.name[j]), "%s: %s twice in dump", what,
+                              d.name[i]);
+                CHECK(model_get_text(m, unit, d.name[i], text, sizeof text, err, sizeof err) == 0,
+                      "%s: get %s: %s", what, d.name[i], err);
+                CHECK(streq(text, d.value[i]), "%s: dump %s=%s, get %s", what, d.name[i],
+                      d.value[i], text);
+        }
+}
+
+static const char *dump_value(Model *m, const char *name)
+{
+        static DumpLines d;
+        char err[256];
+
+        memset(&d, 0, sizeof d);
+        (void)model_dump(m, -1, dump_collect, &d, err, sizeof err);
+        for (size_t i = 0; i < d.n; i++)
+                if (streq(d.name[i], name))
+                        return d.value[i];
+        return NULL;
+}
+
+static void check_dump(void)
+{
+        Model *m = NULL;
+        const char *v;
+        char err[256] = "";
+
+        CHECK(model_new(MODEL_CLASSIC, 48, 1, &m) == 0, "model_new");
+        if (!m)
+                return;
+        check_dump_one(m, -1, "classic");
+        v = dump_value(m, "SerialNumber");
+        CHECK(v && streq(v, "92932105105335"), "SerialNumber=%s", v ? v : "(none)");
+        v = dump_value(m, "ProtocolId");
+        CHECK(v && streq(v, "PI30"), "ProtocolId=%s", v ? v : "(none)");
+        v = dump_value(m, "FirmwareVersion2");
+        CHECK(v && streq(v, "00041.19"), "FirmwareVersion2=%s", v ? v : "(none)");
+        v = dump_value(m, "Mode");
+        CHECK(v && streq(v, "line"), "Mode=%s", v ? v : "(none)");
+        /* A classic unit NAKs QPIGS2: its fields are not part of its state. */
+        v = dump_value(m, "Pv2InputVoltage");
+        CHECK(v && streq(v, "-"), "classic Pv2InputVoltage=%s", v ? v : "(none)");
+        CHECK(model_set_text(m, -1, "Pv2InputVoltage", "100", err, sizeof err) == -EOPNOTSUPP,
+              "a field the model never sends was set");
+        CHECK(strstr(err, "no answer") != NULL, "error says why: %s", err);
+        CHECK(model_dump(m, 0, dump_collect, &(DumpLines){0}, err, sizeof err) < 0,
+              "unit dump of a single inverter");
+        CHECK(model_set_text(m, -1, "BatteryVoltage", "49.9", err, sizeof err) == 0, "%s", err);
+        v = dump_value(m, "BatteryVoltage");
+        CHECK(v && streq(v, "49.90"), "BatteryVoltage after set=%s", v ? v : "(none)");
+        model_free(m);
+
+        CHECK(model_new(MODEL_MAX, 24, 3, &m) == 0, "model_new max");
+        if (!m)
+                return;
+        check_dump_one(m, -1, "max");
+        check_dump_one(m, 0, "max unit 0");
+        check_dump_one(m, 2, "max unit 2");
+        v = dump_value(m, "Pv2InputVoltage");
+        CHECK(v && !streq(v, "-"), "max Pv2InputVoltage=%s", v ? v : "(none)");
+        model_free(m);
+}
+
+/* One-shot rules: exact names, bare names of commands with a parameter, '*' prefixes; counts
+ * run out; bad input is refused and changes nothing. */
+static void check_rules(void)
+{
+        static Sim sim;
+        SimRuleKind k;
+        char err[256] = "";
+
+        memset(&sim, 0, sizeof sim);
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QPIGS", 2, err, sizeof err) == 0, "%s", err);
+        CHECK(!sim_rule_take(&sim, "QPIGS2", &k), "QPIGS matched QPIGS2");
+        CHECK(!sim_rule_take(&sim, "QPIRI", &k), "QPIGS matched QPIRI");
+        CHECK(sim_rule_take(&sim, "QPIGS", &k) && k == SIM_RULE_NAK, "QPIGS 1");
+        CHECK(sim_rule_take(&sim, "QPIGS", &k), "QPIGS 2");
+        CHECK(!sim_rule_take(&sim, "QPIGS", &k), "QPIGS 3: the count ran out");
+        CHECK(sim.n_rules == 0, "used-up rule stays: %zu", sim.n_rules);
+
+        CHECK(sim_rule_add(&sim, SIM_RULE_SILENCE, "QPGS", 1, err, sizeof err) == 0, "%s", err);
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QED", 1, err, sizeof err) == 0, "%s", err);
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QVFW", 1, err, sizeof err) == 0, "%s", err);
+        CHECK(!sim_rule_take(&sim, "QPGSX", &k), "QPGS matched QPGSX");
+        CHECK(sim_rule_take(&sim, "QPGS1", &k) && k == SIM_RULE_SILENCE, "QPGS1");
+        CHECK(sim_rule_take(&sim, "QED20260101", &k) && k == SIM_RULE_NAK, "QED20260101");
+        CHECK(!sim_rule_take(&sim, "QVFW2", &k), "QVFW matched QVFW2 (no parameter)");
+        CHECK(sim_rule_take(&sim, "QVFW", &k), "QVFW");
+
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QPIGS*", 2, err, sizeof err) == 0, "%s", err);
+        CHECK(sim_rule_take(&sim, "QPIGS2", &k), "QPIGS* QPIGS2");
+        CHECK(sim_rule_take(&sim, "QPIGS", &k), "QPIGS* QPIGS");
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "POP02", 1, err, sizeof err) == 0, "%s", err);
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "POP02", 2, err, sizeof err) == 0, "%s", err);
+        CHECK(sim.n_rules == 1 && sim.rules[0].count == 3, "same rule twice: %zu rules",
+              sim.n_rules);
+        sim_rules_clear(&sim);
+        CHECK(sim.n_rules == 0, "clear");
+
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "", 1, err, sizeof err) < 0, "empty command");
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "Q*PI", 1, err, sizeof err) < 0, "inner *");
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "(QPI", 1, err, sizeof err) < 0, "'('");
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QPI", 0, err, sizeof err) < 0, "count 0");
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QPI", SIM_RULE_COUNT_MAX + 1, err, sizeof err) < 0,
+              "count too big");
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QPIGSQPIGSQPIGSQPIGSQPIGSQPIGSQPI", 1, err,
+                           sizeof err) < 0,
+              "33 characters");
+        for (int i = 0; i < SIM_RULES_MAX; i++) {
+                char cmd[16];
+                snprintf(cmd, sizeof cmd, "X%d", i);
+                CHECK(sim_rule_add(&sim, SIM_RULE_NAK, cmd, 1, err, sizeof err) == 0, "%s", err);
+        }
+        CHECK(sim_rule_add(&sim, SIM_RULE_NAK, "QPI", 1, err, sizeof err) == -ENOSPC,
+              "more rules than room");
+        CHECK(sim.n_rules == SIM_RULES_MAX, "refused input changed the rules: %zu", sim.n_rules);
+}
+
 static void check_replay(void)
 {
         char path[] = "/tmp/test-sim-replay-XXXXXX";
@@ -291,6 +448,8 @@ int main(void)
         check_parallel();
         check_day();
         check_replay();
+        check_dump();
+        check_rules();
 
         if (failures) {
                 fprintf(stderr, "%d check(s) failed\n", failures);

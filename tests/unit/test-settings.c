@@ -34,12 +34,204 @@ static int enc_d(Pi30Setting s, double v, const Pi30Limits *l, int unit)
 #define BAD_D(s, v, l, hint)                                                                       \
         do {                                                                                       \
                 CHECK_INT(enc_d(s, v, l, -1), -EINVAL);                                            \
-                CHECK_MSG(strstr(err, hint) != NULL, "error \"%s\" lacks \"%s\"", err, hint);     \
+                CHECK_MSG(strstr(err, hint) != NULL, "error \"%s\" lacks \"%s\"", err, hint);      \
                 CHECK_STR(cmd, "");                                                                \
         } while (0)
 
+/* A device's state from real-looking answers: QPIRI (and QPIGS) of a firmware family. */
+static void device(Pi30Value *v, const char *qpiri, const char *qpigs)
+{
+        memset(v, 0, sizeof(Pi30Value) * _PI30_FIELD_MAX);
+        CHECK(pi30_decode(PI30_CMD_QPIRI, qpiri, strlen(qpiri), v, NULL) >= 0);
+        if (qpigs)
+                CHECK(pi30_decode(PI30_CMD_QPIGS, qpigs, strlen(qpigs), v, NULL) >= 0);
+}
+
+#define QPIRI_25                                                                                   \
+        "230.0 21.7 230.0 50.0 21.7 5000 4000 48.0 46.0 42.0 56.4 54.0 2 30 060 0 0 2 9 01 0 0 "   \
+        "54.0 0 1"
+#define QPIRI_27 QPIRI_25 " 000 0"
+#define QPIRI_28 QPIRI_25 " 480 0 000"
+#define QPIGS_21                                                                                   \
+        "230.0 50.0 230.0 50.0 0161 0119 003 425 52.80 012 100 0035 02.7 323.6 52.80 00000 "       \
+        "00110110 00 00 00874 010"
+#define QPIGS_24 QPIGS_21 " 0 00 0000"
+
+static void test_families(void)
+{
+        static Pi30Value v[_PI30_FIELD_MAX];
+        Pi30Limits l;
+        Pi30Accepted a;
+
+        /* told from the answers' shapes */
+        memset(v, 0, sizeof v);
+        CHECK_INT(pi30_family_detect(v), PI30_FAMILY_UNKNOWN);
+        CHECK_INT(pi30_family_detect(NULL), PI30_FAMILY_UNKNOWN);
+        device(v, QPIRI_25, QPIGS_21);
+        CHECK_INT(pi30_family_detect(v), PI30_FAMILY_CLASSIC);
+        CHECK_STR(pi30_family_name(PI30_FAMILY_CLASSIC), "hs-ks");
+        device(v, QPIRI_27, QPIGS_21);
+        CHECK_INT(pi30_family_detect(v), PI30_FAMILY_GKMK);
+        CHECK_STR(pi30_family_name(PI30_FAMILY_GKMK), "gk-mk");
+        device(v, QPIRI_28, QPIGS_21);
+        CHECK_INT(pi30_family_detect(v), PI30_FAMILY_MAX);
+        device(v, QPIRI_25, QPIGS_24); /* a 24-field QPIGS is MAX-generation firmware */
+        CHECK_INT(pi30_family_detect(v), PI30_FAMILY_MAX);
+        CHECK_STR(pi30_family_name(PI30_FAMILY_MAX), "max");
+        CHECK_STR(pi30_family_name(PI30_FAMILY_UNKNOWN), "unknown");
+
+        /* HS/KS at 48 V: bulk/float to 58.4 V, cut-off from 40.0, no lithium types */
+        device(v, QPIRI_25, QPIGS_21);
+        pi30_limits_from_values(v, &l);
+        CHECK_DOUBLE(l.battery_rating, 48);
+        CHECK(l.values == v);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_BULK_VOLTAGE, &l, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_RANGE);
+        CHECK_DOUBLE(a.min, 48);
+        CHECK_DOUBLE(a.max, 58.4);
+        CHECK_DOUBLE(a.step, 0.1);
+        OK_D(PI30_SET_BATTERY_BULK_VOLTAGE, 58.4, &l, -1, "PCVV58.4");
+        BAD_D(PI30_SET_BATTERY_BULK_VOLTAGE, 58.5, &l, "48.0 to 58.4 V in steps of 0.1 V");
+        BAD_D(PI30_SET_BATTERY_FLOAT_VOLTAGE, 63, &l, "HS/KS firmware");
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_UNDER_VOLTAGE, &l, &a), 0);
+        CHECK_DOUBLE(a.min, 40);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_TYPE, &l, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_NAMES);
+        CHECK_INT(a.n, 3);
+        CHECK_STR(a.names[2], "user");
+        CHECK_INT(enc_s(PI30_SET_BATTERY_TYPE, "pylontech", &l, -1), -EINVAL);
+        CHECK(strstr(err, "agm, flooded, user") != NULL && !strstr(err, "lic"));
+        OK_S(PI30_SET_CHARGER_SOURCE_PRIORITY, "utility-first", &l, -1, "PCP00");
+        /* re-discharge: 0 or 48-58, a list, not a range from 0 */
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, &l, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_LIST);
+        CHECK_INT(a.n, 12);
+        CHECK_DOUBLE(a.values[0], 0);
+        CHECK_DOUBLE(a.values[1], 48);
+        CHECK_DOUBLE(a.values[11], 58);
+        BAD_D(PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 13, &l, "48.0 to 58.0");
+        BAD_D(PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 29, &l, "48.0 to 58.0");
+        /* no QMUCHGCR yet: 1-200 A; the 18/42/52 A only refused once the list is known */
+        CHECK_INT(pi30_setting_accepted(PI30_SET_MAX_AC_CHARGING_CURRENT, &l, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_RANGE);
+        CHECK_DOUBLE(a.max, 200);
+        {
+                const char *list = "002 010 020 030 040 050 060 070 080 090 100 110 120";
+                CHECK(pi30_decode(PI30_CMD_QMUCHGCR, list, strlen(list), v, NULL) >= 0);
+        }
+        pi30_limits_from_values(v, &l);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_MAX_AC_CHARGING_CURRENT, &l, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_LIST);
+        CHECK_INT(a.n, 13);
+        CHECK_DOUBLE(a.values[0], 2);
+        CHECK(pi30_accepted_has_number(&a, 120));
+        CHECK(!pi30_accepted_has_number(&a, 18));
+        BAD_D(PI30_SET_MAX_AC_CHARGING_CURRENT, 18, &l, "QMUCHGCR");
+        BAD_D(PI30_SET_MAX_AC_CHARGING_CURRENT, 42, &l, "QMUCHGCR");
+        BAD_D(PI30_SET_MAX_AC_CHARGING_CURRENT, 52, &l, "QMUCHGCR");
+        OK_D(PI30_SET_MAX_AC_CHARGING_CURRENT, 2, &l, -1, "MUCHGC002");
+        /* Limits given by hand win over the values' */
+        l.battery_rating = 24;
+        OK_D(PI30_SET_BATTERY_BULK_VOLTAGE, 31.5, &l, -1, "PCVV31.5");
+
+        /* GK/MK: 48.0-63.0, cut-off from 42.0, no utility-first charging */
+        device(v, QPIRI_27, QPIGS_21);
+        pi30_limits_from_values(v, &l);
+        OK_D(PI30_SET_BATTERY_BULK_VOLTAGE, 63, &l, -1, "PCVV63.0");
+        BAD_D(PI30_SET_BATTERY_UNDER_VOLTAGE, 41.9, &l, "42.0 to 48.0");
+        CHECK_INT(enc_s(PI30_SET_CHARGER_SOURCE_PRIORITY, "utility-first", &l, -1), -EINVAL);
+        CHECK(strstr(err, "solar-first, solar-and-utility, solar-only") != NULL);
+        CHECK_INT(enc_s(PI30_SET_BATTERY_TYPE, "lib", &l, -1), -EINVAL);
+
+        /* MAX: GK/MK's ranges and every battery type */
+        device(v, QPIRI_28, QPIGS_24);
+        pi30_limits_from_values(v, &l);
+        OK_D(PI30_SET_BATTERY_FLOAT_VOLTAGE, 63, &l, -1, "PBFT63.0");
+        OK_S(PI30_SET_BATTERY_TYPE, "lic", &l, -1, "PBT09");
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_TYPE, &l, &a), 0);
+        CHECK_INT(a.n, 10);
+        CHECK_INT(enc_s(PI30_SET_CHARGER_SOURCE_PRIORITY, "utility-first", &l, -1), -EINVAL);
+
+        /* a family that cannot be told (QPIRI decoded by hand without its trailing fields): what
+         * every family accepts */
+        memset(v, 0, sizeof v);
+        pi30_value_set_number(&v[PI30_F_BATTERY_RATING_VOLTAGE], 48);
+        pi30_limits_from_values(v, &l);
+        CHECK_INT(pi30_family_detect(v), PI30_FAMILY_UNKNOWN);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_BULK_VOLTAGE, &l, &a), 0);
+        CHECK_DOUBLE(a.max, 58.4);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_UNDER_VOLTAGE, &l, &a), 0);
+        CHECK_DOUBLE(a.min, 42);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_TYPE, &l, &a), 0);
+        CHECK_INT(a.n, 3);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_CHARGER_SOURCE_PRIORITY, &l, &a), 0);
+        CHECK_INT(a.n, 3);
+        BAD_D(PI30_SET_BATTERY_BULK_VOLTAGE, 60, &l, "what every firmware accepts");
+
+        /* 12 and 24 V: the same for every family; 12 V recharge is a list */
+        device(v,
+               "230.0 13.0 230.0 50.0 13.0 3000 3000 24.0 23.0 21.0 28.2 27.0 2 30 060 0 0 2 9 01 "
+               "0 0 27.0 0 1",
+               NULL);
+        pi30_limits_from_values(v, &l);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_RECHARGE_VOLTAGE, &l, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_RANGE);
+        CHECK_DOUBLE(a.step, 0.5);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, &l, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_LIST);
+        CHECK_INT(a.n, 12);
+        CHECK_DOUBLE(a.values[1], 24);
+        CHECK_DOUBLE(a.values[11], 29);
+        CHECK(pi30_accepted_has_number(&a, 24.5));
+        CHECK(!pi30_accepted_has_number(&a, 0.5));
+        CHECK(!pi30_accepted_has_number(&a, 23.5));
+        Pi30Limits b12 = {.battery_rating = 12};
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_RECHARGE_VOLTAGE, &b12, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_LIST);
+        CHECK_INT(a.n, 8);
+        CHECK_DOUBLE(a.values[1], 11.3);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_BULK_VOLTAGE, &b12, &a), 0);
+        CHECK_DOUBLE(a.max, 15.7);
+
+        /* discrete sets are discrete; nothing known without a rating */
+        CHECK_INT(pi30_setting_accepted(PI30_SET_OUTPUT_FREQUENCY, NULL, &a), 0);
+        CHECK_INT(a.kind, PI30_ACCEPTED_LIST);
+        CHECK_INT(a.n, 2);
+        CHECK_DOUBLE(a.values[1], 60);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_FLAG, NULL, &a), 0);
+        CHECK_INT(a.n, pi30_n_flags);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_BATTERY_BULK_VOLTAGE, NULL, &a), -ENODATA);
+        CHECK_INT(pi30_setting_accepted(_PI30_SET_MAX, NULL, &a), -EINVAL);
+        CHECK_INT(pi30_setting_accepted(PI30_SET_FLAG, NULL, NULL), -EINVAL);
+
+        /* by construction: every advertised value encodes, its neighbours outside do not */
+        for (int fam = 0; fam < 3; fam++) {
+                device(v, fam == 0 ? QPIRI_25 : fam == 1 ? QPIRI_27 : QPIRI_28, QPIGS_21);
+                pi30_limits_from_values(v, &l);
+                for (int s = 0; s < _PI30_SET_MAX; s++) {
+                        if (pi30_setting_accepted(s, &l, &a) < 0 || a.kind == PI30_ACCEPTED_NAMES)
+                                continue;
+                        if (a.kind == PI30_ACCEPTED_RANGE) {
+                                for (double x = a.min; x <= a.max + 1e-9; x += a.step)
+                                        CHECK_MSG(enc_d(s, pi30_accepted_has_number(&a, x) ? x : -1,
+                                                        &l, -1) == 0,
+                                                  "setting %d value %g", s, x);
+                                CHECK(enc_d(s, a.min - a.step, &l, -1) == -EINVAL);
+                                CHECK(enc_d(s, a.max + a.step, &l, -1) == -EINVAL);
+                        } else {
+                                for (size_t i = 0; i < a.n; i++)
+                                        CHECK_MSG(enc_d(s, a.values[i], &l, -1) == 0,
+                                                  "setting %d value %g", s, a.values[i]);
+                                CHECK(enc_d(s, a.values[a.n - 1] + 1, &l, -1) == -EINVAL);
+                        }
+                }
+        }
+}
+
 int main(void)
 {
+        test_families();
+
         Pi30Limits b12 = {.battery_rating = 12}, b24 = {.battery_rating = 24},
                    b48 = {.battery_rating = 48}, none = {.battery_rating = NAN};
 
@@ -50,7 +242,8 @@ int main(void)
         CHECK_INT(enc_s(PI30_SET_OUTPUT_SOURCE_PRIORITY, "SBU", &b48, -1), -EINVAL);
         CHECK(strstr(err, "utility-first, solar-first, sbu") != NULL);
         CHECK_INT(enc_s(PI30_SET_OUTPUT_SOURCE_PRIORITY, NULL, &b48, -1), -EINVAL);
-        CHECK_INT(enc_s(PI30_SET_OUTPUT_SOURCE_PRIORITY, "sbu", &b48, 0), -EINVAL); /* no per-unit form */
+        CHECK_INT(enc_s(PI30_SET_OUTPUT_SOURCE_PRIORITY, "sbu", &b48, 0),
+                  -EINVAL); /* no per-unit form */
         OK_S(PI30_SET_CHARGER_SOURCE_PRIORITY, "utility-first", &b48, -1, "PCP00");
         OK_S(PI30_SET_CHARGER_SOURCE_PRIORITY, "solar-only", &b48, -1, "PCP03");
         OK_S(PI30_SET_CHARGER_SOURCE_PRIORITY, "solar-and-utility", &b48, 1, "PPCP102");
@@ -70,28 +263,33 @@ int main(void)
         {
                 Pi30SettingArg a = {.s = "buzzer", .b = true};
                 CHECK_INT(pi30_setting_encode(PI30_SET_FLAG, &a, &b48, -1, cmd, sizeof cmd, err,
-                                              sizeof err), 0);
+                                              sizeof err),
+                          0);
                 CHECK_STR(cmd, "PEa");
                 a.b = false;
                 a.s = "fault-code-record";
                 CHECK_INT(pi30_setting_encode(PI30_SET_FLAG, &a, &b48, -1, cmd, sizeof cmd, err,
-                                              sizeof err), 0);
+                                              sizeof err),
+                          0);
                 CHECK_STR(cmd, "PDz");
                 a.s = "solar-feed";
                 CHECK_INT(pi30_setting_encode(PI30_SET_FLAG, &a, &b48, -1, cmd, sizeof cmd, err,
-                                              sizeof err), -EINVAL);
+                                              sizeof err),
+                          -EINVAL);
                 CHECK(strstr(err, "overload-bypass") != NULL);
-                static const char *const flags[] = {"buzzer", "overload-bypass", "power-saving",
-                                                    "lcd-return-to-default", "overload-restart",
-                                                    "over-temperature-restart", "backlight",
-                                                    "primary-source-interrupt-alarm",
-                                                    "fault-code-record"};
+                static const char *const flags[] = {
+                                "buzzer",           "overload-bypass",
+                                "power-saving",     "lcd-return-to-default",
+                                "overload-restart", "over-temperature-restart",
+                                "backlight",        "primary-source-interrupt-alarm",
+                                "fault-code-record"};
                 const char letters[] = "abjkuvxyz";
                 for (size_t i = 0; i < 9; i++) {
                         a.s = flags[i];
                         a.b = true;
                         CHECK_INT(pi30_setting_encode(PI30_SET_FLAG, &a, &b48, -1, cmd, sizeof cmd,
-                                                      err, sizeof err), 0);
+                                                      err, sizeof err),
+                                  0);
                         CHECK(cmd[0] == 'P' && cmd[1] == 'E' && cmd[2] == letters[i] && !cmd[3]);
                 }
         }
@@ -181,12 +379,15 @@ int main(void)
         OK_D(PI30_SET_MAX_CHARGING_CURRENT, 200, &b48, -1, "MNCHGC0200");
         CHECK_INT(pi30_raw_command_validate(cmd, NULL, 0), 0);
         CHECK_INT(pi30_setting_encode(PI30_SET_OUTPUT_FREQUENCY, &(Pi30SettingArg){.d = 50}, &b48,
-                                      -1, cmd, 3, err, sizeof err), -ENOBUFS);
+                                      -1, cmd, 3, err, sizeof err),
+                  -ENOBUFS);
         CHECK_INT(pi30_setting_encode(_PI30_SET_MAX, &(Pi30SettingArg){0}, &b48, -1, cmd,
-                                      sizeof cmd, err, sizeof err), -EINVAL);
+                                      sizeof cmd, err, sizeof err),
+                  -EINVAL);
 
         /* the table */
-        CHECK_INT(pi30_setting_from_method("SetOutputSourcePriority"), PI30_SET_OUTPUT_SOURCE_PRIORITY);
+        CHECK_INT(pi30_setting_from_method("SetOutputSourcePriority"),
+                  PI30_SET_OUTPUT_SOURCE_PRIORITY);
         CHECK_INT(pi30_setting_from_method("SetFlag"), PI30_SET_FLAG);
         CHECK_INT(pi30_setting_from_method("SetNothing"), -EINVAL);
         for (int s = 0; s < _PI30_SET_MAX; s++) {
@@ -200,7 +401,8 @@ int main(void)
         Pi30Value v[_PI30_FIELD_MAX] = {0};
         Pi30SettingArg a = {.s = "sbu"};
         CHECK(!pi30_setting_is_current(PI30_SET_OUTPUT_SOURCE_PRIORITY, &a, v)); /* unknown yet */
-        pi30_value_set_enum(&v[PI30_F_OUTPUT_SOURCE_PRIORITY], PI30_F_OUTPUT_SOURCE_PRIORITY, "sbu");
+        pi30_value_set_enum(&v[PI30_F_OUTPUT_SOURCE_PRIORITY], PI30_F_OUTPUT_SOURCE_PRIORITY,
+                            "sbu");
         CHECK(pi30_setting_is_current(PI30_SET_OUTPUT_SOURCE_PRIORITY, &a, v));
         a.s = "solar-first";
         CHECK(!pi30_setting_is_current(PI30_SET_OUTPUT_SOURCE_PRIORITY, &a, v));

@@ -10,7 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ctltest  # noqa: E402
 from ctltest import testlib  # noqa: E402
 
-COMPLETION = testlib.source_path('shell-completion', 'bash', 'axpertctl')
+# Generated from shell-completion/bash/axpertctl.in and the XML (tools/gen-contract.py).
+COMPLETION = testlib.build_path('common', 'axpertctl')
 BASH_COMPLETION = '/usr/share/bash-completion/bash_completion'
 
 SCRIPT = r'''

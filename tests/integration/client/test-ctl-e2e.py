@@ -28,6 +28,10 @@ def bus_json(v):
         return int(v)
     if isinstance(v, dbus.Array):
         return [bus_json(x) for x in v]
+    if isinstance(v, dbus.Dictionary):
+        # SettingLimits' (min, max, step) as an object, the option lists as arrays
+        return {str(k): dict(zip(('min', 'max', 'step'), [bus_json(d) for d in x]))
+                if isinstance(x, dbus.Struct) else bus_json(x) for k, x in v.items()}
     return str(v)
 
 
@@ -40,6 +44,11 @@ def bus_text(v):
         return 'nan' if math.isnan(v) else repr(float(v)).removesuffix('.0')
     if isinstance(v, dbus.Array):
         return ' '.join(bus_text(x) for x in v)
+    if isinstance(v, dbus.Dictionary):
+        # Key=min..max/step, Key=a,b,c
+        return ' '.join(f'{k}=' + ('{}..{}/{}'.format(*(bus_text(d) for d in x))
+                                   if isinstance(x, dbus.Struct)
+                                   else ','.join(bus_text(e) for e in x)) for k, x in v.items())
     if isinstance(v, (dbus.Byte, dbus.UInt16, dbus.UInt32, dbus.UInt64, dbus.Int16, dbus.Int32, dbus.Int64)):
         return str(int(v))
     return str(v)

@@ -39,9 +39,17 @@ class Control:
         self.sock = None
 
     def connect(self):
-        testlib.wait_for(lambda: os.path.exists(self.path), 10, what='sim control socket')
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
+        # The socket file exists from bind(), before the simulator listens: retry until it
+        # accepts instead of trusting the file.
+        def attempt():
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(self.path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                sock.close()
+                return None
+            return sock
+        self.sock = testlib.wait_for(attempt, 10, what='sim control socket')
         self.sock.settimeout(10)
         self.buf = b''
         return self

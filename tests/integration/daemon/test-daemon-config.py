@@ -46,6 +46,23 @@ class ConfigTest(daemonlib.DaemonTestCase):
         self.assert_refused([f'--config={path}'], '[Inverter]', '[Device NAME]')
         self.assert_refused([f'--config={self.tmpdir}/missing.conf'], 'missing.conf')
 
+    def test_two_devices_on_one_port_are_refused(self):
+        # Issue 17.7: they used to be accepted and fought over the port.
+        port = os.path.join(self.tmpdir, 'ttyS9')
+        alias = os.path.join(self.tmpdir, 'by-id-port0')
+        open(port, 'w').close()
+        os.symlink(port, alias)
+        path = self.write(f'[Device roof]\nPath={port}\n[Device shed]\nPath=serial:{alias}\n')
+        self.assert_refused([f'--config={path}'], path, '[Device roof]', '[Device shed]',
+                            'same device')
+        self.assert_refused([f'--device={port}', f'--device=b={alias}'], f'--device={port}',
+                            f'--device=b={alias}', 'same device')
+        path = self.write(f'[Device roof]\nPath={port}\n[Device roof]\nPath={alias}\n')
+        self.assert_refused([f'--config={path}'], '[Device roof]',
+                            'device name "roof" is used twice')
+        self.assert_refused([f'--device=x={port}', '--device=x=/dev/ttyUSB7'],
+                            'device name "x" is used twice')
+
     def test_bad_command_line(self):
         self.assert_refused(['--poll-interval=often'], '--poll-interval=often', 'accepted')
         self.assert_refused(['--device=my-dev=/dev/ttyUSB0'], 'my-dev', 'NAME')

@@ -18,7 +18,10 @@ EMITS = 'org.freedesktop.DBus.Property.EmitsChangedSignal'
 # grows). Anything else in the XML that the design document lacks is an error.
 ADDITIONS = {
     'org.axpert.Inverter': {'MaxChargingTimeAtCv': 'd', 'OperationLogic': 's',
-                            'MaxDischargingCurrent': 'd'},
+                            'MaxDischargingCurrent': 'd',
+                            # issue 11: what the setters accept on this inverter
+                            'FirmwareFamily': 's', 'SettingLimits': 'a{s(ddd)}',
+                            'SettingOptions': 'a{sad}', 'SettingChoices': 'a{sas}'},
     'org.axpert.Inverter.Unit': {'Pv2InputVoltage': 'd', 'Pv2InputCurrent': 'd'},
 }
 

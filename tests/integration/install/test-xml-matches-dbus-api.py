@@ -131,7 +131,8 @@ class XmlMatchesDesign(unittest.TestCase):
         with open(XML, encoding='utf-8') as f:
             names = set(re.findall(r'<annotation name="([^"]+)"', f.read()))
         allowed = {dbusapi.EMITS} | {dbusapi.DOC_PREFIX + n for n in (
-            'Summary', 'Unit', 'Values', 'Source', 'Command', 'PolkitAction', 'Errors')}
+            'Summary', 'Unit', 'Values', 'Source', 'Command', 'PolkitAction', 'Errors',
+            'Affects', 'ValueAffects')}
         self.assertEqual(names - allowed, set())
 
 

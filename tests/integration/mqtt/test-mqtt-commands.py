@@ -10,6 +10,7 @@ from mqttlib import SERIAL, testlib
 SET = f'axpert/{SERIAL}/set'
 RESULT = f'{SET}/result'
 STATE = f'axpert/{SERIAL}/state'
+INV = '/org/axpert/Inverter/0'
 
 
 class CommandsTest(mqttlib.MqttTestCase):
@@ -92,6 +93,15 @@ class CommandsTest(mqttlib.MqttTestCase):
             r = self.command(setting, payload)
             self.assertEqual(r['result'], result, (setting, payload))
             self.assertTrue(r['message'], (setting, payload))
+        # Numbers are plain decimals: nothing else is guessed at, nothing reaches the daemon.
+        for payload in (b'0x28', b'4e1', b' 40 ', b'40\n', b'+40', b'-40', b'40.', b'.5',
+                        b'inf', b'nan', b'1e999', b'4,0', b'\xd9\xa4\xd9\xa0'):
+            r = self.command('max_charging_current', payload)
+            self.assertEqual(r['result'], 'org.freedesktop.DBus.Error.InvalidArgs', payload)
+            self.assertEqual(r['value'], payload.decode(), payload)
+            self.assertIn('not a plain decimal number', r['message'], payload)
+        self.assertEqual(self.setter_calls('SetMaxChargingCurrent'), 0)
+        self.assertEqual(self.setter_calls('SetBatteryFloatVoltage'), 0)
         # Unknown inverter.
         self.recorder.clear()
         self.recorder.publish('axpert/000000/set/output_source_priority', b'sbu')
@@ -100,6 +110,61 @@ class CommandsTest(mqttlib.MqttTestCase):
         # Still alive and still working.
         self.assertTrue(self.bridge.running())
         self.assertEqual(self.command('output_source_priority', b'sbu')['result'], 'ok')
+
+    def setter_calls(self, method):
+        return len(self.mock_call(INV, 'GetMethodCalls', method))
+
+    def test_retained_command_not_replayed(self):
+        """A retained command is executed when it arrives, but the broker's retained copy,
+        handed out again on every (re)subscription, is not executed again."""
+        self.start()
+        self.recorder.publish(f'{SET}/output_source_priority', b'sbu', retain=True)
+        r = self.recorder.wait_json(RESULT, lambda r: r['setting'] == 'output_source_priority')
+        self.assertEqual((r['result'], r['value']), ('ok', 'sbu'))
+        self.assertEqual(self.setter_calls('SetOutputSourcePriority'), 1)
+        # An administrator changes it on the inverter directly.
+        import dbus
+        bus = dbus.bus.BusConnection(self.bus.address)
+        bus.get_object('org.axpert.Inverter', INV).SetOutputSourcePriority(
+            'utility-first', dbus_interface='org.axpert.Inverter')
+        bus.close()
+        self.recorder.wait_json(STATE, lambda s: s['output_source_priority'] == 'utility-first')
+        self.assertEqual(self.setter_calls('SetOutputSourcePriority'), 2)
+
+        # axpert-mqtt restarts and subscribes again: the broker hands out the retained copy.
+        self.assertEqual(self.bridge.stop(), 0)
+        self.recorder.clear()
+        self.start_bridge(Commands={'Enabled': 'true'})
+        self.wait_online()
+        r = self.recorder.wait_json(RESULT, lambda r: r['setting'] == 'output_source_priority')
+        self.assertEqual(r, {'setting': 'output_source_priority', 'value': 'sbu',
+                             'result': 'retained', 'message': 'retained command ignored'})
+        self.assertEqual(self.bridge.output().count('Retained message on command topic'), 1)
+
+        # A broker reconnect subscribes again: ignored again, but logged only once per topic.
+        # (A client with the bridge's id takes its session over; the bridge reconnects.)
+        import paho.mqtt.client as mqtt
+        self.recorder.clear()
+        thief = mqtt.Client(client_id='axpert-mqtt-test')
+        thief.connect('127.0.0.1', self.broker.port)
+        thief.loop(1)
+        thief.disconnect()
+        r = self.recorder.wait_json(RESULT, lambda r: r['setting'] == 'output_source_priority',
+                                    timeout=40)
+        self.assertEqual(r['result'], 'retained')
+        self.assertEqual(self.bridge.output().count('Retained message on command topic'), 1)
+        self.assertEqual(self.setter_calls('SetOutputSourcePriority'), 2)
+        self.assertEqual(self.recorder.last_json(STATE)['output_source_priority'],
+                         'utility-first')
+
+        # A command sent without the retain flag still works.
+        self.assertEqual(self.command('output_source_priority', b'solar-first')['result'], 'ok')
+        self.assertEqual(self.setter_calls('SetOutputSourcePriority'), 3)
+        # Clearing the retained message (an empty retained publish) is no command either.
+        self.recorder.publish(f'{SET}/output_source_priority', b'', retain=True)
+        r = self.recorder.wait_json(RESULT, lambda r: r['value'] == '')
+        self.assertEqual(r['result'], 'org.freedesktop.DBus.Error.InvalidArgs')
+        self.assertEqual(self.setter_calls('SetOutputSourcePriority'), 3)
 
     def test_flood(self):
         """Hundreds of commands at once: every one gets its result, nothing is lost or crashes."""

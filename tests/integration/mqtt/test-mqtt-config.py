@@ -50,6 +50,88 @@ class ConfigTest(mqttlib.MqttTestCase):
         time.sleep(0.3)
         self.assertEqual(self.recorder.all(), [])
 
+    def run_bridge_bounded(self, config, env=None, max_rss_kib=256 * 1024, timeout=20):
+        """Runs axpert-mqtt to its exit, but kills it (and fails) when it hangs or its memory
+        grows without bound, so that a regression is a failed test, not an exhausted machine."""
+        with open(os.path.join(self.tmpdir, 'bounded.log'), 'w+') as log:
+            p = subprocess.Popen([BINARY, '--config', config], env=env or self.env,
+                                 stdout=subprocess.DEVNULL, stderr=log, text=True)
+            deadline = time.monotonic() + timeout
+            try:
+                while p.poll() is None:
+                    try:
+                        with open(f'/proc/{p.pid}/status') as f:
+                            rss = next((int(line.split()[1]) for line in f
+                                        if line.startswith('VmRSS:')), 0)
+                    except (FileNotFoundError, ProcessLookupError, StopIteration):
+                        rss = 0
+                    if rss > max_rss_kib:
+                        self.fail(f'axpert-mqtt grew to {rss} KiB reading {config}')
+                    if time.monotonic() > deadline:
+                        self.fail(f'axpert-mqtt did not exit within {timeout}s ({config})')
+                    time.sleep(0.02)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            log.seek(0)
+            return p.returncode, log.read()
+
+    def test_secret_and_config_files_bounded(self):
+        """PasswordFile is a short regular file: no device, FIFO or directory (which would hang
+        or grow memory without end), nothing over 4 KiB; the configuration file itself is a
+        regular file of at most 1 MiB."""
+        fifo = os.path.join(self.tmpdir, 'fifo')
+        os.mkfifo(fifo)
+        big = os.path.join(self.tmpdir, 'big-password')
+        with open(big, 'w') as f:
+            f.write('x' * 4097)
+        limit = os.path.join(self.tmpdir, 'limit-password')
+        with open(limit, 'w') as f:
+            f.write('y' * 4095 + '\n')
+        cases = [
+            ('/dev/zero', "'/dev/zero' is not a regular file (a character device)"),
+            (fifo, f"'{fifo}' is not a regular file (a FIFO)"),
+            (self.tmpdir, f"'{self.tmpdir}' is not a regular file (a directory)"),
+            (big, f"'{big}' is larger than 4096 bytes"),
+        ]
+        for path, expect in cases:
+            config = self.write_config(MQTT={'Username': 'u', 'PasswordFile': path})
+            rc, err = self.run_bridge_bounded(config)
+            self.assertEqual(rc, 1, (path, err))
+            self.assertIn(f'{config}: [MQTT] PasswordFile: {expect}', err)
+        # The configuration file itself.
+        for path, expect in [('/dev/zero', 'is not a regular file (a character device)'),
+                             (fifo, 'is not a regular file (a FIFO)')]:
+            rc, err = self.run_bridge_bounded(path)
+            self.assertEqual(rc, 1, (path, err))
+            self.assertIn(f'{path}: {expect}', err)
+        huge = os.path.join(self.tmpdir, 'huge.conf')
+        with open(huge, 'w') as f:
+            f.write('[MQTT]\n' + '#' * (1024 * 1024) + '\n')
+        rc, err = self.run_bridge_bounded(huge)
+        self.assertEqual(rc, 1, err)
+        self.assertIn(f'{huge}: is larger than 1048576 bytes', err)
+        time.sleep(0.3)
+        self.assertEqual(self.recorder.all(), [])
+        # 4096 bytes with the trailing newline is still a password (the newline stripped): the
+        # broker accepts the login.
+        pwfile = os.path.join(self.tmpdir, 'mosquitto.passwd')
+        subprocess.run(['mosquitto_passwd', '-c', '-b', pwfile, 'axpert', 'y' * 4095],
+                       check=True, capture_output=True)
+        os.chmod(pwfile, 0o644)
+        self.recorder.close()
+        self.broker.stop()
+        self.broker = mqttlib.Broker(self)
+        with open(self.broker.conf, 'w') as f:
+            f.write(f'listener {self.broker.port} 127.0.0.1\nallow_anonymous false\n'
+                    f'persistence false\npassword_file {pwfile}\n')
+        self.broker.start()
+        self.start_bridge(MQTT={'Broker': f'tcp://127.0.0.1:{self.broker.port}',
+                                'Username': 'axpert', 'PasswordFile': limit})
+        testlib.wait_for(lambda: 'Connected to the MQTT broker' in self.bridge.output(), 20,
+                         what='the login with a 4095-byte password')
+
     def test_missing_file_and_bad_arguments(self):
         r = self.run_bridge(os.path.join(self.tmpdir, 'nonexistent.conf'))
         self.assertEqual(r.returncode, 1)

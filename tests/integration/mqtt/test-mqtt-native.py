@@ -109,6 +109,31 @@ class NativeTest(mqttlib.MqttTestCase):
         self.recorder.wait(f'homeassistant/sensor/axpert_{SERIAL}/battery_voltage/config')
         self.assertTrue(self.bridge.running())
 
+    def test_system_bus_lost(self):
+        """The bus itself dying is not the daemon leaving: axpert-mqtt cannot follow anything
+        any more, so it exits non-zero (Restart=on-failure brings it back) and the broker says
+        offline, for the bridge and for the inverter."""
+        self.start_mock()
+        self.start_bridge()
+        self.wait_online()
+        self.recorder.clear()
+        self.bus.proc.kill()
+        self.bus.proc.wait()
+        testlib.wait_for(lambda: not self.bridge.running(), 20, what='axpert-mqtt to exit')
+        rc = self.bridge.proc.returncode
+        self.assertNotEqual(rc, 0, self.bridge.output())
+        self.assertGreater(rc, 0, 'killed by a signal instead of exiting')
+        out = self.bridge.output()
+        self.assertIn('Lost the connection to the system bus', out)
+        self.assertNotIn('Stopping.', out)
+        self.recorder.wait(BRIDGE, lambda p: p == b'offline')
+        self.recorder.wait(AVAIL, lambda p: p == b'offline')
+        # Retained: whoever looks later sees it too.
+        late = mqttlib.Recorder(self.broker.port, topics=(BRIDGE, AVAIL))
+        self.addCleanup(late.close)
+        self.assertEqual(late.wait(BRIDGE), b'offline')
+        self.assertEqual(late.wait(AVAIL), b'offline')
+
     def test_bridge_clean_stop(self):
         self.start_mock()
         self.start_bridge()

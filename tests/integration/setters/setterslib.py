@@ -110,6 +110,18 @@ class PolkitMock:
             out.append((kind, details.get('name'), args[1], args[3]))
         return out
 
+    def cancellation_ids(self):
+        """The cancellation ids of every CheckAuthorization received, in order."""
+        calls = self._mock('GetMethodCalls', '(s)', ('CheckAuthorization',), ret='(a(tav))')[0]
+        return [args[4] for _, args in calls]
+
+    def cancels(self):
+        """The cancellation ids of every CancelCheckAuthorization received (the challenge
+        template only)."""
+        calls = self._mock('GetMethodCalls', '(s)', ('CancelCheckAuthorization',),
+                           ret='(a(tav))')[0]
+        return [args[0] for _, args in calls]
+
     def clear(self):
         self._mock('ClearCalls')
 

@@ -6,6 +6,7 @@ often the guarded part ran, so each test can tell "allowed" from "denied" on the
 too, not only from the reply."""
 import json
 import os
+import pwd
 import subprocess
 import sys
 import time
@@ -19,6 +20,8 @@ PATH = '/org/axpert/PolkitTest'
 SERVER = testlib.build_path('tests', 'integration', 'setters', 'polkit-test-server')
 PRIORITIES = 'org.axpert.Inverter.set-priorities'
 BATTERY = 'org.axpert.Inverter.set-battery'
+# A second unprivileged user, besides nobody (dbus-daemon refuses uids without a passwd entry).
+OTHER_UID = pwd.getpwnam('daemon').pw_uid
 
 
 class PolkitAsyncTests:
@@ -30,9 +33,20 @@ class PolkitAsyncTests:
         super().setUp()
         self.polkit = setterslib.PolkitMock(self, self.template)
         self.conn = setterslib.connect(self.bus.address)
-        self.server = self.spawn('server', [SERVER])
+        self.start_server()
+
+    def start_server(self, *args):
+        self.server = self.spawn('server', [SERVER, *args])
         testlib.wait_for(lambda: setterslib.name_has_owner(self.conn, NAME), 10,
                          what='the test service')
+
+    def restart_server_with_deadline(self, seconds):
+        """The test service again, with a short authorization deadline (the daemon's are 25 s,
+        and 120 s for a check that may ask for a password)."""
+        self.assertEqual(self.server.stop(), 0)
+        testlib.wait_for(lambda: not setterslib.name_has_owner(self.conn, NAME), 10,
+                         what='the old test service to go')
+        self.start_server(f'--timeout={seconds}')
 
     def guarded(self, action, uid=setterslib.NOBODY, interactive=False, timeout=30):
         return setterslib.call(self.env, NAME, PATH, NAME, 'Guarded', 's', [action],
@@ -142,19 +156,23 @@ class PolkitAsyncTests:
         self.assertTrue(self.server.running())
         self.assertEqual(self.guarded(PRIORITIES), ('ok', [setterslib.NOBODY]))
 
-    def test_waiting_callers_are_capped(self):
-        # Any local user can call: the number of callers waiting for polkit is bounded (64), the
-        # rest are told to come back later, and nothing is allowed by the overflow. Two callers
-        # with 40 calls each stay below dbus-daemon's per-connection limits.
+    def hanging_callers(self, n, uid=setterslib.NOBODY, action=PRIORITIES, interactive=True):
+        """n calls from one connection of uid that polkit (told to hang) does not answer."""
+        argv = setterslib.call_argv(NAME, PATH, NAME, 'Guarded', 's', [action], uid=uid,
+                                    interactive=interactive, timeout=120)
+        argv.insert(argv.index(setterslib.CALL_PY) + 1, f'--repeat={n}')
+        return subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, text=True)
+
+    def test_waiting_callers_are_capped_per_user(self):
+        # Any local user can call: the number of one user's callers waiting for polkit is
+        # bounded (32), the rest are told to come back later, and nothing is allowed by the
+        # overflow. Two connections of the same user with 40 calls each stay below
+        # dbus-daemon's per-connection limits, and count together.
         self.polkit.set_allowed([PRIORITIES])
         self.polkit.hang(True)
-        argv = setterslib.call_argv(NAME, PATH, NAME, 'Guarded', 's', [PRIORITIES],
-                                    uid=setterslib.NOBODY, timeout=60)
-        argv.insert(argv.index(setterslib.CALL_PY) + 1, '--repeat=40')
-        callers = [subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, text=True)
-                   for _ in range(2)]
+        callers = [self.hanging_callers(40, interactive=False) for _ in range(2)]
         testlib.wait_for(lambda: self.stats()['dispatched'] >= 80, 30, what='80 calls')
-        self.assertEqual(self.stats()['pending'], 64)
+        testlib.wait_for(lambda: self.stats()['pending'] == 32, 30, what='32 pending checks')
         self.polkit.hang(False)
         self.polkit.release()
         answers = []
@@ -164,9 +182,59 @@ class PolkitAsyncTests:
         ok = [a for a in answers if 'result' in a]
         refused = [a for a in answers if a.get('error') ==
                    'org.freedesktop.DBus.Error.LimitsExceeded']
-        self.assertEqual((len(ok), len(refused)), (64, 16), answers)
-        self.assertIn('Too many callers', refused[0]['message'])
-        self.assertEqual(self.stats(), {'allowed': 64, 'dispatched': 80 + 64, 'pending': 0})
+        self.assertEqual((len(ok), len(refused)), (32, 48), answers)
+        self.assertIn('Too many calls of uid 65534', refused[0]['message'])
+        self.assertEqual(self.stats(), {'allowed': 32, 'dispatched': 80 + 80, 'pending': 0})
+
+    def test_one_user_cannot_lock_out_root_or_other_users(self):
+        # Issue 17.3: 70 hanging interactive calls of nobody used to fill the one global cap,
+        # and root (who needs no polkit) and every other user got LimitsExceeded.
+        self.polkit.set_allowed([PRIORITIES])
+        self.polkit.hang(True)
+        flood = self.hanging_callers(70)
+        testlib.wait_for(lambda: self.stats()['dispatched'] >= 70, 30, what='70 calls')
+        testlib.wait_for(lambda: self.stats()['pending'] == 32, 30, what='32 pending checks')
+        # root is let through at once, polkit or not.
+        self.assertEqual(self.guarded(PRIORITIES, uid=None), ('ok', [0]))
+        # Another user is not refused: its check reaches polkit, and polkit's answer counts.
+        n_checks = len(self.polkit.checks())
+        other = subprocess.Popen(setterslib.call_argv(NAME, PATH, NAME, 'Guarded', 's',
+                                                      [PRIORITIES], uid=OTHER_UID),
+                                 env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: len(self.polkit.checks()) == n_checks + 1, 30,
+                         what="the other user's check to reach polkit")
+        self.assertEqual(self.stats()['pending'], 33)
+        self.polkit.hang(False)
+        self.polkit.release()
+        out, _ = other.communicate(timeout=60)
+        self.assertEqual(json.loads(out), {'result': [OTHER_UID]})
+        answers = json.loads(flood.communicate(timeout=60)[0])['answers']
+        self.assertEqual(len([a for a in answers if 'result' in a]), 32, answers)
+        self.assertEqual(self.stats()['pending'], 0)
+
+    def test_a_check_that_never_ends_is_given_up(self):
+        # polkit (or the agent asking for a password) does not answer: the daemon stops
+        # waiting after its deadline (2 s for this test service), says so, and forgets it.
+        self.restart_server_with_deadline(2)
+        self.polkit.set_allowed([PRIORITIES])
+        self.polkit.hang(True)
+        for interactive in (False, True):
+            r = self.guarded(PRIORITIES, interactive=interactive, timeout=60)
+            self.assertEqual(r[0:2], ('error', 'org.freedesktop.DBus.Error.AccessDenied'), r)
+            self.assertIn('no answer from polkit within 2 s', r[2])
+            self.assertEqual(self.stats(), {'allowed': 0, 'dispatched': 2 * (2 if interactive
+                                                                            else 1),
+                                            'pending': 0})
+        # Each check carried its own cancellation id.
+        ids = self.polkit.cancellation_ids()
+        self.assertEqual(len(ids), 2)
+        self.assertTrue(all(ids) and ids[0] != ids[1], ids)
+        # polkit's very late "yes" changes nothing.
+        self.polkit.hang(False)
+        self.polkit.release()
+        time.sleep(0.3)
+        self.assertEqual(self.stats()['allowed'], 0)
+        self.assertTrue(self.server.running())
 
     def test_burst_of_callers(self):
         self.polkit.set_allowed([PRIORITIES])
@@ -204,6 +272,35 @@ class PolkitAsyncChallenge(PolkitAsyncTests, testlib.BusTestCase):
         self.assertEqual(self.guarded(BATTERY, interactive=True), ('ok', [setterslib.NOBODY]))
         # The message's flag became CheckAuthorization's AllowUserInteraction.
         self.assertEqual([c[3] for c in self.polkit.checks()], [1])
+
+    def test_given_up_check_is_cancelled(self):
+        # After the deadline polkit is told to stop (it would keep an agent's password dialog
+        # open otherwise), with the cancellation id of that check.
+        self.restart_server_with_deadline(2)
+        self.polkit.set_challenge([BATTERY])
+        self.polkit.hang(True)
+        r = self.guarded(BATTERY, interactive=True, timeout=60)
+        self.assertIn('no answer from polkit', r[2])
+        ids = self.polkit.cancellation_ids()
+        testlib.wait_for(lambda: self.polkit.cancels() == ids, 10,
+                         what='CancelCheckAuthorization')
+        self.assertFalse(self.polkit.have_hanging())
+
+    def test_vanished_callers_check_is_cancelled(self):
+        self.polkit.set_challenge([BATTERY])
+        self.polkit.hang(True)
+        caller = subprocess.Popen(setterslib.call_argv(NAME, PATH, NAME, 'Guarded', 's',
+                                                       [BATTERY], uid=setterslib.NOBODY,
+                                                       interactive=True),
+                                  env=self.env, stdout=subprocess.DEVNULL)
+        testlib.wait_for(self.polkit.have_hanging, 10, what='the check to reach polkit')
+        caller.kill()
+        caller.wait()
+        ids = self.polkit.cancellation_ids()
+        testlib.wait_for(lambda: self.polkit.cancels() == ids, 10,
+                         what='CancelCheckAuthorization')
+        self.assertFalse(self.polkit.have_hanging())
+        self.assertEqual(self.stats()['pending'], 0)
 
 
 if __name__ == '__main__':

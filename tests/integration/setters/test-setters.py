@@ -4,8 +4,11 @@
 The simulator's `history` is the wire: each test asserts exactly which requests reached the
 inverter, and that refused or unauthorised calls sent none. Callers that need polkit run as
 nobody (65534) through setpriv."""
+import json
 import math
 import os
+import pwd
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +25,8 @@ BATTERY = 'org.axpert.Inverter.set-battery'
 FLAGS = 'org.axpert.Inverter.set-flags'
 OUTPUT = 'org.axpert.Inverter.set-output'
 RAW = 'org.axpert.Inverter.raw-command'
+# A second unprivileged user, besides nobody (dbus-daemon refuses uids without a passwd entry).
+OTHER_UID = pwd.getpwnam('daemon').pw_uid
 ALL_ACTIONS = [PRIORITIES, CHARGING, BATTERY, FLAGS, OUTPUT, RAW]
 
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
@@ -210,6 +215,42 @@ class Authorization(SetterTestCase):
         self.assertEqual(self.sim.history(), ['POP02', 'QPIRI'])
 
 
+class Fairness(SetterTestCase):
+    """One user's hanging polkit checks lock out neither root nor other users (issue 17.3)."""
+
+    def test_hanging_user_does_not_lock_out_root_or_others(self):
+        self.polkit.set_allowed([PRIORITIES])
+        self.polkit.hang(True)
+        argv = setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE, 'SetOutputSourcePriority',
+                                    's', ['sbu'], uid=NOBODY, interactive=True, timeout=120)
+        argv.insert(argv.index(setterslib.CALL_PY) + 1, '--repeat=70')
+        flood = subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: len(self.polkit.checks()) >= 32, 30,
+                         what="nobody's checks to reach polkit")
+        # root needs no polkit and is served at once, for a setter and for RawCommand.
+        self.assertOk(self.call('SetOutputSourcePriority', 's', ['solar-first'], uid=None))
+        self.assertEqual(self.assertOk(self.call('RawCommand', 's', ['QMOD'], uid=None)), ['L'])
+        self.assertEqual(self.sim.history(), ['POP01', 'QPIRI', 'QMOD'])
+        # Another user's check still reaches polkit and gets its answer.
+        n = len(self.polkit.checks())
+        other = subprocess.Popen(setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE,
+                                                      'SetOutputSourcePriority', 's', ['sbu'],
+                                                      uid=OTHER_UID),
+                                 env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: len(self.polkit.checks()) == n + 1, 30,
+                         what="the other user's check")
+        self.assertEqual(len(self.polkit.checks()), 33)  # 32 of nobody's 70 were asked
+        self.polkit.hang(False)
+        self.polkit.release()
+        self.assertIn('"result"', other.communicate(timeout=60)[0])
+        answers = json.loads(flood.communicate(timeout=120)[0])['answers']
+        self.assertEqual(len(answers), 70)
+        refused = [a for a in answers
+                   if a.get('error') == 'org.freedesktop.DBus.Error.LimitsExceeded']
+        self.assertEqual(len(refused), 70 - 32, answers)
+        self.assertEqual(self.daemon.get('OutputSourcePriority'), 'sbu')
+
+
 class Wire(SetterTestCase):
     """Exact requests, read-back, refusals, inverter errors."""
 
@@ -351,6 +392,43 @@ class Wire(SetterTestCase):
         self.assertError(self.call('RawCommand', 's', ['PBT01']),
                          'org.axpert.Inverter.Error.Rejected')
         self.sim.ctl('fault none')
+        # Journalled as what it is: a raw command and its answer, not a setting "changed from
+        # -"; queries are not journalled.
+        testlib.wait_for(lambda: 'Raw command "PBT01"' in self.daemon_log(), 5,
+                         what='the journal entry of the refused raw command')
+        log = self.daemon_log()
+        self.assertNotIn('RawCommand changed', log)
+        self.assertNotIn('Raw command "QPIRI"', log)
+        lines = [line for line in log.splitlines() if 'Raw command' in line]
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn(f'inv: Raw command "POP02" answered "ACK" (uid {NOBODY}, :', lines[0])
+        self.assertIn(f'inv: Raw command "PBT01" answered "NAK" (uid {NOBODY}, :', lines[1])
+        for field in ('MESSAGE_ID=283767e5b3124ea4b04993848ffa5c8f', 'AXPERT_DEVICE=inv',
+                      'AXPERT_COMMAND=POP02', 'AXPERT_ANSWER=ACK', f'AXPERT_CALLER_UID={NOBODY}'):
+            self.assertIn(field, lines[0])
+
+    def test_identical_burst_sends_once(self):
+        # 30 callers ask for the same change at once (polkit answers them all together): each
+        # is checked against the inverter's value when its turn comes, so the first one changes
+        # it and the other 29 succeed without sending anything (issue 17.9: they used to send
+        # it again and again, "changed from solar-first to solar-first").
+        self.polkit.set_allowed([PRIORITIES])
+        self.polkit.hang(True)
+        argv = setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE, 'SetOutputSourcePriority',
+                                    's', ['solar-first'], uid=NOBODY, timeout=120)
+        argv.insert(argv.index(setterslib.CALL_PY) + 1, '--repeat=30')
+        burst = subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: len(self.polkit.checks()) == 30, 30, what='30 polkit checks')
+        self.polkit.hang(False)
+        self.polkit.release()
+        answers = json.loads(burst.communicate(timeout=120)[0])['answers']
+        self.assertEqual(answers, [{'result': []}] * 30)
+        self.assertEqual(self.sim.writes(), ['POP01'])
+        self.assertEqual(self.daemon.get('OutputSourcePriority'), 'solar-first')
+        changes = [line for line in self.daemon_log().splitlines()
+                   if 'OutputSourcePriority changed' in line]
+        self.assertEqual(len(changes), 1, changes)
+        self.assertIn('changed from utility-first to solar-first', changes[0])
 
     def test_burst_is_serialised(self):
         self.polkit.set_allowed(ALL_ACTIONS)
@@ -436,6 +514,41 @@ class Parallel(SetterTestCase):
         # Stopped at the first refusal: unit 1 was never asked.
         self.assertEqual(self.sim.writes(), ['MCHGC040'])
 
+    def test_parallel_change_is_journalled_per_unit(self):
+        # The intent before the first unit's command, then each unit's outcome, then the change.
+        self.assertOk(self.call('SetMaxChargingCurrent', 'd', [40.0], uid=None))
+        testlib.wait_for(lambda: 'MaxChargingCurrent changed' in self.daemon_log(), 5,
+                         what='the journal entry')
+        lines = [line for line in self.daemon_log().splitlines() if 'MaxChargingCurrent' in line]
+        self.assertEqual(len(lines), 4, lines)
+        self.assertIn('inv: changing MaxChargingCurrent to 40 on units 0, 1 for uid 0 (:',
+                      lines[0])
+        for field in ('MESSAGE_ID=fce7e6ba95da4875a946d08cc54c91e7', 'AXPERT_DEVICE=inv',
+                      'AXPERT_SETTING=MaxChargingCurrent', 'AXPERT_NEW_VALUE=40',
+                      'AXPERT_UNITS=0 1', 'AXPERT_CALLER_UID=0'):
+            self.assertIn(field, lines[0])
+        self.assertIn('inv: unit 0 accepted MCHGC040 (MaxChargingCurrent 40)', lines[1])
+        self.assertIn('MESSAGE_ID=0fe1c8a744ad45248bd22fc31bf8996e', lines[1])
+        self.assertIn('AXPERT_UNIT=0', lines[1])
+        self.assertIn('AXPERT_RESULT=accepted', lines[1])
+        self.assertIn('inv: unit 1 accepted MCHGC140 (MaxChargingCurrent 40)', lines[2])
+        self.assertIn('MaxChargingCurrent changed from 60 to 40 by uid 0', lines[3])
+
+    def test_refusing_unit_is_journalled(self):
+        self.sim.ctl('fault nak')
+        self.assertError(self.call('SetMaxChargingCurrent', 'd', [40.0], uid=None),
+                         'org.axpert.Inverter.Error.Rejected')
+        self.sim.ctl('fault none')
+        testlib.wait_for(lambda: 'unit 1 not asked' in self.daemon_log(), 5,
+                         what='the journal entries')
+        lines = [line for line in self.daemon_log().splitlines() if 'MaxChargingCurrent' in line]
+        self.assertIn('changing MaxChargingCurrent to 40 on units 0, 1', lines[0])
+        self.assertIn('inv: unit 0 refused (NAK) MCHGC040 (MaxChargingCurrent 40)', lines[1])
+        self.assertIn('AXPERT_RESULT=refused', lines[1])
+        self.assertIn('inv: unit 1 not asked MCHGC140 (MaxChargingCurrent 40)', lines[2])
+        self.assertIn('AXPERT_RESULT=not-sent', lines[2])
+        self.assertNotIn('changed from', self.daemon_log())
+
     def test_unit_level_settings_are_not_per_unit(self):
         self.assertOk(self.call('SetOutputSourcePriority', 's', ['sbu'], uid=None))
         self.assertEqual(self.sim.history(), ['POP02', 'QPIRI'])
@@ -466,6 +579,38 @@ class ParallelPartial(SetterTestCase):
         self.assertEqual(self.sim.writes(), ['MCHGC040', 'MCHGC140'])
         self.assertEqual(self.sim.ctl('unit 0 get MaxChargingCurrent'), ['MaxChargingCurrent=40'])
         self.assertEqual(self.sim.ctl('unit 1 get MaxChargingCurrent'), ['MaxChargingCurrent=60'])
+        log = self.daemon_log()
+        self.assertIn('inv: unit 0 accepted MCHGC040', log)
+        self.assertIn('inv: unit 1 refused (NAK) MCHGC140', log)
+
+
+class ParallelKilled(SetterTestCase):
+    """The daemon killed between two units' commands (issue 17.8)."""
+    # An answer is sent 500 ms after the request arrives: time to see unit 0's command in the
+    # simulator's history and kill the daemon before unit 1's is sent (the link waits 1 s for
+    # a first byte, so this does not time out).
+    sim_args = ('--units=2', '--think-time=500')
+
+    def test_killed_midway_leaves_the_intent_in_the_journal(self):
+        # SIGKILL after unit 0 got its command, before unit 1 got its own: the units now
+        # disagree, and the journal must say what was being done, for whom, on which units.
+        testlib.wait_for(lambda: self.daemon.get('ParallelUnits') == 2, 30,
+                         what='two parallel units')
+        self.sim.clear()
+        caller = subprocess.Popen(setterslib.call_argv(DAEMON_NAME, DEVICE_PATH, IFACE,
+                                                       'SetMaxChargingCurrent', 'd', [40.0]),
+                                  env=self.env, stdout=subprocess.PIPE, text=True)
+        testlib.wait_for(lambda: 'MCHGC040' in self.sim.history(), 10, interval=0.005,
+                         what="unit 0's command")
+        self.assertEqual(self.daemon.proc.stop(signal.SIGKILL), -signal.SIGKILL)
+        caller.communicate(timeout=60)
+        self.assertEqual(self.sim.writes(), ['MCHGC040'])
+        lines = [line for line in self.daemon_log().splitlines() if 'MaxChargingCurrent' in line]
+        self.assertTrue(lines, self.daemon_log())
+        self.assertIn('inv: changing MaxChargingCurrent to 40 on units 0, 1 for uid 0 (:',
+                      lines[0])
+        self.assertIn('AXPERT_UNITS=0 1', lines[0])
+        self.assertNotIn('changed from', self.daemon_log())
 
 
 if __name__ == '__main__':

@@ -179,6 +179,26 @@ class ReportClient:
             out += self.read_report(max(end - time.monotonic(), 0.001))
         return out[:out.index(b'\r') + 1]
 
+    def read_answer_timed(self, timeout=3.0):
+        """Like read_answer(); also returns when its first and its last report arrived."""
+        out = b''
+        first = last = None
+        end = time.monotonic() + timeout
+        while b'\r' not in out:
+            out += self.read_report(max(end - time.monotonic(), 0.001))
+            last = time.monotonic()
+            first = first or last
+        return out[:out.index(b'\r') + 1], first, last
+
+    def read_answers(self, quiet=1.0):
+        """Every answer until no report has come for `quiet` seconds."""
+        answers = []
+        while True:
+            try:
+                answers.append(self.read_answer(quiet))
+            except Timeout:
+                return answers
+
     def query(self, command: str, pad=True, timeout=3.0) -> bytes:
         self.reports = []
         self.write(request(command), pad)

@@ -1,5 +1,6 @@
 """Helpers for the axpert-sim tests: start the simulator, talk to its control socket."""
 import os
+import socket
 import unittest
 
 import testlib
@@ -27,6 +28,21 @@ class SimTestCase(testlib.BusTestCase):
         self.assertTrue(proc.running(), f'axpert-sim exited: {proc.output()}')
         self.sim = proc
         return proc
+
+    def start_seqpacket(self, *args):
+        """The simulator on one end of a SOCK_SEQPACKET pair; returns a ReportClient on ours."""
+        from pi30client import ReportClient
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.addCleanup(ours.close)
+        theirs.set_inheritable(True)
+        fd = theirs.fileno()
+        self.start_sim(f'--seqpacket={fd}', *args, pty=False, pass_fds=(fd,))
+        theirs.close()
+        return ReportClient(ours)
+
+    def status(self):
+        """The simulator's "status" as a dict."""
+        return dict(line.split('=', 1) for line in self.control_ok('status'))
 
     def control(self, line):
         """Sends one control command; returns its answer lines, the last one 'ok' or 'error: …'."""

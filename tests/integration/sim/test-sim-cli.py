@@ -29,6 +29,11 @@ class CliTest(simtest.SimTestCase):
             ([pty, '--day-length=1'], '--day-length'),
             ([pty, '--fault=explode'], '--fault'),
             ([pty, '--think-time=1s'], '--think-time'),
+            ([pty, '--late-time=1.5'], '--late-time'),
+            ([pty, '--late-time=60001'], '--late-time'),
+            ([pty, '--late-time='], '--late-time'),
+            ([pty, '--trickle-time=0'], '--trickle-time'),
+            ([pty, '--trickle-time=-5'], '--trickle-time'),
             ([pty, '--no-such-option'], 'no-such-option'),
             ([pty, 'extra'], 'extra'),
             (['--seqpacket=abc'], '--seqpacket'),
@@ -88,6 +93,52 @@ class CliTest(simtest.SimTestCase):
         rc, out, err = simtest.run_sim('--version')
         self.assertEqual(rc, 0)
         self.assertRegex(out, r'^axpert-sim \d')
+
+    def test_fault_control_errors(self):
+        self.start_sim('--baud=0', '--units=2')
+        self.control_ok('nak-next QPIGS 2')
+        self.control_ok('late-time 700')
+        before = self.control_ok('status'), self.control_ok('next')
+        cases = [
+            ('late-time abc', 'usage: late-time [MSEC]'),
+            ('late-time 60001', '0-60000'),
+            ('late-time -1', 'usage: late-time'),
+            ('late-time 10 20', 'usage: late-time'),
+            ('trickle-time 0', '1-60000'),
+            ('trickle-time 1.5', 'usage: trickle-time'),
+            ('nak-next', 'usage: nak-next COMMAND [N]'),
+            ('silence-next', 'usage: silence-next COMMAND [N]'),
+            ('nak-next QPIGS 0', '"0" is not a count'),
+            ('nak-next QPIGS x', '"x" is not a count'),
+            ('nak-next QPIGS -1', 'is not a count'),
+            ('nak-next QPIGS 1000001', 'is not a count'),
+            ('nak-next QPIGS 1 2', 'usage: nak-next'),
+            ('nak-next Q*IGS', 'no command text'),
+            ('nak-next (QPI', 'no command text'),
+            ('nak-next ' + 'Q' * 33, '1-32 characters'),
+            ('nak-next QPIGS 999999', 'within 1000000'),
+            ('next forget', 'usage: next [clear]'),
+            ('flush now', 'flush takes no arguments'),
+            ('status now', 'status takes no arguments'),
+            ('dump now', 'dump takes no arguments'),
+            ('unit 0 dump now', 'dump takes no arguments'),
+            ('unit 2 dump', 'unit 2 does not exist'),
+            ('unit 0 explode', 'unit N dump'),
+            ('set Pv2InputVoltage 100', 'in no answer this classic model sends'),
+        ]
+        for line, word in cases:
+            out = self.control(line)
+            self.assertTrue(out[-1].startswith('error: '), f'{line!r} -> {out!r}')
+            self.assertIn(word, out[-1], f'{line!r} -> {out!r}')
+        self.assertEqual((self.control_ok('status'), self.control_ok('next')), before,
+                         'a refused control command changed something')
+        # One rule too many is refused, naming the limit.
+        self.control_ok('next clear')
+        for i in range(32):
+            self.control_ok(f'silence-next X{i}')
+        out = self.control('nak-next QPI')
+        self.assertIn('too many rules (at most 32', out[-1])
+        self.assertEqual(len(self.control_ok('next')), 32)
 
     def test_control_errors(self):
         self.start_sim('--baud=0', '--units=2')

@@ -160,6 +160,23 @@ class PtyTest(simtest.SimTestCase):
         self.control_ok('history clear')
         self.assertEqual(self.control_ok('count'), ['requests=0'])
 
+    def check_family_rules(self, model, accepted):
+        self.start_sim('--baud=0', f'--model={model}')
+        c = self.client()
+        for cmd in ('PCVV60.0', 'PBFT58.5', 'PBT03'):
+            self.assertEqual(c.transact_raw(request(cmd)), ACK if accepted else NAK,
+                             f'{model}: {cmd}')
+        self.assertEqual(c.transact_raw(request('PCVV58.4')), ACK, f'{model}: PCVV58.4')
+
+    def test_family_rules_classic(self):
+        """The simulator refuses what the real firmware family refuses (PI30.md's setter table):
+        a classic 48 V unit (HS/KS) takes bulk/float only up to 58.4 V and no lithium types."""
+        self.check_family_rules('classic', False)
+
+    def test_family_rules_max(self):
+        """A MAX takes bulk/float up to 63 V and the lithium battery types."""
+        self.check_family_rules('max', True)
+
     def test_two_units(self):
         self.start_sim('--baud=0', '--units=2')
         c = self.client()
