@@ -193,7 +193,7 @@ static void publish_inverter_full(App *app, Inverter *inv)
         }
         if (app->config->mindfreeze && model_inverter_online(app->model, inv))
                 publish_compat(app, inv, COMPAT_TOPIC_ALL);
-        inv->dirty_state = inv->dirty_discovery = false;
+        inv->dirty_state = inv->dirty_discovery = inv->dirty_controls = false;
         inv->dirty_compat = 0;
 }
 
@@ -224,6 +224,8 @@ static gboolean on_flush(gpointer userdata)
                 publish_availability(app, inv, false);
                 if (inv->dirty_discovery && discovery_possible(app))
                         discovery_publish_inverter(app->publisher, app->config, inv);
+                else if (inv->dirty_controls && app->config->commands && discovery_possible(app))
+                        discovery_publish_controls(app->publisher, app->config, inv);
                 if (inv->dirty_state)
                         publish_state(app, inv);
                 units = model_inverter_units(app->model, inv);
@@ -239,7 +241,7 @@ static gboolean on_flush(gpointer userdata)
                 if (inv->dirty_compat && app->config->mindfreeze &&
                     model_inverter_online(app->model, inv))
                         publish_compat(app, inv, inv->dirty_compat);
-                inv->dirty_state = inv->dirty_discovery = false;
+                inv->dirty_state = inv->dirty_discovery = inv->dirty_controls = false;
                 inv->dirty_compat = 0;
         }
         return G_SOURCE_REMOVE;
@@ -267,6 +269,8 @@ static void inverter_update_serial(App *app, Inverter *inv)
                 publish_offline(app, inv->serial);
         g_free(inv->serial);
         inv->serial = g_steal_pointer(&serial);
+        /* What was published under the old serial says nothing about the new one's topics. */
+        g_hash_table_remove_all(inv->controls);
         if (inv->serial)
                 log_info("Inverter %s has serial number %s.", inv->object_path, inv->serial);
         inv->availability = -1;
@@ -314,6 +318,8 @@ static void on_inverter_changed(void *userdata, const char *path, GVariant *chan
                         inverter_update_serial(app, inv);
                 if (discovery_depends_on(name))
                         inv->dirty_discovery = true;
+                if (discovery_controls_depend_on(name))
+                        inv->dirty_controls = true;
         }
         /* An inverter cycle: all three compatible topics, "published every cycle". */
         inv->dirty_state = true;

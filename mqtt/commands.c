@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "contract.h"
 #include "error-names.h"
 #include "json-util.h"
 #include "log.h"
@@ -256,7 +255,7 @@ static GVariant *parse_payload(const TopicEntity *e, const char *text, JsonNode 
                 }
                 *ret_value = json_node_new(JSON_NODE_VALUE);
                 json_node_set_boolean(*ret_value, on);
-                return g_variant_new("(sb)", contract_flag_name(e->property), on);
+                return g_variant_new("(sb)", topic_entity_flag(e), on);
         }
         default:
                 *ret_message = g_strdup("not a command");

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bridge.h"
 #include "model.h"
 
 typedef enum CompatType {
@@ -301,4 +302,37 @@ JsonNode *compat_build(CompatTopic topic, GDBusProxy *inverter, GDBusProxy *unit
         default:
                 return NULL;
         }
+}
+
+static void foreach_key(const CompatKey *k, const char *interface, const char *property,
+                        CompatBusFunc f, void *userdata)
+{
+        if (!property)
+                return;
+        f(interface, property, NULL, userdata);
+        if (k->type == COMPAT_MODE_FLAG)
+                f(interface, property, k->arg, userdata);
+        else if (k->type == COMPAT_CODE || k->type == COMPAT_TEXT)
+                for (const CompatMap *m = k->arg; m->dbus; m++)
+                        f(interface, property, m->dbus, userdata);
+}
+
+void compat_foreach_bus_name(CompatBusFunc f, void *userdata)
+{
+        static const struct {
+                const CompatKey *keys;
+                size_t n;
+        } tables[] = {
+                        {parallel_keys, G_N_ELEMENTS(parallel_keys)},
+                        {inverter_keys, G_N_ELEMENTS(inverter_keys)},
+                        {settings_keys, G_N_ELEMENTS(settings_keys)},
+        };
+
+        for (size_t t = 0; t < G_N_ELEMENTS(tables); t++)
+                for (size_t i = 0; i < tables[t].n; i++) {
+                        const CompatKey *k = &tables[t].keys[i];
+
+                        foreach_key(k, AXPERT_UNIT_IFACE, k->unit_property, f, userdata);
+                        foreach_key(k, AXPERT_INVERTER_IFACE, k->inverter_property, f, userdata);
+                }
 }

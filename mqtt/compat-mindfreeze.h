@@ -14,3 +14,10 @@ typedef enum CompatTopic {
 /* The payload of one topic, from the cached properties of the inverter and of its parallel unit
  * 0 (NULL when it has none); NULL for anything but one CompatTopic bit. */
 JsonNode *compat_build(CompatTopic topic, GDBusProxy *inverter, GDBusProxy *unit0);
+
+/* Calls f once for every D-Bus property the add-on's tables read (value NULL), and once for
+ * every enum string of the bus they map to a text or code, with its property: what the unit
+ * test holds to the contract, so that a renamed value cannot silently turn into null. */
+typedef void (*CompatBusFunc)(const char *interface, const char *property, const char *value,
+                              void *userdata);
+void compat_foreach_bus_name(CompatBusFunc f, void *userdata);

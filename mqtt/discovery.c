@@ -14,31 +14,43 @@
 
 #define MANUFACTURER "Voltronic Power"
 
-/* Properties that appear in the configs (device block, option lists, limits). */
-static const char *const config_properties[] = {
-                "SerialNumber",
-                "ModelName",
-                "FirmwareVersion",
-                "FirmwareVersion2",
-                "ProtocolId",
-                "ChargingCurrentOptions",
-                "AcChargingCurrentOptions",
-                "BatteryRatingVoltage",
+/* Properties that appear in every config (the device block). */
+static const char *const device_properties[] = {
+                AXPERT_PROPERTY_SERIAL_NUMBER,    AXPERT_PROPERTY_MODEL_NAME,
+                AXPERT_PROPERTY_FIRMWARE_VERSION, AXPERT_PROPERTY_FIRMWARE_VERSION2,
+                AXPERT_PROPERTY_PROTOCOL_ID,
 };
+
+/* What this inverter accepts, which decides the command entities (and only them). */
+static const char *const control_properties[] = {
+                AXPERT_PROPERTY_SETTING_LIMITS,
+                AXPERT_PROPERTY_SETTING_OPTIONS,
+                AXPERT_PROPERTY_SETTING_CHOICES,
+};
+
+static bool listed(const char *const *list, size_t n, const char *property)
+{
+        for (size_t i = 0; i < n; i++)
+                if (g_str_equal(property, list[i]))
+                        return true;
+        return false;
+}
 
 bool discovery_depends_on(const char *property)
 {
-        for (size_t i = 0; i < G_N_ELEMENTS(config_properties); i++)
-                if (g_str_equal(property, config_properties[i]))
-                        return true;
-        return false;
+        return listed(device_properties, G_N_ELEMENTS(device_properties), property);
+}
+
+bool discovery_controls_depend_on(const char *property)
+{
+        return listed(control_properties, G_N_ELEMENTS(control_properties), property);
 }
 
 /* The device whose entities are published: an inverter or one of its units. */
 typedef struct Target {
         Publisher *publisher;
         const MqttConfig *config;
-        const Inverter *inv;
+        Inverter *inv;     /* its controls record what was published */
         const Unit *unit;  /* NULL: the inverter itself */
         guint index;       /* the unit's */
         GDBusProxy *proxy; /* whose properties the entities show */
@@ -160,9 +172,9 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
         add_string(b, "value_template", tmpl);
         add_string(b, "device_class", e->device_class);
         add_string(b, "state_class", e->state_class);
-        add_string(b, "unit_of_measurement", e->unit);
-        if (g_strcmp0(e->device_class, "enum") == 0 && contract_enum_values(e->property))
-                add_strv(b, "options", contract_enum_values(e->property));
+        add_string(b, "unit_of_measurement", topic_entity_unit(e));
+        if (g_strcmp0(e->device_class, "enum") == 0 && topic_entity_values(e))
+                add_strv(b, "options", topic_entity_values(e));
         if (g_str_equal(e->component, "binary_sensor")) {
                 add_string(b, "payload_on", "ON");
                 add_string(b, "payload_off", "OFF");
@@ -194,68 +206,142 @@ static void publish_condition(const Target *t, const char *condition)
         publish_config(t, "binary_sensor", object_id, b);
 }
 
-static guint gcd(guint a, guint b)
+/* The entry for method in a settings dictionary of the inverter (SettingLimits …), of type
+ * type; NULL when the daemon does not list the method (or sends something else). */
+static GVariant *setting_entry(GDBusProxy *proxy, const char *property, const char *method,
+                               const char *type)
 {
-        while (b) {
-                guint r = a % b;
+        g_autoptr(GVariant) dict = g_dbus_proxy_get_cached_property(proxy, property);
 
-                a = b;
-                b = r;
-        }
-        return a;
+        if (!dict || !g_variant_is_of_type(dict, G_VARIANT_TYPE("a{s*}")))
+                return NULL;
+        return g_variant_lookup_value(dict, method, G_VARIANT_TYPE(type));
 }
 
-/* min/max/step from a list of accepted values; false when it has none. */
-static bool list_limits(GDBusProxy *proxy, const char *property, double *ret_min, double *ret_max,
-                        double *ret_step)
+/* min, max, step of a method in SettingLimits; false when it is not there, or not a range. */
+static bool setting_limits(GDBusProxy *proxy, const char *method, double *ret_min, double *ret_max,
+                           double *ret_step)
 {
-        g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, property);
-        double min = INFINITY, max = -INFINITY;
-        guint step = 0;
-        gsize n = 0;
-        const double *d = NULL;
+        g_autoptr(GVariant) v =
+                        setting_entry(proxy, AXPERT_PROPERTY_SETTING_LIMITS, method, "(ddd)");
+        double min, max, step;
 
-        if (v && g_variant_is_of_type(v, G_VARIANT_TYPE("ad")))
-                d = g_variant_get_fixed_array(v, &n, sizeof(double));
-        for (gsize i = 0; i < n; i++) {
-                if (!isfinite(d[i]))
-                        continue;
-                min = MIN(min, d[i]);
-                max = MAX(max, d[i]);
-                step = gcd(step, (guint)lround(d[i]));
-        }
-        if (!isfinite(min))
+        if (!v)
                 return false;
+        g_variant_get(v, "(ddd)", &min, &max, &step);
+        if (!isfinite(min) || !isfinite(max) || !(step > 0) || !isfinite(step) || min > max) {
+                log_warning("SettingLimits of %s is no range (%g, %g, %g), ignoring.", method, min,
+                            max, step);
+                return false;
+        }
         *ret_min = min;
         *ret_max = max;
-        *ret_step = step ? step : 1;
+        *ret_step = step;
         return true;
 }
 
-/* min/max/step of a number entity: the inverter's own list, else the contract's limits for its
- * battery rating; false when they cannot be known. */
-static bool number_limits(const Target *t, const TopicEntity *e, double *ret_min, double *ret_max,
-                          double *ret_step)
+static void options_add(GPtrArray *options, const char *option)
 {
-        if (e->options_property &&
-            list_limits(t->proxy, e->options_property, ret_min, ret_max, ret_step))
-                return true;
-        return contract_setting_limits(e->property,
-                                       proxy_get_double(t->proxy, "BatteryRatingVoltage"), ret_min,
-                                       ret_max, ret_step);
+        /* Home Assistant refuses a select with an option twice. */
+        for (guint i = 0; i < options->len; i++)
+                if (g_str_equal(options->pdata[i], option))
+                        return;
+        g_ptr_array_add(options, g_strdup(option));
 }
 
-/* A select's options: the enum's values that can be set (not "unknown"). */
-static void add_settable_values(JsonBuilder *b, const char *name, const char *property)
+/* The options a select offers for a method: SettingOptions' numbers printed as the state shows
+ * them ("48.0", so that the selected option is the state), or SettingChoices' strings; NULL
+ * when the daemon lists none. */
+static GStrv setting_options(GDBusProxy *proxy, const char *property, const char *method)
 {
-        const char *const *values = contract_enum_values(property);
+        g_autoptr(GPtrArray) options = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GVariant) v = NULL;
+        gsize n = 0;
 
-        json_builder_set_member_name(b, name);
-        json_builder_begin_array(b);
-        for (size_t i = 0; values && values[i]; i++)
-                if (!g_str_equal(values[i], CONTRACT_UNKNOWN))
-                        json_builder_add_string_value(b, values[i]);
-        json_builder_end_array(b);
+        if (g_str_equal(property, AXPERT_PROPERTY_SETTING_OPTIONS)) {
+                const double *d;
+
+                v = setting_entry(proxy, property, method, "ad");
+                d = v ? g_variant_get_fixed_array(v, &n, sizeof(double)) : NULL;
+                for (gsize i = 0; i < n; i++) {
+                        g_autofree char *text = NULL;
+
+                        if (!isfinite(d[i])) {
+                                log_warning("SettingOptions of %s lists %g, ignoring.", method,
+                                            d[i]);
+                                continue;
+                        }
+                        text = json_util_format_double(d[i]);
+                        options_add(options, text);
+                }
+        } else {
+                g_autofree const char **strv = NULL;
+
+                v = setting_entry(proxy, property, method, "as");
+                strv = v ? g_variant_get_strv(v, &n) : NULL;
+                for (gsize i = 0; i < n; i++)
+                        options_add(options, strv[i]);
+        }
+        if (options->len == 0)
+                return NULL;
+        g_ptr_array_add(options, NULL);
+        g_ptr_array_set_free_func(options, NULL);
+        return (GStrv)g_ptr_array_free(g_steal_pointer(&options), FALSE);
+}
+
+/* Whether SettingChoices lists flag among SetFlag's. */
+static bool flag_settable(GDBusProxy *proxy, const char *flag)
+{
+        g_auto(GStrv) flags = setting_options(proxy, AXPERT_PROPERTY_SETTING_CHOICES,
+                                              AXPERT_METHOD_SET_FLAG);
+
+        return flags && g_strv_contains((const char *const *)flags, flag);
+}
+
+/* The components a row's control can be published as. */
+static const char *const *control_components(const TopicEntity *e)
+{
+        static const char *const number[] = {"number", "select", NULL};
+        static const char *const select[] = {"select", NULL};
+        static const char *const sw[] = {"switch", NULL};
+
+        switch (e->command) {
+        case TOPIC_COMMAND_NUMBER:
+                return number;
+        case TOPIC_COMMAND_SELECT:
+                return select;
+        case TOPIC_COMMAND_SWITCH:
+                return sw;
+        default:
+                return NULL;
+        }
+}
+
+/* Publishes the config in b as component (NULL: no control now) and, with an empty retained
+ * config, removes what the control was published as before under another component: when a
+ * setting turns from number to select, or cannot be set any more. */
+static void publish_control(const Target *t, const TopicEntity *e, const char *setting,
+                            const char *object_id, const char *component, JsonBuilder *b)
+{
+        gpointer previous = NULL;
+        bool known = g_hash_table_lookup_extended(t->inv->controls, setting, NULL, &previous);
+
+        for (const char *const *c = control_components(e); c && *c; c++) {
+                g_autofree char *topic = NULL;
+
+                if (g_strcmp0(*c, component) == 0 || (known && g_strcmp0(*c, previous) != 0))
+                        continue;
+                topic = topic_name_discovery(t->config, *c, t->inv->serial, object_id);
+                (void)publisher_publish(t->publisher, topic, "", 0, t->config->qos, true);
+        }
+        if (known && g_strcmp0(previous, component ? component : "") != 0)
+                log_info("Command %s of %s: %s now (was %s), as the daemon says what it accepts.",
+                         setting, t->inv->serial, component ? component : "no entity",
+                         *(const char *)previous ? (const char *)previous : "none");
+        g_hash_table_replace(t->inv->controls, g_strdup(setting),
+                             (gpointer)(component ? component : ""));
+        if (component)
+                publish_config(t, component, object_id, b);
 }
 
 static void publish_command(const Target *t, const TopicEntity *e)
@@ -267,55 +353,66 @@ static void publish_command(const Target *t, const TopicEntity *e)
         g_autofree char *object_id = NULL;
         g_autofree char *command_topic = NULL;
         g_autofree char *tmpl = NULL;
-        const char *component;
-        double min, max, step;
+        g_auto(GStrv) options = NULL;
+        const char *component = NULL;
+        double min = NAN, max = NAN, step = NAN;
 
         if (!setting)
                 return;
         command_key = topic_name_command_object_id(setting);
         object_id = target_object_id(t, command_key);
         command_topic = topic_name_command(t->config, t->inv->serial, setting);
+        /* What this inverter accepts decides the kind, as the daemon says it. */
+        switch (e->command) {
+        case TOPIC_COMMAND_SELECT:
+                options = setting_options(t->proxy, AXPERT_PROPERTY_SETTING_CHOICES, e->method);
+                component = options ? "select" : NULL;
+                break;
+        case TOPIC_COMMAND_NUMBER:
+                options = setting_options(t->proxy, AXPERT_PROPERTY_SETTING_OPTIONS, e->method);
+                if (options)
+                        component = "select";
+                else if (setting_limits(t->proxy, e->method, &min, &max, &step))
+                        component = "number";
+                break;
+        case TOPIC_COMMAND_SWITCH:
+                component = flag_settable(t->proxy, topic_entity_flag(e)) ? "switch" : NULL;
+                break;
+        default:
+                return;
+        }
+
         json_builder_begin_object(b);
         add_common(b, t, object_id, e->name);
         add_string(b, "command_topic", command_topic);
         add_string(b, "entity_category", "config");
-        switch (e->command) {
-        case TOPIC_COMMAND_SELECT:
-                component = "select";
+        if (g_strcmp0(component, "select") == 0) {
                 tmpl = g_strdup_printf("{{ value_json.%s }}", key);
                 add_string(b, "value_template", tmpl);
-                add_settable_values(b, "options", e->property);
-                break;
-        case TOPIC_COMMAND_NUMBER:
-                component = "number";
-                if (!number_limits(t, e, &min, &max, &step))
-                        return;
+                add_strv(b, "options", (const char *const *)options);
+        } else if (g_strcmp0(component, "number") == 0) {
                 tmpl = g_strdup_printf("{{ value_json.%s }}", key);
                 add_string(b, "value_template", tmpl);
                 add_string(b, "device_class", e->device_class);
-                add_string(b, "unit_of_measurement", e->unit);
+                add_string(b, "unit_of_measurement", topic_entity_command_unit(e));
                 json_util_add_double(b, "min", min);
                 json_util_add_double(b, "max", max);
                 json_util_add_double(b, "step", step);
                 add_string(b, "mode", "box");
-                break;
-        case TOPIC_COMMAND_SWITCH:
-                component = "switch";
+        } else if (g_strcmp0(component, "switch") == 0) {
                 tmpl = g_strdup_printf("{{ 'ON' if value_json.%s else 'OFF' }}", key);
                 add_string(b, "value_template", tmpl);
                 add_string(b, "payload_on", "ON");
                 add_string(b, "payload_off", "OFF");
                 add_string(b, "state_on", "ON");
                 add_string(b, "state_off", "OFF");
-                break;
-        default:
-                return;
         }
         json_builder_end_object(b);
-        publish_config(t, component, object_id, b);
+        publish_control(t, e, setting, object_id, component, b);
 }
 
-static void publish_target(const Target *t, TopicScope scope)
+/* controls_only: the command entities alone (what SettingLimits … decide). */
+static void publish_target(const Target *t, TopicScope scope, bool controls_only)
 {
         for (size_t i = 0; i < topic_n_entities; i++) {
                 const TopicEntity *e = &topic_entities[i];
@@ -323,18 +420,19 @@ static void publish_target(const Target *t, TopicScope scope)
                 /* Only what this daemon really exports: no entity that could never have a value. */
                 if (e->scope != scope || !proxy_has_property(t->proxy, e->property))
                         continue;
-                if (e->component)
+                if (e->component && !controls_only)
                         publish_sensor(t, e);
                 if (e->command != TOPIC_COMMAND_NONE && t->config->commands)
                         publish_command(t, e);
         }
-        if (scope == TOPIC_SCOPE_INVERTER && proxy_has_property(t->proxy, "Warnings") &&
-            proxy_has_property(t->proxy, "Faults"))
-                for (const char *const *cond = contract_conditions(); *cond; cond++)
+        if (scope == TOPIC_SCOPE_INVERTER && !controls_only &&
+            proxy_has_property(t->proxy, AXPERT_PROPERTY_WARNINGS) &&
+            proxy_has_property(t->proxy, AXPERT_PROPERTY_FAULTS))
+                for (const char *const *cond = axpert_contract_warning_names; *cond; cond++)
                         publish_condition(t, *cond);
 }
 
-void discovery_publish_inverter(Publisher *p, const MqttConfig *c, const Inverter *inv)
+static void publish_inverter(Publisher *p, const MqttConfig *c, Inverter *inv, bool controls_only)
 {
         Target t = {
                         .publisher = p,
@@ -347,13 +445,23 @@ void discovery_publish_inverter(Publisher *p, const MqttConfig *c, const Inverte
                 return;
         t.state_topic = topic_name_state(c, inv->serial);
         t.device_id = topic_name_device_id(inv->serial);
-        publish_target(&t, TOPIC_SCOPE_INVERTER);
+        publish_target(&t, TOPIC_SCOPE_INVERTER, controls_only);
         target_clear(&t);
-        log_debug("Published discovery for %s.", inv->serial);
+        log_debug("Published discovery%s for %s.", controls_only ? " of the controls" : "",
+                  inv->serial);
 }
 
-void discovery_publish_unit(Publisher *p, const MqttConfig *c, const Inverter *inv,
-                            const Unit *unit)
+void discovery_publish_inverter(Publisher *p, const MqttConfig *c, Inverter *inv)
+{
+        publish_inverter(p, c, inv, false);
+}
+
+void discovery_publish_controls(Publisher *p, const MqttConfig *c, Inverter *inv)
+{
+        publish_inverter(p, c, inv, true);
+}
+
+void discovery_publish_unit(Publisher *p, const MqttConfig *c, Inverter *inv, const Unit *unit)
 {
         Target t = {
                         .publisher = p,
@@ -368,7 +476,7 @@ void discovery_publish_unit(Publisher *p, const MqttConfig *c, const Inverter *i
                 return;
         t.state_topic = topic_name_unit_state(c, inv->serial, t.index);
         t.device_id = topic_name_unit_device_id(inv->serial, t.index);
-        publish_target(&t, TOPIC_SCOPE_UNIT);
+        publish_target(&t, TOPIC_SCOPE_UNIT, false);
         target_clear(&t);
 }
 

@@ -6,14 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void append_double(GString *s, double d)
+char *json_util_format_double(double d)
 {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-        if (!isfinite(d)) {
-                g_string_append(s, "null");
-                return;
-        }
+        if (!isfinite(d))
+                return g_strdup("null");
         /* The fewest decimals that read back as exactly this double; plain notation for the
          * magnitudes inverters report, %g only for the extremes. */
         if (fabs(d) < 1e15 && (d == 0 || fabs(d) >= 1e-6)) {
@@ -27,9 +25,14 @@ static void append_double(GString *s, double d)
                 }
         } else
                 g_ascii_dtostr(buf, sizeof buf, d);
-        g_string_append(s, buf);
-        if (!strpbrk(buf, ".eEn"))
-                g_string_append(s, ".0");
+        return strpbrk(buf, ".eEn") ? g_strdup(buf) : g_strconcat(buf, ".0", NULL);
+}
+
+static void append_double(GString *s, double d)
+{
+        g_autofree char *text = json_util_format_double(d);
+
+        g_string_append(s, text);
 }
 
 static void append_node(GString *s, JsonNode *node);

@@ -7,5 +7,8 @@
  * double, always with a '.' ("230.0", "51.2"); NaN and infinities print as null. */
 char *json_util_to_string(JsonNode *node);
 
+/* The text json_util_to_string prints for a double ("230.0", "51.2", "null"). */
+char *json_util_format_double(double d);
+
 /* Adds a double member, NaN (unknown) as null. */
 void json_util_add_double(JsonBuilder *b, const char *name, double d);

@@ -82,6 +82,7 @@ static void inverter_free(gpointer data)
         g_free(inv->object_path);
         g_clear_object(&inv->proxy);
         g_free(inv->serial);
+        g_hash_table_destroy(inv->controls);
         g_free(inv);
 }
 
@@ -111,6 +112,7 @@ Inverter *model_add_inverter(Model *m, const char *path, GDBusProxy *proxy)
         inv->object_path = g_strdup(path);
         inv->proxy = g_object_ref(proxy);
         inv->availability = -1;
+        inv->controls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_hash_table_replace(m->inverters, inv->object_path, inv);
         return inv;
 }

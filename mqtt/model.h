@@ -24,7 +24,13 @@ typedef struct Inverter {
         bool dirty_state;
         unsigned dirty_compat; /* CompatTopic bits: which hassio-axpert topics to publish */
         bool dirty_discovery;
-        int availability; /* last published: -1 none, 0 offline, 1 online */
+        bool dirty_controls; /* SettingLimits, SettingOptions or SettingChoices changed */
+        int availability;    /* last published: -1 none, 0 offline, 1 online */
+        /* Command topic suffix -> the component its control was last published as under
+         * serial ("number", "select", "switch"; "" for none), for the retained configs that a
+         * change of kind leaves behind. A suffix not in it: not known (since the object
+         * appeared or the serial changed), so every other kind is emptied. */
+        GHashTable *controls;
 } Inverter;
 
 typedef struct Model {

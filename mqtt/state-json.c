@@ -74,6 +74,24 @@ JsonNode *state_json_value(GVariant *v)
                 json_node_set_string(n, g_variant_get_string(v, NULL));
                 break;
         case G_VARIANT_CLASS_ARRAY:
+                /* A dictionary keyed by strings (SettingLimits …) is an object. */
+                if (g_variant_is_of_type(v, G_VARIANT_TYPE("a{s*}"))) {
+                        JsonObject *o = json_object_new();
+                        GVariantIter it;
+                        const char *key;
+                        GVariant *value;
+
+                        g_variant_iter_init(&it, v);
+                        while (g_variant_iter_next(&it, "{&s@*}", &key, &value)) {
+                                json_object_set_member(o, key, state_json_value(value));
+                                g_variant_unref(value);
+                        }
+                        json_node_unref(n);
+                        n = json_node_new(JSON_NODE_OBJECT);
+                        json_node_take_object(n, o);
+                        break;
+                }
+                /* fall through */
         case G_VARIANT_CLASS_TUPLE: {
                 JsonArray *a = json_array_new();
                 gsize count = g_variant_n_children(v);

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "commands.h"
+#include "compat-mindfreeze.h"
 #include "contract.h"
 #include "json-util.h"
 #include "mqtt-config.h"
@@ -63,6 +64,16 @@ static void test_values(void)
                         {g_variant_new_strv(NULL, 0), "[]"},
                         {g_variant_new_fixed_array(G_VARIANT_TYPE_DOUBLE, list, 3, sizeof(double)),
                          "[10.0,20.5,null]"},
+                        /* SettingLimits, SettingOptions, SettingChoices: objects by method. */
+                        {g_variant_new_parsed("{'SetBatteryBulkVoltage': (48.0, 58.4, 0.1), "
+                                              "'SetBatteryUnderVoltage': (40.0, 48.0, 0.1)}"),
+                         "{\"SetBatteryBulkVoltage\":[48.0,58.4,0.1],"
+                         "\"SetBatteryUnderVoltage\":[40.0,48.0,0.1]}"},
+                        {g_variant_new_parsed("{'SetOutputFrequency': [50.0, 60.0]}"),
+                         "{\"SetOutputFrequency\":[50.0,60.0]}"},
+                        {g_variant_new_parsed("{'SetBatteryType': ['agm', 'user']}"),
+                         "{\"SetBatteryType\":[\"agm\",\"user\"]}"},
+                        {g_variant_new_parsed("@a{sas} {}"), "{}"},
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -72,61 +83,128 @@ static void test_values(void)
         }
 }
 
-/* Every property row names a D-Bus property; command rows are complete; what the rows leave to
- * the contract (enum values, flag names, limits) is there. */
+/* Home Assistant's units per sensor or number device class (what its const.py accepts, of
+ * those an inverter has): the contract's unit must be one of them. NULL: no device class. */
+static const struct {
+        const char *device_class;
+        size_t n;
+        const char *units[2];
+} ha_units[] = {
+                {"voltage", 1, {"V"}},    {"current", 1, {"A"}},
+                {"power", 1, {"W"}},      {"apparent_power", 1, {"VA"}},
+                {"frequency", 1, {"Hz"}}, {"temperature", 1, {"\302\260C"}},
+                {"battery", 1, {"%"}},    {"duration", 1, {"min"}},
+                {"enum", 1, {NULL}},      {NULL, 2, {NULL, "%"}},
+};
+
+static bool ha_accepts(const char *device_class, const char *unit)
+{
+        for (size_t i = 0; i < G_N_ELEMENTS(ha_units); i++)
+                if (g_strcmp0(ha_units[i].device_class, device_class) == 0)
+                        for (size_t k = 0; k < ha_units[i].n; k++)
+                                if (g_strcmp0(ha_units[i].units[k], unit) == 0)
+                                        return true;
+        return false;
+}
+
+static bool contains(const char *const *list, const char *s)
+{
+        return axpert_contract_has_value(list, s);
+}
+
+/* Every row is the contract's: its property exists (in its interface), an enum row's options are
+ * the property's values, a unit is the property's unit (and one Home Assistant accepts for the
+ * class), a command row calls a setter of the contract that changes the row's property with an
+ * argument of the row's kind, a switch's flag is the contract's flag for the property. */
 static void test_table(void)
 {
-        static const double ratings[] = {12, 24, 48};
+        size_t setters = 0, switches = 0;
 
         for (size_t i = 0; i < topic_n_entities; i++) {
                 const TopicEntity *e = &topic_entities[i];
+                const AxpertContractProperty *p = topic_entity_contract(e);
                 g_autofree char *setting = topic_entity_setting(e);
+                const AxpertContractMethod *m;
+                const AxpertContractArg *arg;
 
                 g_assert_nonnull(e->property);
-                g_assert_true(g_ascii_isupper(e->property[0]));
+                if (!p)
+                        g_error("%s.%s is not in the contract", topic_scope_interface(e->scope),
+                                e->property);
+                g_assert_cmpstr(p->interface, ==, topic_scope_interface(e->scope));
+                g_assert_true(topic_entity_unit(e) == p->unit);
                 if (e->component)
                         g_assert_nonnull(e->name);
-                if (g_strcmp0(e->device_class, "enum") == 0)
-                        g_assert_nonnull(contract_enum_values(e->property));
+                if (g_strcmp0(e->device_class, "enum") == 0) {
+                        g_assert_nonnull(p->values);
+                        g_assert_true(topic_entity_values(e) == p->values);
+                }
+                if (g_strcmp0(e->component, "sensor") == 0 && !ha_accepts(e->device_class, p->unit))
+                        g_error("%s: unit '%s' is not Home Assistant's for class %s", e->property,
+                                p->unit, e->device_class);
+                if (g_strcmp0(e->component, "binary_sensor") == 0)
+                        g_assert_null(p->unit);
                 if (e->command == TOPIC_COMMAND_NONE) {
                         g_assert_null(setting);
+                        g_assert_null(topic_entity_flag(e));
                         continue;
                 }
                 g_assert_nonnull(setting);
-                g_assert_nonnull(e->method);
-                g_assert_true(g_str_has_prefix(e->method, "Set"));
                 g_assert_true(topic_entity_by_setting(setting) == e);
+                m = axpert_contract_method(e->method);
+                if (!m)
+                        g_error("%s: %s is not in the contract", e->property, e->method);
+                g_assert_nonnull(m->polkit_action);
+                g_assert_true(contains(m->affects, e->property));
+                arg = axpert_contract_method_input(m, 0);
+                g_assert_nonnull(arg);
                 switch (e->command) {
-                case TOPIC_COMMAND_SELECT: {
-                        const char *const *values = contract_enum_values(e->property);
-
-                        g_assert_nonnull(values);
-                        g_assert_cmpstr(values[0], !=, CONTRACT_UNKNOWN);
-                        break;
-                }
-                case TOPIC_COMMAND_SWITCH:
-                        g_assert_cmpstr(e->method, ==, "SetFlag");
-                        g_assert_nonnull(contract_flag_name(e->property));
-                        g_assert_cmpstr(contract_flag_property(contract_flag_name(e->property)), ==,
-                                        e->property);
-                        g_assert_cmpstr(setting + strlen("flag/"), ==,
-                                        contract_flag_name(e->property));
+                case TOPIC_COMMAND_SELECT:
+                        g_assert_cmpstr(arg->signature, ==, "s");
+                        g_assert_null(axpert_contract_method_input(m, 1));
+                        g_assert_null(topic_entity_command_unit(e));
+                        setters++;
                         break;
                 case TOPIC_COMMAND_NUMBER:
-                        /* Every number has limits at every rating the daemon knows. */
-                        for (size_t r = 0; r < G_N_ELEMENTS(ratings); r++) {
-                                double min = NAN, max = NAN, step = NAN;
-
-                                g_assert_true(contract_setting_limits(e->property, ratings[r], &min,
-                                                                      &max, &step));
-                                g_assert_cmpfloat(min, <, max);
-                                g_assert_cmpfloat(step, >, 0);
-                        }
+                        g_assert_cmpstr(arg->signature, ==, "d");
+                        g_assert_null(axpert_contract_method_input(m, 1));
+                        g_assert_true(topic_entity_command_unit(e) == arg->unit);
+                        g_assert_nonnull(arg->unit);
+                        if (!ha_accepts(e->device_class, arg->unit))
+                                g_error("%s: unit '%s' is not Home Assistant's for class %s",
+                                        e->method, arg->unit, e->device_class);
+                        setters++;
+                        break;
+                case TOPIC_COMMAND_SWITCH:
+                        g_assert_cmpstr(e->method, ==, AXPERT_METHOD_SET_FLAG);
+                        g_assert_cmpstr(axpert_contract_method_input(m, 1)->signature, ==, "b");
+                        g_assert_nonnull(topic_entity_flag(e));
+                        g_assert_cmpstr(axpert_contract_flag(topic_entity_flag(e))->property, ==,
+                                        e->property);
+                        g_assert_cmpstr(setting + strlen("flag/"), ==, topic_entity_flag(e));
+                        switches++;
                         break;
                 default:
                         g_assert_not_reached();
                 }
         }
+        /* Every setter of the contract with one string or number argument has its row, every
+         * flag its switch. */
+        for (size_t i = 0; i < axpert_contract_n_methods; i++) {
+                const AxpertContractMethod *m = &axpert_contract_methods[i];
+                const AxpertContractArg *arg = axpert_contract_method_input(m, 0);
+                bool found = false;
+
+                if (!g_str_has_prefix(m->name, "Set") || !arg || axpert_contract_method_input(m, 1))
+                        continue;
+                for (size_t k = 0; k < topic_n_entities; k++)
+                        found = found || g_strcmp0(topic_entities[k].method, m->name) == 0;
+                if (!found)
+                        g_error("%s has no command row", m->name);
+                setters--;
+        }
+        g_assert_cmpuint(setters, ==, 0);
+        g_assert_cmpuint(switches, ==, axpert_contract_n_flags);
         g_assert_null(topic_entity_by_setting("no_such_setting"));
         g_assert_null(topic_entity_by_setting("flag/no-such-flag"));
         g_assert_null(topic_entity_by_setting("flag/"));
@@ -136,38 +214,87 @@ static void test_table(void)
         g_assert_cmpstr(topic_entity_by_setting("battery_type")->method, ==, "SetBatteryType");
 }
 
-/* The contract's lookups: what is not in it is NULL or false, and nothing is made up. */
-static void test_contract(void)
+/* What the rows leave to the contract, seen from the outside: values, units, flags. */
+static void test_contract_lookups(void)
 {
-        double min = -1, max = -1, step = -1;
+        const TopicEntity *transport = topic_entity_by_property(TOPIC_SCOPE_INVERTER, "Transport");
+        const TopicEntity *mode = topic_entity_by_property(TOPIC_SCOPE_UNIT, "Mode");
+        const TopicEntity *temp =
+                        topic_entity_by_property(TOPIC_SCOPE_INVERTER, "HeatsinkTemperature");
+        const TopicEntity *bulk = topic_entity_by_setting("battery_bulk_voltage");
+        const TopicEntity *freq = topic_entity_by_setting("output_frequency");
+        const TopicEntity *backlight = topic_entity_by_setting("flag/backlight");
         size_t n = 0;
 
-        g_assert_null(contract_enum_values("BatteryVoltage"));
-        g_assert_null(contract_enum_values("batterytype"));
-        g_assert_cmpstr(contract_enum_values("OutputSourcePriority")[2], ==, "sbu");
-        /* The transport is always known: no "unknown" there. */
-        g_assert_true(g_strv_contains(contract_enum_values("Transport"), "serial"));
-        g_assert_false(g_strv_contains(contract_enum_values("Transport"), CONTRACT_UNKNOWN));
-        g_assert_true(g_strv_contains(contract_enum_values("Mode"), CONTRACT_UNKNOWN));
-        g_assert_null(contract_flag_name("Online"));
-        g_assert_null(contract_flag_property("Buzzer"));
-        g_assert_cmpstr(contract_flag_name("BacklightEnabled"), ==, "backlight");
+        /* The transport is always known: no "unknown" there; a unit's mode can be. */
+        g_assert_true(contains(topic_entity_values(transport), "serial"));
+        g_assert_false(contains(topic_entity_values(transport), "unknown"));
+        g_assert_true(contains(topic_entity_values(mode), "unknown"));
+        g_assert_cmpstr(topic_entity_unit(temp), ==, "\302\260C");
+        g_assert_null(topic_entity_values(temp));
+        g_assert_cmpstr(topic_entity_command_unit(bulk), ==, "V");
+        g_assert_cmpstr(topic_entity_command_unit(freq), ==, "Hz");
+        g_assert_cmpstr(freq->property, ==, "AcOutputRatingFrequency");
+        g_assert_cmpstr(topic_entity_flag(backlight), ==, "backlight");
+        g_assert_null(topic_entity_flag(bulk));
+        g_assert_null(topic_entity_command_unit(topic_entity_by_setting("battery_type")));
         /* Condition names become object ids and template strings: no quotes or odd characters. */
-        for (const char *const *c = contract_conditions(); *c; c++, n++)
+        for (const char *const *c = axpert_contract_warning_names; *c; c++, n++)
                 g_assert_cmpuint(strspn(*c, "abcdefghijklmnopqrstuvwxyz-"), ==, strlen(*c));
         g_assert_cmpuint(n, ==, 29);
+}
 
-        /* Voltages depend on the rating; an unknown rating has no limits, and nothing is set. */
-        g_assert_false(contract_setting_limits("BatteryBulkVoltage", 36, &min, &max, &step));
-        g_assert_false(contract_setting_limits("BatteryBulkVoltage", NAN, &min, &max, &step));
-        g_assert_false(contract_setting_limits("BatteryVoltage", 48, &min, &max, &step));
-        g_assert_cmpfloat(min, ==, -1);
-        g_assert_true(contract_setting_limits("BatteryRechargeVoltage", 48, &min, &max, &step));
-        g_assert_cmpfloat(min, ==, 44);
-        g_assert_cmpfloat(max, ==, 51);
-        g_assert_cmpfloat(step, ==, 1);
-        g_assert_true(contract_setting_limits("AcOutputRatingFrequency", NAN, &min, &max, &step));
-        g_assert_cmpfloat(step, ==, 10);
+static void check_compat_name(const char *interface, const char *property, const char *value,
+                              void *userdata)
+{
+        const AxpertContractProperty *p = axpert_contract_property(interface, property);
+        size_t *n = userdata;
+
+        if (!p)
+                g_error("hassio-axpert table: %s.%s is not in the contract", interface, property);
+        if (!value)
+                return;
+        if (!contains(p->values, value) || g_str_equal(value, "unknown"))
+                g_error("hassio-axpert table: '%s' is not a value of %s.%s", value, interface,
+                        property);
+        (*n)++;
+}
+
+/* The add-on's tables keep its own texts and codes, but the bus's side of each row must be the
+ * contract's: a value renamed on the bus would otherwise turn into null there. */
+static void test_compat_contract(void)
+{
+        size_t n = 0;
+
+        compat_foreach_bus_name(check_compat_name, &n);
+        g_assert_cmpuint(n, >, 40);
+}
+
+/* A select of a numeric setter offers its values as the state prints them, and each reads
+ * back, as a command payload, as exactly the value the daemon listed. */
+static void test_option_text(void)
+{
+        static const struct {
+                double value;
+                const char *text;
+        } cases[] = {
+                        {48, "48.0"},   {40, "40.0"}, {0, "0.0"},   {12.3, "12.3"},
+                        {58.4, "58.4"}, {2, "2.0"},   {50, "50.0"}, {0.5, "0.5"},
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *t = json_util_format_double(cases[i].value);
+
+                g_assert_cmpstr(t, ==, cases[i].text);
+        }
+        /* Every tenth the daemon can list (it computes them as tenths / 10.0). */
+        for (int tenths = 0; tenths <= 2000; tenths++) {
+                g_autofree char *t = json_util_format_double(tenths / 10.0);
+                double d = -1;
+
+                g_assert_true(commands_parse_number(t, &d));
+                g_assert_cmpfloat(d, ==, tenths / 10.0);
+        }
 }
 
 /* Every topic and id comes from topic-names.c: with other prefixes, everything moves. */
@@ -560,7 +687,9 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/keys", test_keys);
         g_test_add_func("/mqtt/values", test_values);
         g_test_add_func("/mqtt/table", test_table);
-        g_test_add_func("/mqtt/contract", test_contract);
+        g_test_add_func("/mqtt/contract/lookups", test_contract_lookups);
+        g_test_add_func("/mqtt/contract/compat", test_compat_contract);
+        g_test_add_func("/mqtt/contract/option-text", test_option_text);
         g_test_add_func("/mqtt/topic-names", test_topic_names);
         g_test_add_func("/mqtt/topic-names/serial", test_topic_serial);
         g_test_add_func("/mqtt/config/defaults", test_config_defaults);

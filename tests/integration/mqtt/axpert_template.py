@@ -6,6 +6,9 @@ like the daemon and update the properties with one PropertiesChanged. Parameters
   deny: every setter answers org.freedesktop.DBus.Error.AccessDenied (polkit said no)
   serial: the inverter's serial number (default 92931701100123)
   second: the serial number of a second inverter (/org/axpert/Inverter/1, no units), if any
+
+What the setters accept is what axpertd says for a 48 V hs-ks inverter with these option lists
+(SettingLimits, SettingOptions, SettingChoices), and they validate with exactly that.
 """
 import dbus
 import dbusmock.mockobject
@@ -24,6 +27,46 @@ NAN = float('nan')
 
 def d(x):
     return dbus.Double(x)
+
+
+# axpertd's answers for a 48 V hs-ks inverter (QMCHGCR 10 … 100, QMUCHGCR 2, 10 … 60).
+LIMITS = {
+    'SetBatteryRechargeVoltage': (44.0, 51.0, 1.0),
+    'SetBatteryUnderVoltage': (40.0, 48.0, 0.1),
+    'SetBatteryBulkVoltage': (48.0, 58.4, 0.1),
+    'SetBatteryFloatVoltage': (48.0, 58.4, 0.1),
+}
+OPTIONS = {
+    'SetMaxChargingCurrent': [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0],
+    'SetMaxAcChargingCurrent': [2.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+    'SetBatteryRedischargeVoltage': [0.0] + [float(v) for v in range(48, 59)],
+    'SetOutputFrequency': [50.0, 60.0],
+}
+CHOICES = {
+    'SetOutputSourcePriority': ['utility-first', 'solar-first', 'sbu'],
+    'SetChargerSourcePriority': ['utility-first', 'solar-first', 'solar-and-utility',
+                                 'solar-only'],
+    'SetInputVoltageRange': ['appliance', 'ups'],
+    'SetBatteryType': ['agm', 'flooded', 'user'],
+    'SetFlag': ['buzzer', 'overload-bypass', 'power-saving', 'lcd-return-to-default',
+                'overload-restart', 'over-temperature-restart', 'backlight',
+                'primary-source-interrupt-alarm', 'fault-code-record'],
+}
+
+
+def setting_limits(limits):
+    return dbus.Dictionary({k: dbus.Struct([d(x) for x in v], signature='ddd')
+                            for k, v in limits.items()}, signature='s(ddd)')
+
+
+def setting_options(options):
+    return dbus.Dictionary({k: dbus.Array([d(x) for x in v], signature='d')
+                            for k, v in options.items()}, signature='sad')
+
+
+def setting_choices(choices):
+    return dbus.Dictionary({k: dbus.Array(v, signature='s') for k, v in choices.items()},
+                           signature='sas')
 
 
 def inverter_properties(serial, units):
@@ -92,6 +135,10 @@ def inverter_properties(serial, units):
         'BacklightEnabled': dbus.Boolean(True),
         'PrimarySourceInterruptAlarmEnabled': dbus.Boolean(True),
         'FaultCodeRecordEnabled': dbus.Boolean(False),
+        'FirmwareFamily': 'hs-ks',
+        'SettingLimits': setting_limits(LIMITS),
+        'SettingOptions': setting_options(OPTIONS),
+        'SettingChoices': setting_choices(CHOICES),
         'ParallelUnits': dbus.UInt32(units),
         'TotalAcOutputActivePower': d(1083 * max(units, 1)),
         'TotalAcOutputApparentPower': d(1150 * max(units, 1)),
@@ -137,24 +184,36 @@ self.UpdateProperties('{INVERTER_IFACE}', {{'{prop}': value}})
 '''
 
 
-def one_of(values):
-    return f'''if value not in {values!r}:
-    raise dbus.exceptions.DBusException('%s is not one of {", ".join(values)}' % value,
+def accepted(method):
+    """Validation as axpertd's: the value must be what the inverter's Setting… property lists."""
+    return f'''props = self.props['{INVERTER_IFACE}']
+limits = props['SettingLimits'].get('{method}')
+options = props['SettingOptions'].get('{method}')
+choices = props['SettingChoices'].get('{method}')
+# (No comprehensions: python-dbusmock runs this with exec(), whose locals they cannot see.)
+if choices is not None:
+    if value not in choices:
+        raise dbus.exceptions.DBusException('%s is not one of %s' % (value, ', '.join(choices)),
+                                            name='org.freedesktop.DBus.Error.InvalidArgs')
+elif options is not None:
+    found = False
+    for x in options:
+        found = found or abs(float(value) - float(x)) < 1e-6
+    if not found:
+        raise dbus.exceptions.DBusException('%g is not accepted by this inverter' % value,
+                                            name='org.freedesktop.DBus.Error.InvalidArgs')
+    value = dbus.Double(value)
+elif limits is not None:
+    lo, hi, step = float(limits[0]), float(limits[1]), float(limits[2])
+    k = round((float(value) - lo) / step)
+    if not (lo - 1e-6 <= value <= hi + 1e-6) or abs(lo + k * step - value) > 1e-6:
+        raise dbus.exceptions.DBusException('%g is outside %g-%g in steps of %g'
+                                            % (value, lo, hi, step),
+                                            name='org.freedesktop.DBus.Error.InvalidArgs')
+    value = dbus.Double(value)
+else:
+    raise dbus.exceptions.DBusException('cannot be set yet',
                                         name='org.freedesktop.DBus.Error.InvalidArgs')'''
-
-
-def in_list(prop):
-    return f'''if float(value) not in [float(x) for x in self.props['{INVERTER_IFACE}']['{prop}']]:
-    raise dbus.exceptions.DBusException('%g A is not accepted by this inverter' % value,
-                                        name='org.freedesktop.DBus.Error.InvalidArgs')
-value = dbus.Double(value)'''
-
-
-def between(lo, hi):
-    return f'''if not ({lo} <= value <= {hi}):
-    raise dbus.exceptions.DBusException('%g V is outside {lo}-{hi} V' % value,
-                                        name='org.freedesktop.DBus.Error.InvalidArgs')
-value = dbus.Double(value)'''
 
 
 FLAGS = {
@@ -178,28 +237,37 @@ if args[0] not in flags:
 self.UpdateProperties('{INVERTER_IFACE}', {{flags[args[0]]: dbus.Boolean(args[1])}})
 '''
 
+
+def setter_of(method, prop, signature):
+    return (method, signature, '', setter(prop, accepted(method)))
+
+
 METHODS = [
-    ('SetOutputSourcePriority', 's', '',
-     setter('OutputSourcePriority', one_of(['utility-first', 'solar-first', 'sbu']))),
-    ('SetChargerSourcePriority', 's', '',
-     setter('ChargerSourcePriority',
-            one_of(['utility-first', 'solar-first', 'solar-and-utility', 'solar-only']))),
-    ('SetInputVoltageRange', 's', '', setter('InputVoltageRange', one_of(['appliance', 'ups']))),
-    ('SetBatteryType', 's', '', setter('BatteryType', one_of(['agm', 'flooded', 'user']))),
-    ('SetMaxChargingCurrent', 'd', '',
-     setter('MaxChargingCurrent', in_list('ChargingCurrentOptions'))),
-    ('SetMaxAcChargingCurrent', 'd', '',
-     setter('MaxAcChargingCurrent', in_list('AcChargingCurrentOptions'))),
-    ('SetBatteryRechargeVoltage', 'd', '', setter('BatteryRechargeVoltage', between(44, 51))),
-    ('SetBatteryRedischargeVoltage', 'd', '',
-     setter('BatteryRedischargeVoltage', between(48, 58))),
-    ('SetBatteryUnderVoltage', 'd', '', setter('BatteryUnderVoltage', between(40, 48))),
-    ('SetBatteryBulkVoltage', 'd', '', setter('BatteryBulkVoltage', between(48, 58.4))),
-    ('SetBatteryFloatVoltage', 'd', '', setter('BatteryFloatVoltage', between(48, 58.4))),
-    ('SetOutputFrequency', 'd', '', setter('AcOutputRatingFrequency', between(50, 60))),
+    setter_of('SetOutputSourcePriority', 'OutputSourcePriority', 's'),
+    setter_of('SetChargerSourcePriority', 'ChargerSourcePriority', 's'),
+    setter_of('SetInputVoltageRange', 'InputVoltageRange', 's'),
+    setter_of('SetBatteryType', 'BatteryType', 's'),
+    setter_of('SetMaxChargingCurrent', 'MaxChargingCurrent', 'd'),
+    setter_of('SetMaxAcChargingCurrent', 'MaxAcChargingCurrent', 'd'),
+    setter_of('SetBatteryRechargeVoltage', 'BatteryRechargeVoltage', 'd'),
+    setter_of('SetBatteryRedischargeVoltage', 'BatteryRedischargeVoltage', 'd'),
+    setter_of('SetBatteryUnderVoltage', 'BatteryUnderVoltage', 'd'),
+    setter_of('SetBatteryBulkVoltage', 'BatteryBulkVoltage', 'd'),
+    setter_of('SetBatteryFloatVoltage', 'BatteryFloatVoltage', 'd'),
+    setter_of('SetOutputFrequency', 'AcOutputRatingFrequency', 'd'),
     ('SetFlag', 'sb', '', SET_FLAG),
     ('Refresh', '', '', ''),
 ]
+
+
+# python-dbusmock's UpdateProperties cannot wrap dictionaries: this one takes any a{sv} of
+# org.axpert.Inverter's properties, for tests only, and emits one PropertiesChanged.
+TEST_IFACE = 'org.axpert.Test'
+UPDATE = f'''
+self.props['{INVERTER_IFACE}'].update(args[0])
+self.EmitSignal('org.freedesktop.DBus.Properties', 'PropertiesChanged', 'sa{{sv}}as',
+                ['{INVERTER_IFACE}', args[0], []])
+'''
 
 
 def load(mock, parameters):
@@ -208,6 +276,7 @@ def load(mock, parameters):
     mock.AddObject(DEVICE_PATH, INVERTER_IFACE, inverter_properties(serial, units), METHODS)
     device = dbusmock.mockobject.objects[DEVICE_PATH]
     device._axpert_deny = bool(parameters.get('deny', False))
+    device.AddMethod(TEST_IFACE, 'UpdateProperties', 'a{sv}', '', UPDATE)
     for i in range(units):
         mock.AddObject(f'{DEVICE_PATH}/unit{i}', UNIT_IFACE,
                        unit_properties(i, '9293170110%04d' % (200 + i)), [])

@@ -169,6 +169,18 @@ class MqttTestCase(testlib.BusTestCase):
     def mock_update(self, path, interface, props):
         return self.mock_call(path, 'UpdateProperties', interface, props)
 
+    def mock_update_dicts(self, path, props):
+        """Like mock_update for org.axpert.Inverter, for values python-dbusmock cannot wrap
+        (dictionaries such as SettingLimits): one PropertiesChanged."""
+        import dbus
+        bus = dbus.bus.BusConnection(self.bus.address)
+        try:
+            obj = bus.get_object('org.axpert.Inverter', path)
+            obj.get_dbus_method('UpdateProperties', 'org.axpert.Test')(
+                dbus.Dictionary(props, signature='sv'))
+        finally:
+            bus.close()
+
     # --- axpert-mqtt ---
 
     def write_config(self, text=None, **groups):

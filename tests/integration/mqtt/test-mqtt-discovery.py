@@ -143,18 +143,101 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         self.assertEqual(sel['options'], ['utility-first', 'solar-first', 'sbu'])
         self.assertEqual(sel['command_topic'], f'axpert/{SERIAL}/set/output_source_priority')
         self.assertEqual(sel['entity_category'], 'config')
-        num = by[('number', 'set_max_charging_current')]
-        # From the inverter's own option list (10 … 100 A in steps of 10).
-        self.assertEqual((num['min'], num['max'], num['step']), (10, 100, 10))
-        ac = by[('number', 'set_max_ac_charging_current')]
-        self.assertEqual((ac['min'], ac['max'], ac['step']), (2, 60, 2))
-        # From the 48 V battery rating.
+        # What the daemon says this inverter accepts (SettingChoices): no lithium types here.
+        self.assertEqual(by[('select', 'set_battery_type')]['options'], ['agm', 'flooded', 'user'])
+        # A list of values (SettingOptions) is a select, printed as the state prints them.
+        cur = by[('select', 'set_max_charging_current')]
+        self.assertEqual(cur['options'], [f'{v}.0' for v in range(10, 101, 10)])
+        self.assertEqual(cur['value_template'], '{{ value_json.max_charging_current }}')
+        ac = by[('select', 'set_max_ac_charging_current')]
+        self.assertEqual(ac['options'], ['2.0', '10.0', '20.0', '30.0', '40.0', '50.0', '60.0'])
+        rd = by[('select', 'set_battery_redischarge_voltage')]
+        self.assertEqual(rd['options'], ['0.0'] + [f'{v}.0' for v in range(48, 59)])
+        self.assertEqual(by[('select', 'set_output_frequency')]['options'], ['50.0', '60.0'])
+        for oid in ('set_max_charging_current', 'set_max_ac_charging_current',
+                    'set_battery_redischarge_voltage', 'set_output_frequency'):
+            self.assertNotIn(('number', oid), by)
+            self.assertNotIn('unit_of_measurement', by[('select', oid)])
+        # A stepped range (SettingLimits) is a number.
         rc = by[('number', 'set_battery_recharge_voltage')]
         self.assertEqual((rc['min'], rc['max'], rc['step']), (44, 51, 1))
         self.assertEqual(rc['unit_of_measurement'], 'V')
+        bulk = by[('number', 'set_battery_bulk_voltage')]
+        self.assertEqual((bulk['min'], bulk['max'], bulk['step']), (48, 58.4, 0.1))
+        self.assertEqual(sorted(oid for comp, oid in by if comp == 'number'),
+                         ['set_battery_bulk_voltage', 'set_battery_float_voltage',
+                          'set_battery_recharge_voltage', 'set_battery_under_voltage'])
         sw = by[('switch', 'set_flag_buzzer')]
         self.assertEqual(sw['command_topic'], f'axpert/{SERIAL}/set/flag/buzzer')
         self.assertIn('buzzer_enabled', sw['value_template'])
+        self.assertEqual(len([1 for comp, oid in by if comp == 'switch']), 9)
+
+    def test_controls_follow_the_bus(self):
+        """SettingLimits, SettingOptions and SettingChoices change (a new battery rating, other
+        firmware): the command entities change with them, and only they are published again;
+        one that changed kind or can no longer be set is removed (an empty retained config)."""
+        import axpert_template as tpl
+        cfgs = self.collect(commands=True)
+        self.assertIn(('number', f'axpert_{SERIAL}', 'set_battery_recharge_voltage'), cfgs)
+        node = f'homeassistant/{{}}/axpert_{SERIAL}/{{}}/config'
+        self.recorder.clear()
+        limits = dict(tpl.LIMITS)
+        del limits['SetBatteryRechargeVoltage']  # now a list
+        del limits['SetBatteryBulkVoltage']      # now not settable at all
+        options = dict(tpl.OPTIONS, SetBatteryRechargeVoltage=[44.0, 45.5, 47.0])
+        choices = dict(tpl.CHOICES, SetBatteryType=['agm', 'flooded', 'user', 'pylontech'],
+                       SetFlag=[f for f in tpl.CHOICES['SetFlag'] if f != 'buzzer'])
+        self.mock_update_dicts('/org/axpert/Inverter/0', {
+            'SettingLimits': tpl.setting_limits(limits),
+            'SettingOptions': tpl.setting_options(options),
+            'SettingChoices': tpl.setting_choices(choices)})
+        sel = json.loads(self.recorder.wait(
+            node.format('select', 'set_battery_recharge_voltage'), lambda p: len(p) > 0))
+        self.assertEqual(sel['options'], ['44.0', '45.5', '47.0'])
+        self.recorder.wait(node.format('number', 'set_battery_recharge_voltage'),
+                           lambda p: p == b'')
+        self.recorder.wait(node.format('number', 'set_battery_bulk_voltage'), lambda p: p == b'')
+        self.recorder.wait(node.format('switch', 'set_flag_buzzer'), lambda p: p == b'')
+        types = json.loads(self.recorder.wait(node.format('select', 'set_battery_type')))
+        self.assertEqual(types['options'], ['agm', 'flooded', 'user', 'pylontech'])
+        time.sleep(1)
+        seen = self.recorder.latest()
+        # Nothing of the bulk voltage is offered, and no sensor config was sent again.
+        self.assertNotIn(node.format('select', 'set_battery_bulk_voltage'), seen)
+        self.assertFalse([t for t in seen if t.startswith('homeassistant/sensor/')], seen)
+        self.assertFalse([t for t in seen if t.startswith('homeassistant/binary_sensor/')])
+        # Unchanged controls are published again as they were; the other kind stays unused.
+        self.assertEqual(json.loads(seen[node.format('number', 'set_battery_float_voltage')])
+                         ['max'], 58.4)
+        self.assertNotIn(node.format('select', 'set_battery_float_voltage'), seen)
+
+        # Back: the number returns, the select of the recharge voltage is removed.
+        self.recorder.clear()
+        self.mock_update_dicts('/org/axpert/Inverter/0', {
+            'SettingLimits': tpl.setting_limits(tpl.LIMITS),
+            'SettingOptions': tpl.setting_options(tpl.OPTIONS)})
+        num = json.loads(self.recorder.wait(
+            node.format('number', 'set_battery_recharge_voltage'), lambda p: len(p) > 0))
+        self.assertEqual((num['min'], num['max'], num['step']), (44, 51, 1))
+        self.recorder.wait(node.format('select', 'set_battery_recharge_voltage'),
+                           lambda p: p == b'')
+        self.recorder.wait(node.format('number', 'set_battery_bulk_voltage'), lambda p: len(p) > 0)
+
+    def test_stale_control_of_another_kind_is_removed(self):
+        """A number config an earlier version left retained for what is a select now (or one
+        this inverter cannot set) is emptied when axpert-mqtt starts."""
+        stale = {'name': 'x', 'command_topic': f'axpert/{SERIAL}/set/max_charging_current'}
+        old = f'homeassistant/number/axpert_{SERIAL}/set_max_charging_current/config'
+        self.recorder.publish(old, json.dumps(stale).encode(), retain=True)
+        self.recorder.wait(old)
+        cfgs = self.collect(commands=True)
+        self.assertIn(('select', f'axpert_{SERIAL}', 'set_max_charging_current'), cfgs)
+        self.assertNotIn(('number', f'axpert_{SERIAL}', 'set_max_charging_current'), cfgs)
+        # The broker no longer keeps it: a new subscriber gets nothing.
+        late = mqttlib.Recorder(self.broker.port, topics=(old,))
+        self.addCleanup(late.close)
+        time.sleep(1)
+        self.assertEqual(late.all(old), [])
 
     def test_without_units(self):
         cfgs = self.collect(units=0)

@@ -44,6 +44,9 @@ class NativeTest(mqttlib.MqttTestCase):
                 self.assertEqual(got, int(value), name)
             elif isinstance(value, str):
                 self.assertEqual(got, str(value), name)
+            elif isinstance(value, dict):  # SettingLimits …: an object of arrays
+                self.assertEqual(got, {str(k): [x if isinstance(x, str) else float(x)
+                                                for x in v] for k, v in value.items()}, name)
             else:  # arrays
                 self.assertEqual(got, [type(got[0])(x) for x in value] if got else [], name)
         # The timestamp is read fresh (it has no change signal), not from a stale cache.
