@@ -508,10 +508,12 @@ int control_new(Sim *sim, const char *path, Control **ret)
         struct stat st;
         int r;
 
-        if (strlen(path) >= sizeof sa.sun_path)
+        /* Bound under a temporary name and renamed once it listens: a client that sees the
+         * path can connect (no ECONNREFUSED window between bind() and listen()). */
+        if (strlen(path) + strlen(".new") >= sizeof sa.sun_path)
                 return log_error_errno(ENAMETOOLONG, "--control=%s: path too long (max %zu).", path,
-                                       sizeof sa.sun_path - 1);
-        memcpy(sa.sun_path, path, strlen(path));
+                                       sizeof sa.sun_path - 1 - strlen(".new"));
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s.new", path);
 
         c = calloc(1, sizeof *c);
         if (!c)
@@ -531,14 +533,17 @@ int control_new(Sim *sim, const char *path, Control **ret)
         if (c->fd < 0)
                 return log_error_errno(errno, "Failed to create the control socket: %s",
                                        ERRSTR(errno));
+        (void)unlink(sa.sun_path); /* a temporary name left by a killed run */
         if (bind(c->fd, (struct sockaddr *)&sa, sizeof sa) < 0)
                 return log_error_errno(errno, "--control=%s: cannot bind: %s", path, ERRSTR(errno));
+        if (listen(c->fd, 16) < 0 || rename(sa.sun_path, path) < 0) {
+                int e = errno;
+                (void)unlink(sa.sun_path);
+                return log_error_errno(e, "--control=%s: cannot listen: %s", path, ERRSTR(e));
+        }
         c->path = strdup(path);
         if (!c->path)
                 return log_oom();
-        if (listen(c->fd, 16) < 0)
-                return log_error_errno(errno, "--control=%s: cannot listen: %s", path,
-                                       ERRSTR(errno));
         r = sd_event_add_io(sim->event, &c->io, c->fd, EPOLLIN, on_accept, c);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the control socket: %s", ERRSTR(r));
