@@ -1,5 +1,6 @@
-/* paho MQTTAsync in a GLib program: every Paho callback copies what it needs and hands it to
- * the main context; automatic reconnect with backoff; retained last will; bounded buffer. */
+/* paho MQTTAsync in a GLib program: every Paho callback copies what it needs and queues it for
+ * the main context (never runs it on Paho's thread); automatic reconnect with backoff; retained
+ * last will; bounded buffer. */
 #include "publisher.h"
 
 #include <MQTTAsync.h>
@@ -32,6 +33,10 @@ struct Publisher {
         bool stopping;
         guint retry_source;
         unsigned retry_seconds;
+        /* Paho's threads push, the main context pops; events_source is set while events wait. */
+        GMutex events_lock;
+        GQueue events;
+        GSource *events_source;
 };
 
 /* Paho comes in two builds, with OpenSSL (paho-mqtt3as) and without (paho-mqtt3a). Merely
@@ -126,7 +131,6 @@ typedef enum PahoEventKind {
 
 /* What a Paho thread hands to the main context: copies only, never Paho's own buffers. */
 typedef struct PahoEvent {
-        Publisher *publisher;
         PahoEventKind kind;
         char *topic;
         char *payload;
@@ -167,11 +171,8 @@ static void schedule_retry(Publisher *p)
         p->retry_seconds = MIN(p->retry_seconds * 2, RETRY_MAX_SECONDS);
 }
 
-static gboolean paho_event_dispatch(gpointer data)
+static void paho_event_handle(Publisher *p, PahoEvent *ev)
 {
-        PahoEvent *ev = data;
-        Publisher *p = ev->publisher;
-
         switch (ev->kind) {
         case PAHO_CONNECTED:
                 p->connected = true;
@@ -205,14 +206,45 @@ static gboolean paho_event_dispatch(gpointer data)
                                              ev->retained);
                 break;
         }
-        return G_SOURCE_REMOVE;
 }
 
+/* Runs only where p->context is iterated (the main loop), one event per dispatch, in order. */
+static gboolean paho_events_dispatch(gpointer data)
+{
+        Publisher *p = data;
+        PahoEvent *ev;
+        bool more;
+
+        g_mutex_lock(&p->events_lock);
+        ev = g_queue_pop_head(&p->events);
+        more = !g_queue_is_empty(&p->events);
+        if (!more)
+                g_clear_pointer(&p->events_source, g_source_unref);
+        g_mutex_unlock(&p->events_lock);
+
+        if (ev) {
+                paho_event_handle(p, ev);
+                paho_event_free(ev);
+        }
+        return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* Not g_main_context_invoke(): on a thread whose thread-default context is the global default
+ * (every Paho thread), it runs the function right there whenever the main thread does not own
+ * the context at that moment, e.g. during app_run's synchronous D-Bus calls before
+ * g_main_loop_run. An attached source is only ever dispatched by the context's owner. */
 static void paho_event_post(Publisher *p, PahoEvent *ev)
 {
-        ev->publisher = p;
-        g_main_context_invoke_full(p->context, G_PRIORITY_DEFAULT, paho_event_dispatch, ev,
-                                   paho_event_free);
+        g_mutex_lock(&p->events_lock);
+        g_queue_push_tail(&p->events, ev);
+        if (!p->events_source) {
+                p->events_source = g_idle_source_new();
+                g_source_set_priority(p->events_source, G_PRIORITY_DEFAULT);
+                g_source_set_callback(p->events_source, paho_events_dispatch, p, NULL);
+                g_source_set_static_name(p->events_source, "paho-events");
+                g_source_attach(p->events_source, p->context);
+        }
+        g_mutex_unlock(&p->events_lock);
 }
 
 /* ---- Paho threads below: copy, post, return ---- */
@@ -322,6 +354,8 @@ Publisher *publisher_new(const MqttConfig *config, const PublisherCallbacks *cal
         MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
         int r;
 
+        g_mutex_init(&p->events_lock);
+        g_queue_init(&p->events);
         if (!paho_load(g_str_has_prefix(config->broker, "ssl://"), error))
                 return NULL;
 
@@ -375,6 +409,13 @@ Publisher *publisher_free(Publisher *p)
                 g_source_remove(p->retry_source);
         if (p->client)
                 paho.destroy(&p->client);
+        /* Paho calls back no more: drop what it handed over and never got dispatched. */
+        if (p->events_source) {
+                g_source_destroy(p->events_source);
+                g_clear_pointer(&p->events_source, g_source_unref);
+        }
+        g_queue_clear_full(&p->events, paho_event_free);
+        g_mutex_clear(&p->events_lock);
         g_free(p->broker);
         g_free(p->will_topic);
         g_free(p->username);

@@ -8,7 +8,7 @@
 
 typedef struct Publisher Publisher;
 
-/* Called on the main context (never on a Paho thread). */
+/* Called only where the main context is dispatched (the main loop), never on a Paho thread. */
 typedef struct PublisherCallbacks {
         void (*connected)(void *userdata); /* first connect and every reconnect */
         /* retained: the broker's stored copy, handed out because we (re)subscribed, not a

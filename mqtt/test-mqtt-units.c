@@ -1,7 +1,10 @@
 /* Unit tests of axpert-mqtt's pure parts: keys, number printing, state values, configuration. */
 #include <glib/gstdio.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "commands.h"
@@ -9,6 +12,7 @@
 #include "contract.h"
 #include "json-util.h"
 #include "mqtt-config.h"
+#include "publisher.h"
 #include "state-json.h"
 #include "topic-names.h"
 #include "topics.h"
@@ -679,6 +683,181 @@ static void test_config_missing(void)
         g_assert_nonnull(strstr(error->message, "/nonexistent/mqtt.conf"));
 }
 
+/* A broker just good enough for one client: answers CONNECT with CONNACK and one unsolicited
+ * PUBLISH, then holds the connection until the client goes away. */
+typedef struct FakeBroker {
+        int listen_fd;
+        int port;
+        GThread *thread;
+} FakeBroker;
+
+static bool read_all(int fd, unsigned char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = read(fd, buf, len);
+
+                if (n <= 0)
+                        return false;
+                buf += n;
+                len -= (size_t)n;
+        }
+        return true;
+}
+
+/* The packet type (high nibble of the fixed header), -1 when the connection closed. */
+static int read_packet(int fd)
+{
+        unsigned char header, byte, skip[256];
+        size_t remaining = 0;
+
+        if (!read_all(fd, &header, 1))
+                return -1;
+        for (unsigned shift = 0;; shift += 7) {
+                if (!read_all(fd, &byte, 1) || shift > 21)
+                        return -1;
+                remaining |= (size_t)(byte & 0x7f) << shift;
+                if (!(byte & 0x80))
+                        break;
+        }
+        while (remaining > 0) {
+                size_t n = MIN(remaining, sizeof(skip));
+
+                if (!read_all(fd, skip, n))
+                        return -1;
+                remaining -= n;
+        }
+        return header >> 4;
+}
+
+static gpointer fake_broker_run(gpointer data)
+{
+        static const unsigned char connack[] = {0x20, 0x02, 0x00, 0x00};
+        static const unsigned char publish[] = {0x30, 7, 0x00, 0x03, 'a', '/', 'b', 'h', 'i'};
+        FakeBroker *b = data;
+        int fd = accept(b->listen_fd, NULL, NULL);
+
+        if (fd < 0)
+                return NULL;
+        if (read_packet(fd) == 1 && write(fd, connack, sizeof(connack)) == sizeof(connack) &&
+            write(fd, publish, sizeof(publish)) == sizeof(publish))
+                while (read_packet(fd) >= 0)
+                        ;
+        close(fd);
+        return NULL;
+}
+
+static void fake_broker_start(FakeBroker *b)
+{
+        struct sockaddr_in addr = {.sin_family = AF_INET,
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t len = sizeof(addr);
+
+        b->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(b->listen_fd, >=, 0);
+        g_assert_cmpint(bind(b->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+        g_assert_cmpint(listen(b->listen_fd, 1), ==, 0);
+        g_assert_cmpint(getsockname(b->listen_fd, (struct sockaddr *)&addr, &len), ==, 0);
+        b->port = ntohs(addr.sin_port);
+        b->thread = g_thread_new("fake-broker", fake_broker_run, b);
+}
+
+typedef struct ThreadProbe {
+        GMutex lock;
+        GCond cond;
+        GThread *connected_thread, *message_thread;
+        char *topic, *payload;
+} ThreadProbe;
+
+static void probe_connected(void *userdata)
+{
+        ThreadProbe *probe = userdata;
+
+        g_mutex_lock(&probe->lock);
+        probe->connected_thread = g_thread_self();
+        g_cond_broadcast(&probe->cond);
+        g_mutex_unlock(&probe->lock);
+}
+
+static void probe_message(void *userdata, const char *topic, const char *payload, size_t len,
+                          bool retained)
+{
+        ThreadProbe *probe = userdata;
+
+        g_assert_false(retained);
+        g_mutex_lock(&probe->lock);
+        probe->message_thread = g_thread_self();
+        probe->topic = g_strdup(topic);
+        probe->payload = g_strndup(payload, len);
+        g_cond_broadcast(&probe->cond);
+        g_mutex_unlock(&probe->lock);
+}
+
+static gboolean flag_timeout(gpointer userdata)
+{
+        *(bool *)userdata = true;
+        return G_SOURCE_REMOVE;
+}
+
+/* Paho calls back on its own threads. Those calls must reach the main thread even when nobody
+ * owns the main context at that moment (app_run between publisher_start and g_main_loop_run,
+ * busy in bridge_new's synchronous D-Bus calls): g_main_context_invoke would then run them
+ * right on Paho's thread, racing with the main thread over the model. */
+static void test_publisher_main_thread(void)
+{
+        static const PublisherCallbacks callbacks = {
+                        .connected = probe_connected,
+                        .message = probe_message,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = NULL, *path = NULL;
+        g_autoptr(MqttConfig) config = NULL;
+        ThreadProbe probe = {0};
+        FakeBroker broker = {0};
+        Publisher *p;
+        bool timed_out = false;
+        guint timeout;
+        gint64 deadline;
+
+        fake_broker_start(&broker);
+        text = g_strdup_printf("[MQTT]\nBroker=tcp://127.0.0.1:%d\n", broker.port);
+        path = write_config(text);
+        config = mqtt_config_load(path, &error);
+        g_assert_no_error(error);
+        p = publisher_new(config, &callbacks, &probe, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(publisher_start(p), ==, 0);
+
+        /* The main context is not iterated now: nothing may be called back meanwhile. */
+        deadline = g_get_monotonic_time() + 3 * G_TIME_SPAN_SECOND;
+        g_mutex_lock(&probe.lock);
+        while (!probe.message_thread && g_cond_wait_until(&probe.cond, &probe.lock, deadline))
+                ;
+        g_assert_null(probe.connected_thread);
+        g_assert_null(probe.message_thread);
+        g_mutex_unlock(&probe.lock);
+
+        /* Now the main loop runs: both events arrive, on this thread, with copied data. */
+        timeout = g_timeout_add_seconds(60, flag_timeout, &timed_out);
+        while (!timed_out && !(probe.connected_thread && probe.message_thread))
+                g_main_context_iteration(NULL, TRUE);
+        g_assert_false(timed_out);
+        g_source_remove(timeout);
+        g_assert_true(probe.connected_thread == g_thread_self());
+        g_assert_true(probe.message_thread == g_thread_self());
+        g_assert_cmpstr(probe.topic, ==, "a/b");
+        g_assert_cmpstr(probe.payload, ==, "hi");
+        g_assert_true(publisher_is_connected(p));
+
+        publisher_free(p);
+        g_thread_join(broker.thread);
+        close(broker.listen_fd);
+        g_free(probe.topic);
+        g_free(probe.payload);
+        g_mutex_clear(&probe.lock);
+        g_cond_clear(&probe.cond);
+        g_unlink(path);
+}
+
 int main(int argc, char *argv[])
 {
         g_test_init(&argc, &argv, NULL);
@@ -700,5 +879,6 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/commands/number-payloads", test_number_payloads);
         g_test_add_func("/mqtt/config/missing", test_config_missing);
         g_test_add_func("/mqtt/config/example", test_config_example);
+        g_test_add_func("/mqtt/publisher/main-thread", test_publisher_main_thread);
         return g_test_run();
 }
