@@ -32,7 +32,8 @@ int device_new(Context *c, const char *id, const char *spec, Device **ret)
         d->id = strdup(id);
         d->spec = strdup(spec);
         d->scratch = calloc(_PI30_FIELD_MAX, sizeof *d->scratch);
-        if (!d->scratch)
+        d->stage = calloc(_PI30_FIELD_MAX, sizeof *d->stage);
+        if (!d->scratch || !d->stage)
                 return -ENOMEM;
         if (!d->id || !d->spec || asprintf(&d->object_path, AXPERT_OBJECT_ROOT "/%s", id) < 0)
                 return -ENOMEM;
@@ -67,12 +68,16 @@ Device *device_free(Device *d)
 {
         if (!d)
                 return NULL;
-        d->poller = poller_free(d->poller);
+        /* The link first: the requests in flight complete (-ECANCELED) into the poller and the
+         * setters while they still exist, and free what they carry. */
         d->link = link_free(d->link);
+        d->poller = poller_free(d->poller);
         for (size_t i = 0; i < d->n_units; i++)
                 unit_free(d->units[i]);
         free(d->units);
+        device_stage_clear(d);
         d->slot = sd_bus_slot_unref(d->slot);
+        free(d->stage);
         free(d->scratch);
         free(d->object_path);
         free(d->spec);
@@ -88,7 +93,63 @@ int device_start(Device *d)
 
 bool device_command_supported(const Device *d, Pi30Command cmd)
 {
-        return cmd >= 0 && cmd < _PI30_CMD_MAX && !d->unsupported[cmd];
+        return cmd >= 0 && cmd < _PI30_CMD_MAX && !d->commands[cmd].unsupported;
+}
+
+void device_reprobe(Device *d)
+{
+        for (Pi30Command c = 0; c < _PI30_CMD_MAX; c++)
+                d->commands[c].unsupported = false;
+}
+
+void device_set_known_serial(Device *d, const char *serial)
+{
+        if (streq(d->known_serial, serial))
+                return;
+        if (d->known_serial[0])
+                log_notice("%s: serial number %s instead of %s: another inverter, learning what "
+                           "it supports anew.",
+                           d->id, serial[0] ? serial : "unknown", d->known_serial);
+        for (Pi30Command c = 0; c < _PI30_CMD_MAX; c++)
+                if (!d->commands[c].answered || d->commands[c].answered_cycle != d->cycle_seq)
+                        d->commands[c] = (DeviceCommand){0};
+        snprintf(d->known_serial, sizeof d->known_serial, "%s", serial);
+}
+
+static void device_learn_answer(Device *d, Pi30Command cmd)
+{
+        DeviceCommand *c = &d->commands[cmd];
+
+        if (c->unsupported)
+                log_info("%s: %s answers again.", d->id, pi30_command_info(cmd)->name);
+        c->answered = true;
+        c->answered_cycle = d->cycle_seq;
+        c->unsupported = false;
+        c->refusals = 0;
+}
+
+static void device_learn_refusal(Device *d, Pi30Command cmd, int result)
+{
+        DeviceCommand *c = &d->commands[cmd];
+        const char *name = pi30_command_info(cmd)->name;
+        const char *how = result == -EREMOTEIO ? "refused (NAK)" : "echoed (unknown command)";
+
+        if (c->refusals == 0 || c->refusal_cycle != d->cycle_seq) {
+                c->refusals++;
+                c->refusal_cycle = d->cycle_seq;
+        }
+        if (cmd == PI30_CMD_QPI)
+                return; /* without QPI there is no inverter: never "unsupported" */
+        if (c->answered && c->refusals < DEVICE_REFUSALS_UNSUPPORTED) {
+                /* It answered before: a mangled request or a busy inverter, not the model. */
+                log_debug("%s: %s %s (%u of %d before it counts as unsupported).", d->id, name, how,
+                          c->refusals, DEVICE_REFUSALS_UNSUPPORTED);
+                return;
+        }
+        if (!c->unsupported)
+                log_info("%s: %s %s%s, not asking again until reconnect or re-probe.", d->id, name,
+                         how, c->answered ? " in several cycles" : "");
+        c->unsupported = true;
 }
 
 Unit *device_find_unit(Device *d, unsigned index)
@@ -167,6 +228,132 @@ void device_clear_status(Device *d)
                         memset(&d->values[f], 0, sizeof d->values[f]);
         while (d->n_units > 0)
                 device_remove_unit(d, d->units[d->n_units - 1]);
+        device_stage_clear(d);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The staged cycle */
+
+static void copy_fields(Pi30Value *dst, const Pi30Value *src, Pi30Command cmd)
+{
+        for (size_t i = 0; i < pi30_n_fields; i++)
+                if (pi30_fields[i].command == cmd)
+                        dst[pi30_fields[i].id] = src[pi30_fields[i].id];
+}
+
+static void clear_fields(Pi30Value *dst, Pi30Command cmd)
+{
+        for (size_t i = 0; i < pi30_n_fields; i++)
+                if (pi30_fields[i].command == cmd)
+                        memset(&dst[pi30_fields[i].id], 0, sizeof dst[pi30_fields[i].id]);
+}
+
+void device_stage_clear(Device *d)
+{
+        memset(d->staged, 0, sizeof d->staged);
+        for (size_t i = 0; i < d->n_stage_units; i++)
+                free(d->stage_units[i]);
+        free(d->stage_units);
+        d->stage_units = NULL;
+        d->n_stage_units = 0;
+}
+
+const Pi30Value *device_staged_value(Device *d, Pi30Field f)
+{
+        const Pi30FieldInfo *info = pi30_field_info(f);
+
+        if (info && d->staged[info->command])
+                return &d->stage[f];
+        return &d->values[f];
+}
+
+static StagedUnit *device_stage_unit(Device *d, unsigned index)
+{
+        for (size_t i = 0; i < d->n_stage_units; i++)
+                if (d->stage_units[i]->index == index)
+                        return d->stage_units[i];
+        return NULL;
+}
+
+bool device_stage_unit_present(Device *d, unsigned index)
+{
+        StagedUnit *su = device_stage_unit(d, index);
+        return su && su->present;
+}
+
+static int device_stage_unit_store(Device *d, unsigned index, const Pi30Value *decoded)
+{
+        StagedUnit *su = device_stage_unit(d, index);
+
+        if (!su) {
+                StagedUnit **a = realloc(d->stage_units, (d->n_stage_units + 1) * sizeof *a);
+                if (!a)
+                        return -ENOMEM;
+                d->stage_units = a;
+                su = calloc(1, sizeof *su);
+                if (!su)
+                        return -ENOMEM;
+                su->index = index;
+                d->stage_units[d->n_stage_units++] = su;
+        }
+        su->present = pi30_value_valid(&decoded[PI30_F_UNIT_PRESENT]) &&
+                      decoded[PI30_F_UNIT_PRESENT].d != 0;
+        copy_fields(su->values, decoded, PI30_CMD_QPGS);
+        return 0;
+}
+
+static bool command_polled(Pi30Command cmd, Pi30PollClass poll)
+{
+        const Pi30CommandInfo *ci = pi30_command_info(cmd);
+        return ci && ci->poll == poll;
+}
+
+void device_stage_commit(Device *d, bool parallel, bool scan_ok)
+{
+        const Pi30Value *old_sn = &d->values[PI30_F_SERIAL_NUMBER];
+        const Pi30Value *new_sn = &d->stage[PI30_F_SERIAL_NUMBER];
+        bool other = d->staged[PI30_CMD_QID] && pi30_value_valid(old_sn) &&
+                     pi30_value_valid(new_sn) && !streq(old_sn->s, new_sn->s);
+
+        for (Pi30Command c = 0; c < _PI30_CMD_MAX; c++) {
+                if (c == PI30_CMD_QPGS)
+                        continue;
+                if (d->staged[c])
+                        copy_fields(d->values, d->stage, c);
+                else if (command_polled(c, PI30_POLL_FAST) ||
+                         (other && (command_polled(c, PI30_POLL_IDENTITY) ||
+                                    command_polled(c, PI30_POLL_SLOW))))
+                        clear_fields(d->values, c);
+        }
+
+        if (!parallel) {
+                while (d->n_units > 0)
+                        device_remove_unit(d, d->units[d->n_units - 1]);
+        } else {
+                for (size_t i = 0; i < d->n_stage_units; i++) {
+                        StagedUnit *su = d->stage_units[i];
+                        Unit *u = device_find_unit(d, su->index);
+                        if (!su->present)
+                                continue;
+                        if (!u && device_add_unit(d, su->index, &u) < 0) {
+                                log_oom();
+                                continue;
+                        }
+                        copy_fields(u->values, su->values, PI30_CMD_QPGS);
+                }
+                /* Units are numbered without gaps; only a scan that went through may conclude
+                 * that one is gone. One that was not read shows nothing old. */
+                for (size_t i = d->n_units; i > 0; i--) {
+                        Unit *u = d->units[i - 1];
+                        if (device_stage_unit_present(d, u->index))
+                                continue;
+                        if (scan_ok)
+                                device_remove_unit(d, u);
+                        else
+                                clear_fields(u->values, PI30_CMD_QPGS);
+                }
+        }
+        device_stage_clear(d);
 }
 
 void device_set_error(Device *d, const char *why)
@@ -229,7 +416,8 @@ void device_get_derived(Device *d, DeviceDerived *ret)
                 snprintf(ret->model_name, sizeof ret->model_name, "%s",
                          v[PI30_F_GENERAL_MODEL_NUMBER].s);
 
-        ret->has_pv2 = d->answered[PI30_CMD_QPIGS2] && !d->unsupported[PI30_CMD_QPIGS2];
+        ret->has_pv2 = d->commands[PI30_CMD_QPIGS2].answered &&
+                       !d->commands[PI30_CMD_QPIGS2].unsupported;
 
         if (pi30_value_valid(&v[PI30_F_PV_CHARGING_POWER]))
                 ret->pv_input_power = v[PI30_F_PV_CHARGING_POWER].d;
@@ -284,36 +472,60 @@ void device_get_derived(Device *d, DeviceDerived *ret)
 
 typedef struct ReadRequest {
         Device *device;
+        DeviceReadMode mode;
         Pi30Command cmd;
         int param;
         DeviceReadFunc done;
         void *userdata;
 } ReadRequest;
 
-static int device_store_unit(Device *d, unsigned index, const char *payload, size_t len)
+/* A direct read of a unit: into its object, and into the staged cycle if that read it. */
+static int device_store_unit(Device *d, unsigned index, const Pi30Value *decoded)
 {
-        Pi30Value *scratch = d->scratch;
-        Unit *u;
+        StagedUnit *su = device_stage_unit(d, index);
+        Unit *u = device_find_unit(d, index);
         int r;
 
-        r = pi30_decode(PI30_CMD_QPGS, payload, len, scratch, NULL);
-        if (r < 0)
-                return r;
-
-        u = device_find_unit(d, index);
-        if (!pi30_value_valid(&scratch[PI30_F_UNIT_PRESENT]) || scratch[PI30_F_UNIT_PRESENT].d == 0)
-                return 0; /* an empty slot: the poller drops units not seen in a scan */
-
+        if (su)
+                (void)device_stage_unit_store(d, index, decoded);
+        if (!pi30_value_valid(&decoded[PI30_F_UNIT_PRESENT]) || decoded[PI30_F_UNIT_PRESENT].d == 0)
+                return 0; /* an empty slot: the next complete scan drops the object */
         if (!u) {
                 r = device_add_unit(d, index, &u);
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; i < pi30_n_fields; i++)
-                if (pi30_fields[i].command == PI30_CMD_QPGS)
-                        u->values[pi30_fields[i].id] = scratch[pi30_fields[i].id];
-        u->seen = true;
+        copy_fields(u->values, decoded, PI30_CMD_QPGS);
         return 0;
+}
+
+static int device_store(Device *d, const ReadRequest *rq, const Pi30Frame *frame)
+{
+        Pi30Value *scratch = d->scratch;
+        int r;
+
+        r = pi30_decode(rq->cmd, frame->payload, frame->payload_len, scratch, NULL);
+        if (r < 0)
+                return r;
+
+        switch (rq->mode) {
+        case DEVICE_READ_CHECK:
+                return 0;
+        case DEVICE_READ_STAGE:
+                if (rq->cmd == PI30_CMD_QPGS)
+                        return device_stage_unit_store(d, (unsigned)rq->param, scratch);
+                copy_fields(d->stage, scratch, rq->cmd);
+                d->staged[rq->cmd] = true;
+                return 0;
+        case DEVICE_READ_COMMIT:
+        default:
+                if (rq->cmd == PI30_CMD_QPGS)
+                        return device_store_unit(d, (unsigned)rq->param, scratch);
+                copy_fields(d->values, scratch, rq->cmd);
+                if (d->staged[rq->cmd])
+                        copy_fields(d->stage, scratch, rq->cmd);
+                return 0;
+        }
 }
 
 static void device_read_done(Link *link, int result, const Pi30Frame *frame, void *userdata)
@@ -325,26 +537,18 @@ static void device_read_done(Link *link, int result, const Pi30Frame *frame, voi
         if (result == 0) {
                 if (frame->kind != PI30_FRAME_DATA)
                         r = -EBADMSG; /* an ACK is no answer to a query */
-                else if (rq->cmd == PI30_CMD_QPGS)
-                        r = device_store_unit(d, (unsigned)rq->param, frame->payload,
-                                              frame->payload_len);
                 else
-                        r = pi30_decode(rq->cmd, frame->payload, frame->payload_len, d->values,
-                                        NULL);
+                        r = device_store(d, rq, frame);
                 if (r >= 0) {
                         r = 0;
-                        d->answered[rq->cmd] = true;
+                        device_learn_answer(d, rq->cmd);
                 } else
                         log_debug_errno(r, "%s: answer to %s not understood: %s", d->id,
                                         pi30_command_info(rq->cmd)->name, strerror(abs(r)));
-        } else if ((result == -EREMOTEIO || result == -EOPNOTSUPP) && !d->answered[rq->cmd]) {
-                /* Refused before it was ever answered on this connection: this model does not
-                 * have it. (A refusal after answers is a fault, reported as such.) */
-                log_info("%s: %s %s, not asking again until reconnect.", d->id,
-                         pi30_command_info(rq->cmd)->name,
-                         result == -EREMOTEIO ? "refused (NAK)" : "echoed (unknown command)");
-                d->unsupported[rq->cmd] = true;
-        }
+        } else if (result == -EREMOTEIO || result == -EOPNOTSUPP)
+                device_learn_refusal(d, rq->cmd, result);
+        else if (result == -ETIMEDOUT && link_answer_started(link))
+                r = -ETIME;
 
         if (rq->done)
                 rq->done(d, r, rq->userdata);
@@ -356,12 +560,13 @@ static bool device_read_check(const Pi30Frame *frame, void *userdata)
         Pi30Value *scratch = rq->device->scratch;
 
         /* Decoding into scratch space leaves the state alone; the real decode follows in
-         * device_read_done(). */
+         * device_read_done(). The shape checks of the decoder make a late answer of another
+         * command fail here. */
         return pi30_decode(rq->cmd, frame->payload, frame->payload_len, scratch, NULL) >= 0;
 }
 
-int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, DeviceReadFunc done,
-                void *userdata)
+int device_read_mode(Device *d, DeviceReadMode mode, Pi30Command cmd, int param, LinkPriority prio,
+                     DeviceReadFunc done, void *userdata)
 {
         char text[40];
         ReadRequest *rq;
@@ -369,7 +574,7 @@ int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, Device
 
         if (cmd < 0 || cmd >= _PI30_CMD_MAX)
                 return -EINVAL;
-        if (d->unsupported[cmd])
+        if (!device_command_supported(d, cmd))
                 return -EOPNOTSUPP;
         r = pi30_command_format(cmd, param, text, sizeof text);
         if (r < 0)
@@ -379,6 +584,7 @@ int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, Device
         if (!rq)
                 return -ENOMEM;
         *rq = (ReadRequest){.device = d,
+                            .mode = mode,
                             .cmd = cmd,
                             .param = param,
                             .done = done,
@@ -389,6 +595,12 @@ int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, Device
                 return r;
         }
         return 0;
+}
+
+int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, DeviceReadFunc done,
+                void *userdata)
+{
+        return device_read_mode(d, DEVICE_READ_COMMIT, cmd, param, prio, done, userdata);
 }
 
 /* ------------------------------------------------------------------------------------------ */

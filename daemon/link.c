@@ -1,7 +1,8 @@
-/* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect.
- */
+/* The link: one request in flight to one inverter, a priority queue, timeouts, retries, reconnect,
+ * and the rules that make an answer belong to the request it answers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,36 @@
 #include "log.h"
 #include "transport.h"
 
-/* An answer has started when its first byte arrives; the inverter thinks ~0.1 s and the longest
- * answer takes ~0.55 s on the wire at 2400 baud. No byte for this long means no answer. */
-#define LINK_IDLE_TIMEOUT_USEC (1000 * USEC_PER_MSEC)
-/* A stream of garbage must not keep a request alive forever. */
-#define LINK_TOTAL_TIMEOUT_USEC (4 * USEC_PER_SEC)
-/* Attempts per request (1 + retries) for timeouts and CRC/framing failures. */
+/* Timing (doc/daemon.md "Link timing"). At 2400 baud 8N1 a byte takes 10 bits / 2400 = 4.17 ms
+ * on the wire; the USB bridge forwards the same UART stream as 8-byte reports, one per 33 ms. */
+#define LINK_BYTE_USEC 4167
+/* The first byte of an answer normally comes ~0.1 s after the request (PI30.md §1.3): no byte
+ * for 1 s means no answer. */
+#define LINK_FIRST_BYTE_USEC (1000 * USEC_PER_MSEC)
+/* After that first second, an answer must be complete within twice its longest length on the
+ * wire (the table's widths: QPIGS 120 bytes = 0.5 s, so 1 s; QMOD 5 bytes, 42 ms). Twice,
+ * because a few fields print wider on big models and a loaded host or USB bridge delivers in
+ * bursts. A line that trickles (a byte now and then, never a frame) thus fails QPIGS after 2 s
+ * instead of keeping the request alive. */
+#define LINK_WIRE_MARGIN 2
+/* Commands the table does not know (RawCommand): the longest PI30 answer, QPGSn, is ~140 bytes. */
+#define LINK_UNKNOWN_ANSWER_BYTES 160
+/* After a failed attempt, after frames that answered no request, and when the node opens, the
+ * line must have been quiet this long before the next request is written; whatever arrives
+ * meanwhile is discarded. A late answer still coming in is so never taken for the next
+ * command's. 250 ms = 60 byte times at 2400 baud and 7 HID reports: a gap inside an answer in
+ * flight never looks like quiet, and an answer starting up to 0.25 s after its first-byte
+ * timeout is caught. Only failures pay it: a normal cycle never waits. (An answer later than
+ * that meets the next request's shape check instead.) */
+#define LINK_GUARD_USEC (250 * USEC_PER_MSEC)
+/* A line that is never quiet (noise) must not block the queue: write after this anyway; the
+ * answers will fail and the failures count towards losing the link. */
+#define LINK_GUARD_MAX_USEC (3 * USEC_PER_SEC)
+/* NAK and ACK have no shape to check: one is final only when the line stays quiet this long
+ * after it. Anything but line noise following it means it was stale (e.g. a duplicated short
+ * answer in front of the real one). 100 ms = 24 byte times, 3 HID reports. */
+#define LINK_SETTLE_USEC (100 * USEC_PER_MSEC)
+/* Attempts per request (1 + retries) for timeouts, CRC/framing failures and foreign answers. */
 #define LINK_MAX_ATTEMPTS 2
 /* Requests in a row that failed all their attempts before the link is declared lost. */
 #define LINK_MAX_FAILURES 3
@@ -37,9 +62,19 @@ typedef struct LinkRequest {
         size_t wire_len;
         LinkDoneFunc done;
         LinkCheckFunc check;
+        Pi30Command known; /* the table's command, for the default check; < 0 unknown */
         void *userdata;
         unsigned attempts;
+        uint64_t answer_usec; /* how long the whole answer may take after the first second */
+        bool skipped;         /* frames that answered no request came during this attempt */
 } LinkRequest;
+
+typedef enum LinkPhase {
+        LINK_PHASE_IDLE,   /* no request in flight */
+        LINK_PHASE_GUARD,  /* a request waits for the line to be quiet */
+        LINK_PHASE_WAIT,   /* written, waiting for the answer */
+        LINK_PHASE_SETTLE, /* a NAK/ACK arrived; final if nothing follows */
+} LinkPhase;
 
 struct Link {
         sd_event *event;
@@ -51,7 +86,7 @@ struct Link {
         bool fd_dead; /* an inherited descriptor whose peer went away: cannot come back */
 
         sd_event_source *io;
-        sd_event_source *timer;  /* request timeout */
+        sd_event_source *timer;  /* guard, answer timeouts, settle */
         sd_event_source *reopen; /* reconnect */
         sd_event_source *kick;   /* starts the next request from the loop, never from submit */
 
@@ -59,13 +94,27 @@ struct Link {
         LinkRequest *tail[_LINK_PRIORITY_MAX];
         LinkRequest *current;
         size_t n_pending;
-        uint64_t started_usec;
-        uint64_t last_rx_usec;
+        LinkPhase phase;
+
+        uint64_t started_usec;  /* the current attempt was written */
+        uint64_t first_rx_usec; /* its first byte came (0 = none yet) */
+        uint64_t last_rx_usec;  /* the last byte of anything came */
+        bool guard;             /* the line must be quiet before the next write */
+        uint64_t guard_from_usec;
+        uint64_t guard_since_usec;
+        bool answer_started; /* for the done callback of a timed-out request */
+
+        Pi30FrameKind held_kind; /* SETTLE: the NAK or ACK waiting to become final */
+        Pi30CrcStatus held_crc;
+        char held_payload[8];
+        size_t held_len;
 
         uint8_t rx[LINK_RX_MAX];
         size_t rx_len;
+        Pi30Value *scratch; /* decoding space of the default check */
 
         unsigned failures;
+        int last_failure;
         uint64_t backoff_usec;
         uint64_t requests_sent;
 
@@ -82,12 +131,33 @@ static uint64_t now_usec(void)
 
 static void link_schedule_reopen(Link *l, uint64_t delay);
 static void link_lost(Link *l, int error, const char *why);
-static void link_send_current(Link *l);
+static void link_begin(Link *l);
+
+/* HID NUL fill, a CR or an extra LF after one: not a sign of anybody talking. */
+static bool link_meaningful(const uint8_t *buf, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (buf[i] != 0 && buf[i] != '\r' && buf[i] != '\n')
+                        return true;
+        return false;
+}
 
 static void link_kick(Link *l)
 {
         if (l->kick)
                 (void)sd_event_source_set_enabled(l->kick, SD_EVENT_ONESHOT);
+}
+
+static void link_arm(Link *l, uint64_t when)
+{
+        (void)sd_event_source_set_time(l->timer, when);
+        (void)sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+}
+
+static void link_set_guard(Link *l)
+{
+        l->guard = true;
+        l->guard_from_usec = now_usec();
 }
 
 static void link_close_fd(Link *l)
@@ -116,8 +186,13 @@ static LinkRequest *link_dequeue(Link *l)
         return NULL;
 }
 
-/* Completes the current request. The frame points into rx, which stays untouched until done
- * returned. */
+static bool link_is_failure(int result)
+{
+        return result == -ETIMEDOUT || result == -EPROTO || result == -EBADMSG;
+}
+
+/* Completes the current request. The frame points into rx (or held_payload), which stays
+ * untouched until done returned. */
 static void link_finish(Link *l, int result, const Pi30Frame *frame)
 {
         LinkRequest *r = l->current;
@@ -126,11 +201,13 @@ static void link_finish(Link *l, int result, const Pi30Frame *frame)
                 return;
         l->current = NULL;
         l->n_pending--;
+        l->phase = LINK_PHASE_IDLE;
         (void)sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
 
-        if (result == -ETIMEDOUT || result == -EPROTO)
+        if (link_is_failure(result)) {
                 l->failures++;
-        else {
+                l->last_failure = result == -ETIMEDOUT && l->answer_started ? -ETIME : result;
+        } else {
                 /* The inverter answered something meaningful: it is alive. */
                 l->failures = 0;
                 l->backoff_usec = 0;
@@ -142,32 +219,38 @@ static void link_finish(Link *l, int result, const Pi30Frame *frame)
         l->rx_len = 0;
 
         if (l->open && l->failures >= LINK_MAX_FAILURES) {
-                char why[128];
+                char why[160];
                 snprintf(why, sizeof why, "no valid answer to %d requests in a row (%s)",
                          LINK_MAX_FAILURES,
-                         result == -ETIMEDOUT ? "timeouts" : "CRC or framing errors");
-                link_lost(l, result, why);
+                         l->last_failure == -ETIME       ? "answers too slow"
+                         : l->last_failure == -ETIMEDOUT ? "timeouts"
+                         : l->last_failure == -EBADMSG   ? "answers that belonged to other commands"
+                                                         : "CRC or framing errors");
+                link_lost(l, l->last_failure == -ETIME ? -ETIMEDOUT : l->last_failure, why);
                 return;
         }
         link_kick(l);
 }
 
+/* An attempt went wrong: whatever is still coming belongs to nobody. */
 static void link_attempt_failed(Link *l, int error)
 {
         LinkRequest *r = l->current;
 
         if (!r)
                 return;
+        link_set_guard(l);
         if (r->attempts < LINK_MAX_ATTEMPTS) {
                 log_debug("%s: %s failed (%s), retrying.", l->display_path, r->command,
-                          strerror(-error));
-                link_send_current(l);
+                          error == -ETIMEDOUT && l->answer_started ? "answer too slow"
+                                                                   : strerror(-error));
+                link_begin(l);
                 return;
         }
         link_finish(l, error, NULL);
 }
 
-static void link_send_current(Link *l)
+static void link_write(Link *l)
 {
         LinkRequest *r = l->current;
         ssize_t n;
@@ -183,20 +266,56 @@ static void link_send_current(Link *l)
                 log_debug("%s: dropped %zd stale bytes before %s.", l->display_path, n, r->command);
         l->rx_len = 0;
         r->attempts++;
+        r->skipped = false;
         l->requests_sent++;
         l->started_usec = now_usec();
+        l->first_rx_usec = 0;
+        l->answer_started = false;
+        l->phase = LINK_PHASE_WAIT;
 
         k = transport_write(l->spec.kind, l->fd, r->wire, r->wire_len);
         if (k == -ENODEV) {
                 link_lost(l, -ENODEV, "the device node went away");
                 return;
         }
-        (void)sd_event_source_set_time(l->timer, l->started_usec + LINK_IDLE_TIMEOUT_USEC);
-        (void)sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+        link_arm(l, l->started_usec + LINK_FIRST_BYTE_USEC);
         if (k < 0)
                 /* A full kernel buffer or the like: the timeout turns it into a retry. */
                 log_debug_errno(k, "%s: writing %s failed: %s", l->display_path, r->command,
                                 strerror(abs(k)));
+}
+
+/* GUARD: writes once the line has been quiet long enough (or waited too long for that). */
+static void link_guard_check(Link *l)
+{
+        uint64_t now = now_usec(), quiet_from, until, limit;
+
+        quiet_from = l->last_rx_usec > l->guard_from_usec ? l->last_rx_usec : l->guard_from_usec;
+        until = quiet_from + LINK_GUARD_USEC;
+        limit = l->guard_since_usec + LINK_GUARD_MAX_USEC;
+        if (now >= until || now >= limit) {
+                if (now < until)
+                        log_debug("%s: the line was not quiet for %" PRIu64 " ms, writing %s "
+                                  "anyway.",
+                                  l->display_path, LINK_GUARD_MAX_USEC / USEC_PER_MSEC,
+                                  l->current->command);
+                l->guard = false;
+                link_write(l);
+                return;
+        }
+        l->phase = LINK_PHASE_GUARD;
+        link_arm(l, until < limit ? until : limit);
+}
+
+/* Starts (or retries) the current request: through the guard when one is due. */
+static void link_begin(Link *l)
+{
+        if (!l->guard) {
+                link_write(l);
+                return;
+        }
+        l->guard_since_usec = now_usec();
+        link_guard_check(l);
 }
 
 static int on_kick(sd_event_source *s, void *userdata)
@@ -207,84 +326,195 @@ static int on_kick(sd_event_source *s, void *userdata)
                 return 0;
         l->current = link_dequeue(l);
         if (l->current)
-                link_send_current(l);
+                link_begin(l);
         return 0;
+}
+
+static void link_finish_held(Link *l)
+{
+        Pi30Frame frame = {
+                        .kind = l->held_kind,
+                        .crc = l->held_crc,
+                        .payload = l->held_payload,
+                        .payload_len = l->held_len,
+        };
+
+        if (l->held_kind == PI30_FRAME_NAK)
+                link_finish(l, -EREMOTEIO, NULL);
+        else
+                link_finish(l, 0, &frame);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Link *l = userdata;
+        LinkRequest *r = l->current;
         uint64_t deadline;
 
-        if (!l->current)
+        if (!r)
                 return 0;
-        /* An answer still coming in gets more time, up to the total limit. */
-        deadline = l->last_rx_usec + LINK_IDLE_TIMEOUT_USEC;
-        if (deadline > l->started_usec + LINK_TOTAL_TIMEOUT_USEC)
-                deadline = l->started_usec + LINK_TOTAL_TIMEOUT_USEC;
-        if (l->last_rx_usec > l->started_usec && deadline > usec) {
-                (void)sd_event_source_set_time(l->timer, deadline);
-                (void)sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+        switch (l->phase) {
+        case LINK_PHASE_GUARD:
+                link_guard_check(l);
+                return 0;
+
+        case LINK_PHASE_SETTLE:
+                link_finish_held(l);
+                return 0;
+
+        case LINK_PHASE_WAIT:
+                if (l->first_rx_usec == 0) {
+                        link_attempt_failed(l, -ETIMEDOUT);
+                        return 0;
+                }
+                deadline = l->started_usec + LINK_FIRST_BYTE_USEC + r->answer_usec;
+                if (usec < deadline) {
+                        link_arm(l, deadline);
+                        return 0;
+                }
+                /* Bytes of an unfinished answer: too slow. Only other commands' frames: the
+                 * answer to this one never came. */
+                l->answer_started = link_meaningful(l->rx, l->rx_len) || !r->skipped;
+                link_attempt_failed(l, r->skipped && !l->answer_started ? -EBADMSG : -ETIMEDOUT);
+                return 0;
+
+        case LINK_PHASE_IDLE:
+        default:
                 return 0;
         }
-        link_attempt_failed(l, -ETIMEDOUT);
-        return 0;
 }
 
-/* One line (up to and including CR) of the answer to the current request. Returns true when
- * the request is finished. */
-static bool link_handle_line(Link *l, const uint8_t *line, size_t len)
+/* Whether a DATA frame answers this request: the owner's check, else for commands the table
+ * knows, that it decodes as that command's answer. */
+static bool link_frame_answers(Link *l, LinkRequest *r, const Pi30Frame *frame)
 {
+        if (r->check)
+                return r->check(frame, r->userdata);
+        if (r->known < 0)
+                return true; /* an unknown command (RawCommand): the guard is all we have */
+        return pi30_decode(r->known, frame->payload, frame->payload_len, l->scratch, NULL) >= 0;
+}
+
+typedef enum LineResult {
+        LINE_NEXT, /* not the answer: look at what follows */
+        LINE_DONE, /* the request finished or was retried: rx was reset */
+        LINE_HOLD, /* a NAK/ACK: final unless something follows */
+} LineResult;
+
+/* One line (up to and including CR) of the answer to the current request. */
+static LineResult link_handle_line(Link *l, const uint8_t *line, size_t len)
+{
+        LinkRequest *r = l->current;
         Pi30Frame frame;
         const uint8_t *paren;
-        int r;
+        int k;
 
-        r = pi30_frame_parse(line, len, l->current->command, false, &frame);
-        if (r == -EBADMSG) {
+        k = pi30_frame_parse(line, len, r->command, false, &frame);
+        if (k == -EBADMSG) {
                 /* Stale bytes in front of an answer: resynchronise on '('. */
                 paren = memchr(line, '(', len);
                 if (!paren) {
-                        log_debug("%s: ignoring %zu bytes that are no answer.", l->display_path,
-                                  len);
-                        return false;
+                        if (link_meaningful(line, len))
+                                log_debug("%s: ignoring %zu bytes that are no answer.",
+                                          l->display_path, len);
+                        return LINE_NEXT;
                 }
                 if (paren != line)
-                        r = pi30_frame_parse(paren, len - (size_t)(paren - line),
-                                             l->current->command, false, &frame);
+                        k = pi30_frame_parse(paren, len - (size_t)(paren - line), r->command, false,
+                                             &frame);
         }
-        if (r < 0) {
-                log_debug_errno(r, "%s: bad answer to %s: %s", l->display_path, l->current->command,
-                                strerror(abs(r)));
+        if (k < 0) {
+                log_debug_errno(k, "%s: bad answer to %s: %s", l->display_path, r->command,
+                                strerror(abs(k)));
                 link_attempt_failed(l, -EPROTO);
-                return true;
+                return LINE_DONE;
         }
 
         switch (frame.kind) {
         case PI30_FRAME_ECHO:
                 link_finish(l, -EOPNOTSUPP, NULL);
-                break;
+                return LINE_DONE;
         case PI30_FRAME_NAK:
-                link_finish(l, -EREMOTEIO, NULL);
-                break;
+        case PI30_FRAME_ACK:
+                l->held_kind = frame.kind;
+                l->held_crc = frame.crc;
+                l->held_len = frame.payload_len < sizeof l->held_payload ? frame.payload_len
+                                                                         : sizeof l->held_payload;
+                memcpy(l->held_payload, frame.payload, l->held_len);
+                return LINE_HOLD;
+        case PI30_FRAME_DATA:
         default:
-                if (frame.kind == PI30_FRAME_DATA && l->current->check &&
-                    !l->current->check(&frame, l->current->userdata)) {
-                        log_debug("%s: skipping a frame that is no answer to %s (stale?).",
-                                  l->display_path, l->current->command);
-                        return false;
+                if (!link_frame_answers(l, r, &frame)) {
+                        log_debug("%s: skipping a frame that is no answer to %s (late or stale).",
+                                  l->display_path, r->command);
+                        r->skipped = true;
+                        link_set_guard(l);
+                        return LINE_NEXT;
                 }
                 link_finish(l, 0, &frame);
+                return LINE_DONE;
         }
-        return true;
+}
+
+static void link_parse(Link *l)
+{
+        for (;;) {
+                ssize_t end = pi30_frame_end(l->rx, l->rx_len);
+                bool more;
+                LineResult res;
+
+                if (end < 0)
+                        break;
+                more = link_meaningful(l->rx + end, l->rx_len - (size_t)end);
+                res = link_handle_line(l, l->rx, (size_t)end);
+                if (res == LINE_DONE) {
+                        if (more)
+                                /* Something came behind the answer: let it end first. */
+                                link_set_guard(l);
+                        return;
+                }
+                memmove(l->rx, l->rx + end, l->rx_len - (size_t)end);
+                l->rx_len -= (size_t)end;
+                if (res == LINE_HOLD) {
+                        if (more) {
+                                log_debug("%s: a %s with more behind it is stale, ignoring it.",
+                                          l->display_path,
+                                          l->held_kind == PI30_FRAME_NAK ? "NAK" : "ACK");
+                                l->current->skipped = true;
+                                link_set_guard(l);
+                                continue;
+                        }
+                        l->phase = LINK_PHASE_SETTLE;
+                        link_arm(l, now_usec() + LINK_SETTLE_USEC);
+                        return;
+                }
+        }
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         Link *l = userdata;
-        size_t n = 0;
+        uint8_t drop[256];
+        uint8_t *buf;
+        size_t size, n = 0;
+        bool meaningful;
         int r;
 
-        r = transport_read(l->spec.kind, l->fd, l->rx + l->rx_len, sizeof l->rx - l->rx_len, &n);
+        /* Only an attempt waiting for its answer keeps what arrives. */
+        if (l->current && (l->phase == LINK_PHASE_WAIT || l->phase == LINK_PHASE_SETTLE)) {
+                if (sizeof l->rx - l->rx_len < TRANSPORT_HID_REPORT_SIZE) {
+                        /* A kilobyte without a terminator is no answer. */
+                        l->rx_len = 0;
+                        link_attempt_failed(l, -EPROTO);
+                        return 0;
+                }
+                buf = l->rx + l->rx_len;
+                size = sizeof l->rx - l->rx_len;
+        } else {
+                buf = drop;
+                size = sizeof drop;
+        }
+        r = transport_read(l->spec.kind, l->fd, buf, size, &n);
         if (r == 0 && n == 0 && (revents & (EPOLLHUP | EPOLLERR)))
                 r = -ENODEV;
         if (r < 0) {
@@ -293,31 +523,41 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 link_lost(l, r, r == -ENODEV ? "the device node went away" : "read error");
                 return 0;
         }
-        if (!l->current) {
-                /* Nobody asked: unsolicited or late bytes. Drop them. */
-                l->rx_len = 0;
+        if (n == 0)
                 return 0;
-        }
-        l->rx_len += n;
-        if (n > 0)
+        meaningful = link_meaningful(buf, n);
+        if (meaningful)
                 /* At 2400 baud bytes come one by one: remember the time instead of re-arming
-                 * the timer for each; on_timer() extends the deadline if needed. */
+                 * the timer for each; the timer handlers look at it. */
                 l->last_rx_usec = now_usec();
 
-        for (;;) {
-                ssize_t end = pi30_frame_end(l->rx, l->rx_len);
-                if (end < 0)
-                        break;
-                if (link_handle_line(l, l->rx, (size_t)end))
-                        return 0; /* finished or retried: rx was reset */
-                memmove(l->rx, l->rx + end, l->rx_len - (size_t)end);
-                l->rx_len -= (size_t)end;
+        if (buf == drop) {
+                if (!meaningful)
+                        return 0;
+                /* Nobody asked, or the line is being drained: late or unsolicited bytes. */
+                log_debug("%s: discarding %zu bytes nobody waits for.", l->display_path, n);
+                if (!l->current)
+                        link_set_guard(l);
+                return 0;
         }
-        if (l->rx_len == sizeof l->rx) {
-                /* A kilobyte without a terminator is no answer. */
-                l->rx_len = 0;
-                link_attempt_failed(l, -EPROTO);
+
+        l->rx_len += n;
+        if (meaningful && l->first_rx_usec == 0) {
+                l->first_rx_usec = l->last_rx_usec;
+                /* The first-byte timeout is over; from now on the answer's deadline counts. */
+                if (l->phase == LINK_PHASE_WAIT)
+                        link_arm(l,
+                                 l->started_usec + LINK_FIRST_BYTE_USEC + l->current->answer_usec);
         }
+        if (l->phase == LINK_PHASE_SETTLE && meaningful) {
+                log_debug("%s: more came after a %s: it was stale, ignoring it.", l->display_path,
+                          l->held_kind == PI30_FRAME_NAK ? "NAK" : "ACK");
+                l->current->skipped = true;
+                link_set_guard(l);
+                l->phase = LINK_PHASE_WAIT;
+                link_arm(l, l->started_usec + LINK_FIRST_BYTE_USEC + l->current->answer_usec);
+        }
+        link_parse(l);
         return 0;
 }
 
@@ -327,6 +567,7 @@ static void link_fail_all(Link *l, int error)
 
         if (l->current) {
                 (void)sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+                l->phase = LINK_PHASE_IDLE;
                 r = TAKE_PTR(l->current);
                 l->n_pending--;
                 if (r->done)
@@ -348,6 +589,7 @@ static void link_down(Link *l, int error, const char *why, uint64_t delay)
         l->open = false;
         l->failures = 0;
         l->rx_len = 0;
+        l->phase = LINK_PHASE_IDLE;
         link_close_fd(l);
         link_fail_all(l, -ENOTCONN);
         link_schedule_reopen(l, delay);
@@ -408,6 +650,8 @@ static int link_try_open(Link *l)
         }
         l->open = true;
         l->failures = 0;
+        /* An answer to a request of the last connection may still be on its way. */
+        link_set_guard(l);
         return 0;
 }
 
@@ -461,6 +705,9 @@ int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *us
         l->event = sd_event_ref(event);
         l->on_event = on_event;
         l->userdata = userdata;
+        l->scratch = calloc(_PI30_FIELD_MAX, sizeof *l->scratch);
+        if (!l->scratch)
+                return -ENOMEM;
 
         r = transport_spec_parse(spec, &l->spec);
         if (r < 0)
@@ -489,13 +736,12 @@ int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *us
 
 Link *link_free(Link *l)
 {
-        LinkRequest *r;
-
         if (!l)
                 return NULL;
-        free(l->current);
-        while ((r = link_dequeue(l)))
-                free(r);
+        /* Every request ends through its completion, so owners free what they attached; nothing
+         * can be queued any more meanwhile (submit sees the link down). */
+        l->open = false;
+        link_fail_all(l, -ECANCELED);
         l->io = sd_event_source_disable_unref(l->io);
         l->timer = sd_event_source_disable_unref(l->timer);
         l->reopen = sd_event_source_disable_unref(l->reopen);
@@ -506,6 +752,7 @@ Link *link_free(Link *l)
                 safe_close(l->spec.fd);
         transport_spec_done(&l->spec);
         sd_event_unref(l->event);
+        free(l->scratch);
         free(l);
         return NULL;
 }
@@ -526,6 +773,7 @@ int link_submit_checked(Link *l, LinkPriority priority, const char *command, Lin
                         LinkDoneFunc done, void *userdata)
 {
         LinkRequest *r;
+        size_t answer;
         ssize_t n;
 
         if (!l || priority < 0 || priority >= _LINK_PRIORITY_MAX || !command)
@@ -548,7 +796,15 @@ int link_submit_checked(Link *l, LinkPriority priority, const char *command, Lin
         r->priority = priority;
         r->done = done;
         r->check = check;
+        r->known = pi30_command_from_string(command, NULL);
         r->userdata = userdata;
+
+        /* '(' payload CRC CR; HID sends whole reports */
+        answer = r->known >= 0 ? pi30_answer_max_len(r->known) + 4 : LINK_UNKNOWN_ANSWER_BYTES;
+        if (l->spec.kind == TRANSPORT_HIDRAW)
+                answer = (answer + TRANSPORT_HID_REPORT_SIZE - 1) / TRANSPORT_HID_REPORT_SIZE *
+                         TRANSPORT_HID_REPORT_SIZE;
+        r->answer_usec = (uint64_t)LINK_WIRE_MARGIN * answer * LINK_BYTE_USEC;
 
         if (l->tail[priority])
                 l->tail[priority]->next = r;
@@ -560,16 +816,9 @@ int link_submit_checked(Link *l, LinkPriority priority, const char *command, Lin
         return 0;
 }
 
-void link_cancel_userdata(Link *l, void *userdata)
+bool link_answer_started(const Link *l)
 {
-        if (!l)
-                return;
-        if (l->current && l->current->userdata == userdata)
-                l->current->done = NULL;
-        for (int p = 0; p < _LINK_PRIORITY_MAX; p++)
-                for (LinkRequest *r = l->head[p]; r; r = r->next)
-                        if (r->userdata == userdata)
-                                r->done = NULL;
+        return l && l->answer_started;
 }
 
 bool link_is_open(const Link *l)

@@ -22,8 +22,11 @@ typedef enum LinkPriority {
 } LinkPriority;
 
 /* result: 0 = answered (frame->kind is PI30_FRAME_DATA or PI30_FRAME_ACK); -EREMOTEIO the
- * inverter sent NAK; -ETIMEDOUT no answer; -EPROTO the answers kept failing CRC or framing;
- * -ENOTCONN the link went down; -EOPNOTSUPP the inverter echoed the request (unknown command).
+ * inverter sent NAK; -ETIMEDOUT no complete answer in time (link_answer_started() tells "no
+ * answer" from "too slow"); -EBADMSG only frames that answer no request of this kind came (late
+ * or stale answers of other commands); -EPROTO the answers kept failing CRC or framing;
+ * -ENOTCONN the link went down; -EOPNOTSUPP the inverter echoed the request (unknown command);
+ * -ECANCELED the link is being freed. Every submitted request is completed exactly once.
  * frame is NULL unless result is 0; its payload is only valid during the callback. */
 typedef void (*LinkDoneFunc)(Link *link, int result, const Pi30Frame *frame, void *userdata);
 
@@ -39,6 +42,7 @@ typedef void (*LinkEventFunc)(Link *link, LinkEvent event, int error, const char
 /* spec: "/dev/hidraw0", "/dev/ttyUSB0", "hidraw:PATH", "serial:PATH" or "hidraw:fd:N".
  * -EINVAL for a spec that cannot be understood. */
 int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *userdata, Link **ret);
+/* Completes every queued request with -ECANCELED (so owners free their userdata), then frees. */
 Link *link_free(Link *link);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Link *, link_free)
 
@@ -48,25 +52,28 @@ int link_start(Link *link);
 /* Queues a request (the command text without CRC). Returns 0 and calls done exactly once later,
  * or returns -ENOTCONN without calling done when the link is down, -EINVAL for a command
  * pi30_request_encode() refuses. Queued requests are completed with -ENOTCONN when the link
- * goes down. */
+ * goes down. A DATA frame completes a request of a command the protocol table knows only if it
+ * decodes as that command's answer (RawCommand("QMOD") never gets QID's late answer); for
+ * other commands any frame does, and only the link's drain after failures keeps them apart. */
 int link_submit(Link *link, LinkPriority priority, const char *command, LinkDoneFunc done,
                 void *userdata);
 
 /* Whether a frame is an answer to this request at all (e.g. it decodes as the command's answer).
- * A frame that is not is taken for stale bytes of an earlier answer and skipped: the request
- * keeps waiting for its own answer. */
+ * A frame that is not is taken for a late or stale answer of another request and skipped: the
+ * request keeps waiting for its own answer. */
 typedef bool (*LinkCheckFunc)(const Pi30Frame *frame, void *userdata);
 
-/* link_submit() with a check of DATA frames before they complete the request. */
+/* link_submit() with the owner's check of DATA frames instead of the table's. */
 int link_submit_checked(Link *link, LinkPriority priority, const char *command, LinkCheckFunc check,
                         LinkDoneFunc done, void *userdata);
+
+/* During a done callback with -ETIMEDOUT: whether bytes of an answer had come (the answer was
+ * too slow, e.g. a trickling line) rather than nothing at all. */
+bool link_answer_started(const Link *link);
 
 /* The owner decided the device on the other end is unusable (e.g. it refuses QPI): close,
  * fail everything queued with -ENOTCONN, reconnect with backoff. Emits LINK_EVENT_LOST. */
 void link_reset(Link *link, int error, const char *why);
-
-/* Forgets everything queued for this userdata without calling done (the owner is going away). */
-void link_cancel_userdata(Link *link, void *userdata);
 
 bool link_is_open(const Link *link);
 /* Requests waiting or in flight. */

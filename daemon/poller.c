@@ -1,5 +1,6 @@
 /* The poller: identity on connect, settings every SettingsInterval, status every PollInterval. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,16 @@
 #define POLLER_MAX_FAILED_CYCLES 3
 /* QPGSn indexes scanned when QPIRI does not say how many units a system may have. */
 #define POLLER_MAX_UNITS 9
+/* Every this many settings cycles the identity is read again and every command the inverter
+ * refused is asked again (with SettingsInterval=60: every 10 minutes), so a flaky link never
+ * removes a capability for good and a firmware update shows. */
+#define POLLER_REPROBE_SLOW_CYCLES 10
 
 typedef struct Step {
         Pi30Command cmd;
         int param;
         bool status; /* part of the status a complete cycle must have read */
+        bool verify; /* QID again: the serial number must be the one read before */
 } Step;
 
 typedef enum PollerState {
@@ -34,15 +40,19 @@ struct Poller {
         sd_event_source *timer;
         uint64_t generation; /* bumped when the link goes down: late callbacks are ignored */
 
-        bool connected; /* identity read on this connection */
+        bool connected;      /* a complete cycle on this connection */
+        bool identity_due;   /* every cycle reads the identity until one completes */
+        bool identity_retry; /* an identity read failed: read it again at the next slow cycle */
         uint64_t last_slow_usec;
+        unsigned slow_cycles;
         uint64_t cycle_start_usec;
         unsigned failed_cycles;
 
         Step steps[64];
         size_t n_steps, pos;
         bool cycle_identity, cycle_refresh;
-        int cycle_error; /* first failure of a status step in this cycle */
+        bool cycle_identity_failed; /* an identity read of this cycle failed */
+        int cycle_error;            /* first failure of a status step in this cycle */
         char cycle_why[200];
         bool scanning_units; /* QPGSn steps are being appended as units answer */
         unsigned unit_limit;
@@ -102,18 +112,19 @@ static void poller_schedule(Poller *p, uint64_t delay)
         (void)sd_event_source_set_enabled(p->timer, SD_EVENT_ONESHOT);
 }
 
-static void add_step(Poller *p, Pi30Command cmd, int param, bool status)
+static void add_step(Poller *p, Pi30Command cmd, int param, bool status, bool verify)
 {
         if (p->n_steps >= ELEMENTSOF(p->steps))
                 return;
         if (!device_command_supported(p->device, cmd))
                 return;
-        p->steps[p->n_steps++] = (Step){.cmd = cmd, .param = param, .status = status};
+        p->steps[p->n_steps++] =
+                        (Step){.cmd = cmd, .param = param, .status = status, .verify = verify};
 }
 
 static bool poller_parallel(Poller *p)
 {
-        const Pi30Value *mode = &p->device->values[PI30_F_OUTPUT_MODE];
+        const Pi30Value *mode = device_staged_value(p->device, PI30_F_OUTPUT_MODE);
 
         /* Output mode 0 is a single inverter; parallel and every phase mode have units. */
         return pi30_value_valid(mode) && mode->d != 0;
@@ -121,9 +132,10 @@ static bool poller_parallel(Poller *p)
 
 static void poller_start_cycle(Poller *p)
 {
-        Context *c = p->device->context;
+        Device *d = p->device;
+        Context *c = d->context;
         uint64_t now = now_mono();
-        bool slow;
+        bool slow, reprobe = false;
 
         p->state = POLLER_CYCLE;
         p->n_steps = p->pos = 0;
@@ -132,6 +144,9 @@ static void poller_start_cycle(Poller *p)
         p->cycle_start_usec = now;
         p->scanning_units = false;
         p->units_scan_ok = true;
+        p->cycle_identity_failed = false;
+        d->cycle_seq++;
+        device_stage_clear(d);
 
         /* Refresh() calls waiting for the next cycle get this one. */
         p->cycle_refresh = p->n_waiting_next > 0;
@@ -143,50 +158,41 @@ static void poller_start_cycle(Poller *p)
         p->waiting_next = NULL;
         p->n_waiting_next = 0;
 
-        p->cycle_identity = !p->connected;
-        if (p->cycle_identity) {
-                add_step(p, PI30_CMD_QPI, -1, true);
-                add_step(p, PI30_CMD_QID, -1, false);
-                add_step(p, PI30_CMD_QVFW, -1, false);
-                add_step(p, PI30_CMD_QVFW2, -1, false);
-                add_step(p, PI30_CMD_QMN, -1, false);
-                add_step(p, PI30_CMD_QGMN, -1, false);
-                add_step(p, PI30_CMD_QMCHGCR, -1, false);
-                add_step(p, PI30_CMD_QMUCHGCR, -1, false);
-        }
-        slow = p->cycle_identity || p->cycle_refresh || p->last_slow_usec == 0 ||
+        slow = p->identity_due || p->cycle_refresh || p->last_slow_usec == 0 ||
                now - p->last_slow_usec >= c->config->settings_interval_usec;
-        if (slow) {
-                add_step(p, PI30_CMD_QPIRI, -1, true);
-                add_step(p, PI30_CMD_QFLAG, -1, false);
+        if (slow && !p->identity_due && ++p->slow_cycles % POLLER_REPROBE_SLOW_CYCLES == 0) {
+                reprobe = true;
+                device_reprobe(d);
         }
-        add_step(p, PI30_CMD_QPIGS, -1, true);
-        add_step(p, PI30_CMD_QMOD, -1, true);
-        add_step(p, PI30_CMD_QPIWS, -1, true);
-        add_step(p, PI30_CMD_QPIGS2, -1, false);
+        p->cycle_identity = p->identity_due || reprobe || (slow && p->identity_retry);
+        if (p->cycle_identity) {
+                add_step(p, PI30_CMD_QPI, -1, true, false);
+                add_step(p, PI30_CMD_QID, -1, false, false);
+                add_step(p, PI30_CMD_QVFW, -1, false, false);
+                add_step(p, PI30_CMD_QVFW2, -1, false, false);
+                add_step(p, PI30_CMD_QMN, -1, false, false);
+                add_step(p, PI30_CMD_QGMN, -1, false, false);
+                add_step(p, PI30_CMD_QMCHGCR, -1, false, false);
+                add_step(p, PI30_CMD_QMUCHGCR, -1, false, false);
+        }
+        if (slow) {
+                add_step(p, PI30_CMD_QPIRI, -1, true, false);
+                add_step(p, PI30_CMD_QFLAG, -1, false, false);
+        }
+        add_step(p, PI30_CMD_QPIGS, -1, true, false);
+        add_step(p, PI30_CMD_QMOD, -1, true, false);
+        add_step(p, PI30_CMD_QPIWS, -1, true, false);
+        add_step(p, PI30_CMD_QPIGS2, -1, false, false);
+        /* The serial number once more: an identity is published only when it read the same at
+         * both ends of the cycle; in settings cycles it tells that another inverter answers. */
+        if (p->cycle_identity)
+                add_step(p, PI30_CMD_QID, -1, true, true);
+        else if (slow)
+                add_step(p, PI30_CMD_QID, -1, false, true);
         if (slow)
                 p->last_slow_usec = now;
 
         poller_next_step(p);
-}
-
-static void poller_finish_units(Poller *p)
-{
-        Device *d = p->device;
-
-        if (!poller_parallel(p)) {
-                while (d->n_units > 0)
-                        device_remove_unit(d, d->units[d->n_units - 1]);
-                return;
-        }
-        /* Only a scan that went through may conclude that a unit is gone. */
-        for (size_t i = d->n_units; i > 0; i--) {
-                Unit *u = d->units[i - 1];
-                if (!u->seen && p->units_scan_ok)
-                        device_remove_unit(d, u);
-                else
-                        u->seen = false;
-        }
 }
 
 static void poller_end_cycle(Poller *p)
@@ -197,19 +203,26 @@ static void poller_end_cycle(Poller *p)
         bool first = !d->settled;
         uint64_t next;
 
-        poller_finish_units(p);
-
         if (complete) {
+                /* What clients see changes here and only here: one complete cycle at once. */
+                device_stage_commit(d, poller_parallel(p), p->units_scan_ok);
                 p->failed_cycles = 0;
                 d->last_update_usec = now_real();
                 d->cycles++;
-                if (p->cycle_identity)
-                        p->connected = true;
+                p->connected = true;
+                if (p->cycle_identity) {
+                        p->identity_due = false;
+                        p->identity_retry = p->cycle_identity_failed;
+                }
                 device_set_online(d, true, 0, NULL);
         } else {
+                /* Nothing of a cycle that failed is shown: the last complete one stays. */
+                device_stage_clear(d);
                 p->failed_cycles++;
+                if (p->cycle_identity && !p->identity_due)
+                        p->identity_retry = true;
                 device_set_error(d, p->cycle_why);
-                if (p->cycle_identity)
+                if (!p->connected)
                         /* Never got a complete reading on this connection: it is not up. */
                         log_debug("%s: first cycle on the connection failed: %s", d->id,
                                   p->cycle_why);
@@ -221,7 +234,7 @@ static void poller_end_cycle(Poller *p)
         if (first)
                 context_device_settled(c, d);
 
-        if (!complete && (p->cycle_identity || p->failed_cycles >= POLLER_MAX_FAILED_CYCLES)) {
+        if (!complete && (!p->connected || p->failed_cycles >= POLLER_MAX_FAILED_CYCLES)) {
                 /* The status cannot be read: reconnect (which also re-learns what the model
                  * supports). link_reset() calls back into poller_link_event(). */
                 char why[256];
@@ -231,7 +244,7 @@ static void poller_end_cycle(Poller *p)
         }
 
         p->state = POLLER_IDLE;
-        if (p->n_waiting_next > 0)
+        if (p->n_waiting_next > 0 || (p->identity_due && p->connected))
                 next = 0;
         else {
                 uint64_t elapsed = now_mono() - p->cycle_start_usec;
@@ -246,12 +259,82 @@ typedef struct StepCall {
         uint64_t generation;
 } StepCall;
 
+static void poller_fail_cycle(Poller *p, int error, const char *fmt, ...) _printf_(3, 4);
+
+/* The cycle cannot be complete any more: say why now (LastError shows it at once, before any
+ * reconnect). The rest of the cycle is still read (and dropped): three requests in a row that
+ * fail lose the link within seconds, whatever the poll interval. */
+static void poller_fail_cycle(Poller *p, int error, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (p->cycle_error != 0)
+                return;
+        p->cycle_error = error;
+        va_start(ap, fmt);
+        vsnprintf(p->cycle_why, sizeof p->cycle_why, fmt, ap);
+        va_end(ap);
+        device_set_error(p->device, p->cycle_why);
+}
+
+static const char *result_words(int result)
+{
+        switch (result) {
+        case -ETIMEDOUT:
+                return "no answer";
+        case -ETIME:
+                return "answer too slow";
+        case -EREMOTEIO:
+                return "refused (NAK)";
+        case -EOPNOTSUPP:
+                return "echoed (unknown command)";
+        case -EBADMSG:
+                return "answer not understood";
+        case -EPROTO:
+                return "answers kept failing CRC or framing";
+        default:
+                return strerror(-result);
+        }
+}
+
+static bool is_identity(Pi30Command cmd)
+{
+        const Pi30CommandInfo *ci = pi30_command_info(cmd);
+        return ci && ci->poll == PI30_POLL_IDENTITY;
+}
+
+/* The second QID of a cycle. */
+static void poller_verify_serial(Poller *p, const Step *s, int result)
+{
+        Device *d = p->device;
+        const Pi30Value *first = device_staged_value(d, PI30_F_SERIAL_NUMBER);
+        const Pi30Value *now = &d->scratch[PI30_F_SERIAL_NUMBER];
+
+        if (result < 0) {
+                if (s->status && result != -EREMOTEIO && result != -EOPNOTSUPP)
+                        poller_fail_cycle(p, result == -ETIME ? -ETIMEDOUT : result,
+                                          "QID: %s (identity not confirmed)", result_words(result));
+                return;
+        }
+        if (!pi30_value_valid(first))
+                return; /* nothing to compare with: the identity is read again later */
+        if (streq(first->s, now->s))
+                return;
+        log_warning("%s: serial number %s, then %s, reading the identity again.", d->id, first->s,
+                    now->s);
+        p->identity_due = true;
+        poller_fail_cycle(p, -EPROTO, "QID: serial number %s, then %s: identity not confirmed",
+                          first->s, now->s);
+}
+
 static void poller_step_done(Device *d, int result, void *userdata)
 {
         _cleanup_free_ StepCall *call = userdata;
         Poller *p = call->poller;
         Step *s;
 
+        if (result == -ECANCELED)
+                return; /* the device is going away */
         if (call->generation != p->generation || p->state != POLLER_CYCLE)
                 return; /* the link went down meanwhile; this cycle is over */
         s = &p->steps[p->pos];
@@ -259,41 +342,46 @@ static void poller_step_done(Device *d, int result, void *userdata)
         if (result == -ENOTCONN)
                 return; /* poller_link_event() handles it */
 
-        if (s->cmd == PI30_CMD_QPGS) {
-                Unit *u = device_find_unit(d, (unsigned)s->param);
+        if (s->verify)
+                poller_verify_serial(p, s, result);
+        else if (s->cmd == PI30_CMD_QPGS) {
                 if (result < 0 && result != -EOPNOTSUPP && result != -EREMOTEIO)
                         p->units_scan_ok = false;
                 /* Units are numbered from 0 without gaps: the first empty slot ends the scan. */
-                if (result == 0 && u && u->seen && (unsigned)s->param + 1 < p->unit_limit)
-                        add_step(p, PI30_CMD_QPGS, s->param + 1, false);
-        } else if (result < 0 && s->status && !(d->unsupported[s->cmd] && s->cmd != PI30_CMD_QPI)) {
-                const char *name = pi30_command_info(s->cmd)->name;
-                if (p->cycle_error == 0) {
-                        p->cycle_error = result == -EBADMSG ? -EPROTO : result;
-                        snprintf(p->cycle_why, sizeof p->cycle_why, "%s: %s", name,
-                                 result == -ETIMEDOUT    ? "no answer"
-                                 : result == -EREMOTEIO  ? "refused (NAK)"
-                                 : result == -EOPNOTSUPP ? "echoed (unknown command)"
-                                 : result == -EBADMSG    ? "answer not understood"
-                                 : result == -EPROTO     ? "answers kept failing CRC or framing"
-                                                         : strerror(-result));
-                }
-                if (s->cmd == PI30_CMD_QPI) {
+                if (result == 0 && device_stage_unit_present(d, (unsigned)s->param) &&
+                    (unsigned)s->param + 1 < p->unit_limit)
+                        add_step(p, PI30_CMD_QPGS, s->param + 1, false, false);
+        } else if (result < 0) {
+                /* Expected: a status command the inverter has (QPI always). One that turned out
+                 * unsupported just now (refused before it ever answered) is not. */
+                bool expected = s->status &&
+                                (s->cmd == PI30_CMD_QPI || device_command_supported(d, s->cmd));
+                if (expected)
+                        poller_fail_cycle(p,
+                                          result == -EBADMSG ? -EPROTO
+                                          : result == -ETIME ? -ETIMEDOUT
+                                                             : result,
+                                          "%s: %s", pi30_command_info(s->cmd)->name,
+                                          result_words(result));
+                if (s->cmd == PI30_CMD_QPI)
                         /* Without QPI there is no PI30 inverter to talk to. */
                         p->pos = p->n_steps;
-                }
-        }
+                else if (is_identity(s->cmd) && result != -EREMOTEIO && result != -EOPNOTSUPP)
+                        /* Not published; asked again at the next settings cycle. */
+                        p->cycle_identity_failed = true;
+        } else if (s->cmd == PI30_CMD_QID && p->cycle_identity)
+                device_set_known_serial(d, device_staged_value(d, PI30_F_SERIAL_NUMBER)->s);
 
         /* The fixed status commands are done: scan the parallel units. */
         p->pos++;
         if (p->pos == p->n_steps && !p->scanning_units && p->cycle_error == 0 &&
             poller_parallel(p) && device_command_supported(d, PI30_CMD_QPGS)) {
-                const Pi30Value *max = &d->values[PI30_F_PARALLEL_MAX_UNITS];
+                const Pi30Value *max = device_staged_value(d, PI30_F_PARALLEL_MAX_UNITS);
                 p->scanning_units = true;
                 p->unit_limit = pi30_value_valid(max) && max->d >= 1 && max->d <= 99
                                                 ? (unsigned)max->d
                                                 : POLLER_MAX_UNITS;
-                add_step(p, PI30_CMD_QPGS, 0, false);
+                add_step(p, PI30_CMD_QPGS, 0, false, false);
         }
         poller_next_step(p);
 }
@@ -313,9 +401,10 @@ static void poller_next_step(Poller *p)
                         continue;
                 }
                 *call = (StepCall){.poller = p, .generation = p->generation};
-                r = device_read(d, s->cmd, s->param,
-                                p->cycle_refresh ? LINK_PRIORITY_REFRESH : LINK_PRIORITY_POLL,
-                                poller_step_done, call);
+                r = device_read_mode(d, s->verify ? DEVICE_READ_CHECK : DEVICE_READ_STAGE, s->cmd,
+                                     s->param,
+                                     p->cycle_refresh ? LINK_PRIORITY_REFRESH : LINK_PRIORITY_POLL,
+                                     poller_step_done, call);
                 if (r >= 0)
                         return;
                 free(call);
@@ -344,10 +433,13 @@ void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
         case LINK_EVENT_OPENED:
                 p->generation++;
                 p->connected = false;
+                p->identity_due = true;
                 p->failed_cycles = 0;
                 p->last_slow_usec = 0;
-                memset(d->unsupported, 0, sizeof d->unsupported);
-                memset(d->answered, 0, sizeof d->answered);
+                /* What answered before is remembered (same serial number); what was refused is
+                 * asked again. */
+                device_reprobe(d);
+                device_stage_clear(d);
                 if (!d->online)
                         device_set_error(d, "connecting");
                 p->state = POLLER_IDLE;
@@ -358,6 +450,7 @@ void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
                 p->generation++;
                 p->state = POLLER_DOWN;
                 p->connected = false;
+                device_stage_clear(d);
                 (void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
                 device_set_online(d, false, error, why);
                 device_emit_changes(d);
@@ -409,7 +502,8 @@ Poller *poller_free(Poller *p)
 {
         if (!p)
                 return NULL;
-        link_cancel_userdata(p->device->link, NULL);
+        /* Nothing of ours is in flight: device_free() freed the link first, which completed
+         * every request (and so freed each StepCall). */
         reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
         reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
         p->timer = sd_event_source_disable_unref(p->timer);

@@ -87,6 +87,111 @@ static int decode_bits_text(const char *p, size_t len, Pi30Value *v)
         return 0;
 }
 
+static bool has_prefix(const char *p, size_t len, const char *prefix)
+{
+        size_t n = strlen(prefix);
+        return len >= n && memcmp(p, prefix, n) == 0;
+}
+
+static bool all_digits(const char *p, size_t len)
+{
+        if (len == 0)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (p[i] < '0' || p[i] > '9')
+                        return false;
+        return true;
+}
+
+static bool is_hex(char c)
+{
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+static bool is_upper(char c)
+{
+        return c >= 'A' && c <= 'Z';
+}
+
+static bool is_letter(char c)
+{
+        return is_upper(c) || (c >= 'a' && c <= 'z');
+}
+
+/* QFLAG's shape: "E" lower-case letters "D" lower-case letters. */
+static bool looks_like_flags(const char *p, size_t len)
+{
+        size_t i = 0;
+
+        if (len < 2 || p[i++] != 'E')
+                return false;
+        while (i < len && p[i] >= 'a' && p[i] <= 'z')
+                i++;
+        if (i == len || p[i++] != 'D')
+                return false;
+        while (i < len && p[i] >= 'a' && p[i] <= 'z')
+                i++;
+        return i == len;
+}
+
+/* Free-text answers (QPI, QID, QVFW…, QMN, QGMN) pass any "printable text" test, so an answer
+ * of another command, arriving late, would decode as this one and become, say, the serial
+ * number. Each has a shape of its own (PI30.md §3; every corpus answer keeps passing): checked
+ * here, after the prefix, so that no identity answer is another's. */
+static bool string_shape_ok(const Pi30CommandInfo *cmd, const char *p, size_t len)
+{
+        switch (cmd->id) {
+        case PI30_CMD_QPI:
+                /* "PI30"; other families answer PI16, PI17, PI18, PI41 */
+                return len == 4 && p[0] == 'P' && p[1] == 'I' && all_digits(p + 2, 2);
+
+        case PI30_CMD_QID:
+                /* 14 digits normally; the corpus has one of 13. No serial with letters was
+                 * ever seen. Longer than QGMN's 3 digits, shorter than QPIWS's 32 bits. */
+                return len >= 10 && len <= 20 && all_digits(p, len);
+
+        case PI30_CMD_QGMN:
+                /* "044", "054": three digits */
+                return len == 3 && all_digits(p, len);
+
+        case PI30_CMD_QVFW:
+        case PI30_CMD_QVFW2:
+        case PI30_CMD_QVFW3: {
+                /* after the prefix: hex digits with at most one point, "00072.70" */
+                bool dot = false;
+                if (!is_hex(p[0]) || len > 16)
+                        return false;
+                for (size_t i = 1; i < len; i++) {
+                        if (p[i] == '.' && !dot && i + 1 < len)
+                                dot = true;
+                        else if (!is_hex(p[i]))
+                                return false;
+                }
+                return true;
+        }
+
+        case PI30_CMD_QMN:
+                /* "MKS2-8000", "VMII-NXPW5KW", "MAX-11000": starts with a letter; letters,
+                 * digits and a few separators. Never "PI30" (QPI), a version "VERFW…:", a
+                 * QFLAG answer, and never digits only (QID, QGMN, numbers) or one letter
+                 * (QMOD). */
+                if (len < 3 || !is_letter(p[0]))
+                        return false;
+                if (len == 4 && p[0] == 'P' && p[1] == 'I' && all_digits(p + 2, 2))
+                        return false;
+                if (has_prefix(p, len, "VERFW") || looks_like_flags(p, len))
+                        return false;
+                for (size_t i = 0; i < len; i++)
+                        if (!is_letter(p[i]) && !(p[i] >= '0' && p[i] <= '9') &&
+                            !strchr(" -_./+", p[i]))
+                                return false;
+                return true;
+
+        default:
+                return true;
+        }
+}
+
 /* One token (or the whole payload) into one value. */
 static int decode_token(const Pi30CommandInfo *cmd, const Pi30FieldInfo *f, const char *p,
                         size_t len, Pi30Value *v)
@@ -146,14 +251,20 @@ static int decode_token(const Pi30CommandInfo *cmd, const Pi30FieldInfo *f, cons
                 v->status = PI30_VALUE_VALID;
                 return 0;
 
-        case PI30_KIND_STRING:
+        case PI30_KIND_STRING: {
+                size_t skip = 0;
+
                 if (cmd->prefix) {
-                        /* "VERFW:", "VERFW2:"; GK/MK answer QVFW3 with plain "VERFW:" */
-                        const char *colon = memchr(p, ':', len);
-                        if (!colon || colon - p > 7 || strncmp(p, "VERFW", 5) != 0)
+                        /* Exactly this command's "VERFW…:": QVFW's answer is no QVFW2 answer and
+                         * vice versa. GK/MK answer QVFW3 with plain "VERFW:". */
+                        if (has_prefix(p, len, cmd->prefix))
+                                skip = strlen(cmd->prefix);
+                        else if (cmd->id == PI30_CMD_QVFW3 && has_prefix(p, len, "VERFW:"))
+                                skip = strlen("VERFW:");
+                        else
                                 return -EBADMSG;
-                        len -= (size_t)(colon + 1 - p);
-                        p = colon + 1;
+                        len -= skip;
+                        p += skip;
                         while (len > 0 && p[0] == ' ') {
                                 p++;
                                 len--;
@@ -165,9 +276,12 @@ static int decode_token(const Pi30CommandInfo *cmd, const Pi30FieldInfo *f, cons
                         return -EBADMSG;
                 if (len >= PI30_STRING_MAX)
                         return -EBADMSG;
+                if (!string_shape_ok(cmd, p, len))
+                        return -EBADMSG;
                 memcpy(v->s, p, len);
                 v->status = PI30_VALUE_VALID;
                 return 0;
+        }
 
         case PI30_KIND_LIST:
         default:
@@ -341,6 +455,9 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
                         memset(v, 0, sizeof *v);
                         for (size_t k = 0; k < n; k++) {
                                 double d;
+                                /* "010 020 …": three digits each, always (PI30.md §4.8) */
+                                if (tokens[k].len != 3)
+                                        return -EBADMSG;
                                 r = parse_unsigned(tokens[k].p, tokens[k].len, &d);
                                 if (r < 0 || d > f->max)
                                         return -EBADMSG;

@@ -100,6 +100,11 @@ Pi30Command pi30_command_from_string(const char *s, int *ret_param);
 /* The request text: "QPIGS", "QPGS1", "QEY2024". param < 0 for commands without one. */
 int pi30_command_format(Pi30Command cmd, int param, char *buf, size_t size);
 
+/* The longest answer payload (without '(' and CRC) the table describes for cmd, in bytes, from
+ * the fields' widths: what the daemon sizes an answer's time on the wire from (real firmware
+ * may print a few wider fields). 0 for an invalid command. */
+size_t pi30_answer_max_len(Pi30Command cmd);
+
 typedef enum Pi30Field {
         /* identity */
         PI30_F_PROTOCOL_ID,

@@ -520,9 +520,10 @@ static const Pi30CommandInfo commands[_PI30_CMD_MAX] = {
             "warning and fault bits"),
         CMD(PI30_CMD_QDI, "QDI", PI30_SHAPE_TOKENS, PI30_POLL_NEVER, 25, 30, 0, false,
             "factory default settings"),
-        CMD(PI30_CMD_QMCHGCR, "QMCHGCR", PI30_SHAPE_LIST, PI30_POLL_IDENTITY, 1, PI30_LIST_MAX, 0,
+        /* At least two options: a single three-digit number is QGMN's answer ("044"). */
+        CMD(PI30_CMD_QMCHGCR, "QMCHGCR", PI30_SHAPE_LIST, PI30_POLL_IDENTITY, 2, PI30_LIST_MAX, 0,
             false, "max charging current options"),
-        CMD(PI30_CMD_QMUCHGCR, "QMUCHGCR", PI30_SHAPE_LIST, PI30_POLL_IDENTITY, 1, PI30_LIST_MAX,
+        CMD(PI30_CMD_QMUCHGCR, "QMUCHGCR", PI30_SHAPE_LIST, PI30_POLL_IDENTITY, 2, PI30_LIST_MAX,
             0, false, "max utility charging current options"),
         CMD(PI30_CMD_QOPM, "QOPM", PI30_SHAPE_WHOLE, PI30_POLL_NEVER, 1, 1, 0, false,
             "output mode"),
@@ -681,4 +682,63 @@ int pi30_enum_code(const Pi30EnumInfo *e, const char *name)
                         if (strcmp(e->entries[i].name, name) == 0)
                                 return e->entries[i].code;
         return -EINVAL;
+}
+
+size_t pi30_answer_max_len(Pi30Command cmd)
+{
+        const Pi30CommandInfo *info = pi30_command_info(cmd);
+        size_t best = 0;
+
+        if (!info)
+                return 0;
+        switch (info->shape) {
+        case PI30_SHAPE_LIST:
+                return (size_t)info->max_tokens * 4; /* "NNN " each */
+        case PI30_SHAPE_FLAGS:
+                return 2 + 26; /* "E…D…": every letter at most once */
+        case PI30_SHAPE_WHOLE:
+                for (size_t i = 0; i < pi30_n_fields; i++)
+                        if (pi30_fields[i].command == cmd) {
+                                /* a width of 0 means free text of any length */
+                                size_t w = pi30_fields[i].width ? pi30_fields[i].width
+                                                                : PI30_STRING_MAX - 1;
+                                if (pi30_fields[i].kind == PI30_KIND_BITS)
+                                        w = 40;
+                                best = w + (info->prefix ? strlen(info->prefix) : 0);
+                        }
+                return best;
+        case PI30_SHAPE_TOKENS:
+        default:
+                /* Per layout, per token: the widest row (bit slices: where the last one ends),
+                 * tokens separated by one space. */
+                for (uint8_t layout = 0; layout < 4; layout++) {
+                        uint8_t last = 0;
+                        size_t len = 0;
+                        for (size_t i = 0; i < pi30_n_fields; i++)
+                                if (pi30_fields[i].command == cmd &&
+                                    pi30_fields[i].layout == layout && pi30_fields[i].token > last)
+                                        last = pi30_fields[i].token;
+                        for (uint8_t t = 1; t <= last; t++) {
+                                size_t w = 0;
+                                bool found = false;
+                                for (size_t i = 0; i < pi30_n_fields; i++) {
+                                        const Pi30FieldInfo *f = &pi30_fields[i];
+                                        size_t fw;
+                                        if (f->command != cmd || f->layout != layout ||
+                                            f->token != t)
+                                                continue;
+                                        found = true;
+                                        fw = f->bit >= 0 ? (size_t)f->bit + f->bit_count : f->width;
+                                        if (fw > w)
+                                                w = fw;
+                                }
+                                if (!found)
+                                        w = 3; /* a token the table does not describe */
+                                len += w + (t > 1);
+                        }
+                        if (len > best)
+                                best = len;
+                }
+                return best;
+        }
 }

@@ -202,6 +202,11 @@ static void check_line(Line *l)
         if (l->decode_r <= 0)
                 return;
         count_decoded++;
+        /* The link gives an answer twice its longest length by the table on the wire: real
+         * answers must fit in that with room to spare. */
+        CHECK_MSG(l->frame.payload_len <= pi30_answer_max_len(l->cmd) * 5 / 4,
+                  "line %d: %zu bytes, the table's longest %s answer is %zu", l->lineno,
+                  l->frame.payload_len, l->command, pi30_answer_max_len(l->cmd));
         CHECK_MSG(l->res.n_out_of_range == 0, "line %d: %u fields out of range", l->lineno,
                   l->res.n_out_of_range);
         const char *fields = strstr(l->notes, " fields");

@@ -11,6 +11,67 @@ static int dec(Pi30Command cmd, const char *payload, Pi30DecodeResult *res)
         return pi30_decode(cmd, payload, strlen(payload), values, res);
 }
 
+/* Every answer of one command against every identity command: only its own decodes. QMCHGCR
+ * and QMUCHGCR cannot be told apart by shape (the link's drain after a failure keeps them
+ * apart). QT's 14 digits would pass as a serial number; QT is never polled. */
+static void check_no_answer_is_anothers(void)
+{
+        static const struct {
+                Pi30Command cmd;
+                const char *answer;
+        } answers[] = {
+                        {PI30_CMD_QPI, "PI30"},
+                        {PI30_CMD_QID, "92931905106463"},
+                        {PI30_CMD_QVFW, "VERFW:00072.70"},
+                        {PI30_CMD_QVFW2, "VERFW2:00041.19"},
+                        {PI30_CMD_QMN, "MKS2-8000"},
+                        {PI30_CMD_QGMN, "044"},
+                        {PI30_CMD_QMCHGCR, "010 020 030 040 050 060 070 080 090 100 110 120"},
+                        {PI30_CMD_QMUCHGCR, "002 010 020 030 040 050 060 070 080 090 100"},
+                        {PI30_CMD_QPIRI,
+                         "230.0 21.7 230.0 50.0 21.7 5000 5000 48.0 46.0 42.0 56.4 54.0 2 "
+                         "30 060 0 0 2 9 01 0 0 52.8 0 1"},
+                        {PI30_CMD_QFLAG, "EakxyDbjuvz"},
+                        {PI30_CMD_QPIGS,
+                         "230.0 50.0 230.0 50.0 0161 0119 003 425 52.80 012 100 0035 02.7 "
+                         "323.6 52.80 00000 00110110 00 00 00874 010"},
+                        {PI30_CMD_QMOD, "L"},
+                        {PI30_CMD_QPIWS, "00000000000000000000000000000000"},
+                        {PI30_CMD_QPIGS2, "01.0 202.0 00202 "},
+                        {PI30_CMD_QOPM, "00"},
+                        {PI30_CMD_QBOOT, "0"},
+                        {PI30_CMD_QET, "00238800"},
+        };
+        static const Pi30Command identity[] = {
+                        PI30_CMD_QPI, PI30_CMD_QID,  PI30_CMD_QVFW,    PI30_CMD_QVFW2,
+                        PI30_CMD_QMN, PI30_CMD_QGMN, PI30_CMD_QMCHGCR, PI30_CMD_QMUCHGCR,
+        };
+        static const Pi30Command status[] = {PI30_CMD_QPIRI, PI30_CMD_QFLAG, PI30_CMD_QPIGS,
+                                             PI30_CMD_QMOD,  PI30_CMD_QPIWS, PI30_CMD_QPIGS2};
+        Pi30DecodeResult res;
+
+        for (size_t i = 0; i < sizeof identity / sizeof identity[0]; i++)
+                for (size_t k = 0; k < sizeof answers / sizeof answers[0]; k++) {
+                        Pi30Command c = identity[i], a = answers[k].cmd;
+                        bool twins = (c == PI30_CMD_QMCHGCR || c == PI30_CMD_QMUCHGCR) &&
+                                     (a == PI30_CMD_QMCHGCR || a == PI30_CMD_QMUCHGCR);
+                        int got = dec(c, answers[k].answer, &res);
+                        if (c == a || twins)
+                                CHECK_MSG(got > 0, "%s's answer %s not decoded",
+                                          pi30_command_info(c)->name, answers[k].answer);
+                        else
+                                CHECK_MSG(got == -EBADMSG, "%s took %s's answer \"%s\"",
+                                          pi30_command_info(c)->name, pi30_command_info(a)->name,
+                                          answers[k].answer);
+                }
+        /* … and no status command takes an identity answer. */
+        for (size_t i = 0; i < sizeof status / sizeof status[0]; i++)
+                for (size_t k = 0; k < 8; k++)
+                        CHECK_MSG(dec(status[i], answers[k].answer, &res) == -EBADMSG,
+                                  "%s took %s's answer", pi30_command_info(status[i])->name,
+                                  pi30_command_info(answers[k].cmd)->name);
+}
+
 int main(void)
 {
         Pi30DecodeResult res;
@@ -172,6 +233,34 @@ int main(void)
         CHECK_STR(values[PI30_F_QOPM_OUTPUT_MODE].name, "parallel");
         CHECK(dec(PI30_CMD_QET, "00238800", &res) == 1);
         CHECK_DOUBLE(values[PI30_F_PV_ENERGY_TOTAL].d, 238800);
+
+        /* Each free-text answer has its own shape: none is taken for another command's, so a
+         * late answer never becomes the serial number or the model (issue 17). */
+        CHECK(dec(PI30_CMD_QPI, "PI30", &res) == 1);
+        CHECK(dec(PI30_CMD_QPI, "PI18", &res) == 1);
+        CHECK_INT(dec(PI30_CMD_QPI, "PI3", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QPI, "PIXX", &res), -EBADMSG);
+        CHECK(dec(PI30_CMD_QID, "92931905106463", &res) == 1);
+        CHECK(dec(PI30_CMD_QID, "9293333010501", &res) == 1); /* the corpus' 13 digits */
+        CHECK_INT(dec(PI30_CMD_QID, "92931905I06463", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QID, "044", &res), -EBADMSG);
+        CHECK(dec(PI30_CMD_QVFW2, "VERFW2:00041.19", &res) == 1);
+        CHECK_STR(values[PI30_F_FIRMWARE_VERSION2].s, "00041.19");
+        CHECK(dec(PI30_CMD_QVFW, "VERFW: 00072.70", &res) == 1); /* documents show a space */
+        CHECK(dec(PI30_CMD_QVFW, "VERFW:0007A.7F", &res) == 1);  /* hex digits */
+        CHECK_INT(dec(PI30_CMD_QVFW, "VERFW2:00041.19", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QVFW2, "VERFW:00072.70", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QVFW, "VERFW:00072.70.1", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QVFW, "VERFW:hello", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QVFW, "VERFW:", &res), -EBADMSG);
+        CHECK(dec(PI30_CMD_QVFW3, "VERFW3:00000.00", &res) == 1);
+        CHECK(dec(PI30_CMD_QMN, "VMII-NXPW5KW", &res) == 1);
+        CHECK(dec(PI30_CMD_QMN, "MAX-11000", &res) == 1);
+        CHECK(dec(PI30_CMD_QGMN, "044", &res) == 1);
+        CHECK_INT(dec(PI30_CMD_QGMN, "0440", &res), -EBADMSG);
+        CHECK_INT(dec(PI30_CMD_QMCHGCR, "010", &res), -EBADMSG); /* one number: QGMN's */
+        CHECK_INT(dec(PI30_CMD_QMCHGCR, "10 20 30", &res), -EBADMSG);
+        check_no_answer_is_anothers();
 
         /* lists */
         CHECK(dec(PI30_CMD_QMCHGCR, "010 020 030 040 050 060 070 080 090 100 110 120", &res) == 1);
