@@ -7,11 +7,46 @@
 #include <string.h>
 
 #include "bus-inverter.h"
-#include "context.h"
+#include "device.h"
 #include "error-names.h"
 #include "log.h"
 #include "poller.h"
 #include "setters.h"
+
+/* Derived properties that are not rows of pi30_fields[] (what a client sees, for change
+ * detection: a copy of the last emitted one is compared with the current one). */
+typedef struct InverterSnapshot {
+        bool online;
+        char last_error[256];
+        char device_path[128];
+        char transport[16];
+        char model_name[PI30_STRING_MAX];
+        bool has_pv2;
+        double pv_input_power;
+        uint32_t parallel_units;
+        double total_ac_output_active_power;
+        double total_ac_output_apparent_power;
+        double total_ac_output_load_percent;
+        double total_charging_current;
+        char warnings[512]; /* names joined by ' ' (for comparison only) */
+        char faults[512];
+        /* What the setters accept (FirmwareFamily, SettingLimits, SettingOptions,
+         * SettingChoices) as text, for comparison only: settings_text(). */
+        char firmware_family[16];
+        char setting_limits[1024];
+        char setting_options[2048];
+        char setting_choices[2048];
+} InverterSnapshot;
+
+/* The bus side of one device: its object and what it last signalled. */
+struct BusInverter {
+        sd_bus *bus;
+        sd_bus_slot *slot;
+        Pi30Value emitted[_PI30_FIELD_MAX];
+        InverterSnapshot emitted_derived;
+};
+
+static void inverter_snapshot(Device *d, InverterSnapshot *ret);
 
 /* Properties the daemon computes itself (DBUS-API.md); a table row of the same name is
  * shadowed by these. */
@@ -83,11 +118,11 @@ static int property_get_derived(sd_bus *bus, const char *path, const char *inter
                                 sd_bus_error *error)
 {
         Device *d = userdata;
-        DeviceDerived v;
+        InverterSnapshot v;
         const char *names[64];
         int r;
 
-        device_get_derived(d, &v);
+        inverter_snapshot(d, &v);
 
         if (streq(property, "LastError"))
                 return sd_bus_message_append(reply, "s", v.last_error);
@@ -173,7 +208,7 @@ static void text_add(char *buf, size_t size, size_t *len, const char *format, ..
         *len = k < 0 ? size : *len + (size_t)k;
 }
 
-void bus_inverter_settings_text(const Pi30Value values[], DeviceDerived *ret)
+static void settings_text(const Pi30Value values[], InverterSnapshot *ret)
 {
         SettingsView v;
         size_t l = 0, o = 0, c = 0;
@@ -267,8 +302,8 @@ static int property_get_settings(sd_bus *bus, const char *path, const char *inte
         return sd_bus_message_close_container(reply);
 }
 
-size_t bus_inverter_derived_changes(const DeviceDerived *a, const DeviceDerived *b,
-                                    const char **ret, size_t max)
+static size_t derived_changes(const InverterSnapshot *a, const InverterSnapshot *b,
+                              const char **ret, size_t max)
 {
         size_t n = 0;
 
@@ -302,6 +337,76 @@ size_t bus_inverter_derived_changes(const DeviceDerived *a, const DeviceDerived 
         CHANGED(!streq(a->setting_choices, b->setting_choices), "SettingChoices");
 #undef CHANGED
         return n;
+}
+
+static void inverter_snapshot(Device *d, InverterSnapshot *ret)
+{
+        const Pi30Value *v = d->values;
+        const char *names[64];
+        size_t n;
+
+        memset(ret, 0, sizeof *ret);
+        ret->online = d->online;
+        snprintf(ret->last_error, sizeof ret->last_error, "%s", d->last_error);
+        snprintf(ret->device_path, sizeof ret->device_path, "%s", link_device_path(d->link));
+        snprintf(ret->transport, sizeof ret->transport, "%s", link_transport_name(d->link));
+
+        if (pi30_value_valid(&v[PI30_F_MODEL_NAME]))
+                snprintf(ret->model_name, sizeof ret->model_name, "%s", v[PI30_F_MODEL_NAME].s);
+        else if (pi30_value_valid(&v[PI30_F_GENERAL_MODEL_NUMBER]))
+                snprintf(ret->model_name, sizeof ret->model_name, "%s",
+                         v[PI30_F_GENERAL_MODEL_NUMBER].s);
+
+        ret->has_pv2 = d->commands[PI30_CMD_QPIGS2].answered &&
+                       !d->commands[PI30_CMD_QPIGS2].unsupported;
+
+        if (pi30_value_valid(&v[PI30_F_PV_CHARGING_POWER]))
+                ret->pv_input_power = v[PI30_F_PV_CHARGING_POWER].d;
+        else if (pi30_value_valid(&v[PI30_F_PV_INPUT_CURRENT]) &&
+                 pi30_value_valid(&v[PI30_F_BATTERY_VOLTAGE_FROM_SCC]))
+                /* Firmware without field 20: what the charger pushes into the battery. */
+                ret->pv_input_power = round(v[PI30_F_PV_INPUT_CURRENT].d *
+                                            v[PI30_F_BATTERY_VOLTAGE_FROM_SCC].d * 10.0) /
+                                      10.0;
+        else
+                ret->pv_input_power = NAN;
+
+        ret->parallel_units = (uint32_t)d->n_units;
+        if (d->n_units > 0) {
+                const Pi30Value *u = d->units[0]->values;
+#define NUM(x) (pi30_value_valid(&(x)) ? (x).d : NAN)
+                ret->total_ac_output_active_power =
+                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_ACTIVE_POWER]);
+                ret->total_ac_output_apparent_power =
+                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_APPARENT_POWER]);
+                ret->total_ac_output_load_percent =
+                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_LOAD_PERCENT]);
+                ret->total_charging_current = NUM(u[PI30_F_UNIT_TOTAL_CHARGING_CURRENT]);
+        } else {
+                ret->total_ac_output_active_power = NUM(v[PI30_F_AC_OUTPUT_ACTIVE_POWER]);
+                ret->total_ac_output_apparent_power = NUM(v[PI30_F_AC_OUTPUT_APPARENT_POWER]);
+                ret->total_ac_output_load_percent = NUM(v[PI30_F_AC_OUTPUT_LOAD_PERCENT]);
+                ret->total_charging_current = NUM(v[PI30_F_BATTERY_CHARGING_CURRENT]);
+#undef NUM
+        }
+
+        if (pi30_value_valid(&v[PI30_F_WARNING_STATUS])) {
+                for (int faults = 0; faults <= 1; faults++) {
+                        char *buf = faults ? ret->faults : ret->warnings;
+                        size_t size = faults ? sizeof ret->faults : sizeof ret->warnings, len = 0;
+                        n = pi30_warnings_active(&v[PI30_F_WARNING_STATUS], faults, names,
+                                                 ELEMENTSOF(names));
+                        for (size_t i = 0; i < n && i < ELEMENTSOF(names); i++) {
+                                int k = snprintf(buf + len, size - len, "%s%s", i ? " " : "",
+                                                 names[i]);
+                                if (k < 0 || (size_t)k >= size - len)
+                                        break;
+                                len += (size_t)k;
+                        }
+                }
+        }
+
+        settings_text(v, ret);
 }
 
 static int method_refresh(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -406,12 +511,114 @@ const sd_bus_vtable *bus_inverter_vtable(void)
         return inverter_vtable;
 }
 
-int bus_inverter_add_object(Device *d)
+int bus_inverter_add_object(sd_bus *bus, Device *d)
 {
         const sd_bus_vtable *vt = bus_inverter_vtable();
+        BusInverter *o;
+        int r;
 
         if (!vt)
                 return -ENOMEM;
-        return sd_bus_add_object_vtable(d->context->bus, &d->slot, d->object_path, AXPERT_INTERFACE,
-                                        vt, d);
+        o = calloc(1, sizeof *o);
+        if (!o)
+                return -ENOMEM;
+        o->bus = bus;
+        /* What clients were shown at export time: the baseline for the first change signal. */
+        inverter_snapshot(d, &o->emitted_derived);
+        if (bus) {
+                r = sd_bus_add_object_vtable(bus, &o->slot, d->object_path, AXPERT_INTERFACE, vt,
+                                             d);
+                if (r < 0) {
+                        free(o);
+                        return r;
+                }
+        }
+        d->bus = o;
+        return 0;
+}
+
+void bus_inverter_remove_object(Device *d)
+{
+        if (!d->bus)
+                return;
+        sd_bus_slot_unref(d->bus->slot);
+        free(d->bus);
+        d->bus = NULL;
+}
+/* ------------------------------------------------------------------------------------------ */
+
+static int emit_list(sd_bus *bus, const char *path, const char *iface, const BusFieldList *list,
+                     Pi30Value *emitted, const Pi30Value *values, const char **extra,
+                     size_t n_extra)
+{
+        const char *names[_PI30_FIELD_MAX + 32];
+        size_t n = 0;
+
+        for (size_t i = 0; i < n_extra; i++)
+                names[n++] = extra[i];
+        for (size_t i = 0; i < list->n; i++) {
+                Pi30Field f = list->fields[i];
+                if (!pi30_value_equal(f, &emitted[f], &values[f])) {
+                        names[n++] = pi30_field_info(f)->name;
+                        emitted[f] = values[f];
+                }
+        }
+        if (n == 0 || !bus)
+                return 0;
+        names[n] = NULL;
+        return sd_bus_emit_properties_changed_strv(bus, path, iface, (char **)names);
+}
+
+int bus_inverter_emit_changes(Device *d)
+{
+        BusInverter *o = d->bus;
+        sd_bus *bus = o ? o->bus : NULL;
+        InverterSnapshot now;
+        const char *extra[32];
+        size_t n_extra;
+        int r;
+
+        /* Units first: a client that sees ParallelUnits change can find the objects. */
+        for (size_t i = 0; i < d->n_gone_units; i++) {
+                Unit *u = d->gone_units[i];
+                if (bus)
+                        (void)sd_bus_emit_interfaces_removed(bus, u->object_path,
+                                                             AXPERT_UNIT_INTERFACE, NULL);
+                unit_free(u);
+        }
+        d->n_gone_units = 0;
+        for (size_t i = 0; i < d->n_units; i++) {
+                Unit *u = d->units[i];
+                if (!u->slot) {
+                        memcpy(u->emitted, u->values, sizeof u->emitted);
+                        if (bus) {
+                                r = bus_unit_add_object(bus, u);
+                                if (r < 0)
+                                        log_warning_errno(r, "Cannot export %s, ignoring: %s",
+                                                          u->object_path, strerror(abs(r)));
+                                else
+                                        (void)sd_bus_emit_interfaces_added(bus, u->object_path,
+                                                                           AXPERT_UNIT_INTERFACE,
+                                                                           NULL);
+                        }
+                        continue;
+                }
+                r = emit_list(bus, u->object_path, AXPERT_UNIT_INTERFACE, bus_unit_fields(),
+                              u->emitted, u->values, NULL, 0);
+                if (r < 0)
+                        log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s",
+                                        u->object_path, strerror(abs(r)));
+        }
+
+        if (!o)
+                return 0;
+        inverter_snapshot(d, &now);
+        n_extra = derived_changes(&o->emitted_derived, &now, extra, ELEMENTSOF(extra));
+        o->emitted_derived = now;
+        r = emit_list(bus, d->object_path, AXPERT_INTERFACE, bus_inverter_fields(), o->emitted,
+                      d->values, extra, n_extra);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s", d->object_path,
+                                strerror(abs(r)));
+        return r;
 }

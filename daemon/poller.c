@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "context.h"
 #include "device.h"
 #include "log.h"
 #include "poller.h"
@@ -36,6 +35,9 @@ typedef enum PollerState {
 
 struct Poller {
         Device *device;
+        PollerIntervals intervals;
+        PollerCallbacks callbacks;
+        void *userdata;
         PollerState state;
         sd_event_source *timer;
         uint64_t generation; /* bumped when the link goes down: late callbacks are ignored */
@@ -133,7 +135,6 @@ static bool poller_parallel(Poller *p)
 static void poller_start_cycle(Poller *p)
 {
         Device *d = p->device;
-        Context *c = d->context;
         uint64_t now = now_mono();
         bool slow, reprobe = false;
 
@@ -159,7 +160,7 @@ static void poller_start_cycle(Poller *p)
         p->n_waiting_next = 0;
 
         slow = p->identity_due || p->cycle_refresh || p->last_slow_usec == 0 ||
-               now - p->last_slow_usec >= c->config->settings_interval_usec;
+               now - p->last_slow_usec >= p->intervals.settings_usec;
         if (slow && !p->identity_due && ++p->slow_cycles % POLLER_REPROBE_SLOW_CYCLES == 0) {
                 reprobe = true;
                 device_reprobe(d);
@@ -198,7 +199,6 @@ static void poller_start_cycle(Poller *p)
 static void poller_end_cycle(Poller *p)
 {
         Device *d = p->device;
-        Context *c = d->context;
         bool complete = p->cycle_error == 0;
         bool first = !d->settled;
         uint64_t next;
@@ -228,11 +228,11 @@ static void poller_end_cycle(Poller *p)
                                   p->cycle_why);
         }
 
-        device_emit_changes(d);
+        p->callbacks.cycle_done(d, complete, p->userdata);
         reply_all(&p->waiting, &p->n_waiting, p->cycle_error);
         d->settled = true;
         if (first)
-                context_device_settled(c, d);
+                p->callbacks.settled(d, p->userdata);
 
         if (!complete && (!p->connected || p->failed_cycles >= POLLER_MAX_FAILED_CYCLES)) {
                 /* The status cannot be read: reconnect (which also re-learns what the model
@@ -248,7 +248,7 @@ static void poller_end_cycle(Poller *p)
                 next = 0;
         else {
                 uint64_t elapsed = now_mono() - p->cycle_start_usec;
-                uint64_t interval = c->config->poll_interval_usec;
+                uint64_t interval = p->intervals.poll_usec;
                 next = elapsed >= interval ? 0 : interval - elapsed;
         }
         poller_schedule(p, next);
@@ -453,12 +453,12 @@ void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
                 device_stage_clear(d);
                 (void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
                 device_set_online(d, false, error, why);
-                device_emit_changes(d);
+                p->callbacks.online_changed(d, false, p->userdata);
                 reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
                 reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
                 if (!d->settled) {
                         d->settled = true;
-                        context_device_settled(d->context, d);
+                        p->callbacks.settled(d, p->userdata);
                 }
                 break;
         }
@@ -478,7 +478,8 @@ int poller_refresh(Poller *p, sd_bus_message *m)
         return 0;
 }
 
-int poller_new(Device *d, Poller **ret)
+int poller_new(sd_event *event, Device *d, const PollerIntervals *intervals,
+               const PollerCallbacks *callbacks, void *userdata, Poller **ret)
 {
         Poller *p;
         int r;
@@ -487,8 +488,11 @@ int poller_new(Device *d, Poller **ret)
         if (!p)
                 return -ENOMEM;
         p->device = d;
+        p->intervals = *intervals;
+        p->callbacks = *callbacks;
+        p->userdata = userdata;
         p->state = POLLER_DOWN;
-        r = sd_event_add_time(d->context->event, &p->timer, CLOCK_MONOTONIC, 0, 1000, on_timer, p);
+        r = sd_event_add_time(event, &p->timer, CLOCK_MONOTONIC, 0, 1000, on_timer, p);
         if (r < 0) {
                 free(p);
                 return r;
