@@ -124,6 +124,21 @@ static void add_step(Poller *p, Pi30Command cmd, int param, bool status, bool ve
                         (Step){.cmd = cmd, .param = param, .status = status, .verify = verify};
 }
 
+/* The commands the protocol table puts in a poll class: those a complete cycle needs first,
+ * then the others, each in table order (identity: QPI QID QVFW QVFW2 QMN QGMN QMCHGCR QMUCHGCR;
+ * settings: QPIRI QFLAG; status: QPIGS QMOD QPIWS QPIGS2). Commands with a parameter (QPGSn)
+ * are scanned separately. */
+static void add_class(Poller *p, Pi30PollClass poll)
+{
+        for (int required = 1; required >= 0; required--)
+                for (Pi30Command c = 0; c < _PI30_CMD_MAX; c++) {
+                        const Pi30CommandInfo *ci = pi30_command_info(c);
+                        if (ci && ci->poll == poll && ci->param_digits == 0 &&
+                            ci->required == (bool)required)
+                                add_step(p, c, -1, ci->required, false);
+                }
+}
+
 static bool poller_parallel(Poller *p)
 {
         const Pi30Value *mode = device_staged_value(p->device, PI30_F_OUTPUT_MODE);
@@ -166,24 +181,11 @@ static void poller_start_cycle(Poller *p)
                 device_reprobe(d);
         }
         p->cycle_identity = p->identity_due || reprobe || (slow && p->identity_retry);
-        if (p->cycle_identity) {
-                add_step(p, PI30_CMD_QPI, -1, true, false);
-                add_step(p, PI30_CMD_QID, -1, false, false);
-                add_step(p, PI30_CMD_QVFW, -1, false, false);
-                add_step(p, PI30_CMD_QVFW2, -1, false, false);
-                add_step(p, PI30_CMD_QMN, -1, false, false);
-                add_step(p, PI30_CMD_QGMN, -1, false, false);
-                add_step(p, PI30_CMD_QMCHGCR, -1, false, false);
-                add_step(p, PI30_CMD_QMUCHGCR, -1, false, false);
-        }
-        if (slow) {
-                add_step(p, PI30_CMD_QPIRI, -1, true, false);
-                add_step(p, PI30_CMD_QFLAG, -1, false, false);
-        }
-        add_step(p, PI30_CMD_QPIGS, -1, true, false);
-        add_step(p, PI30_CMD_QMOD, -1, true, false);
-        add_step(p, PI30_CMD_QPIWS, -1, true, false);
-        add_step(p, PI30_CMD_QPIGS2, -1, false, false);
+        if (p->cycle_identity)
+                add_class(p, PI30_POLL_IDENTITY);
+        if (slow)
+                add_class(p, PI30_POLL_SLOW);
+        add_class(p, PI30_POLL_FAST);
         /* The serial number once more: an identity is published only when it read the same at
          * both ends of the cycle; in settings cycles it tells that another inverter answers. */
         if (p->cycle_identity)
