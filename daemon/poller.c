@@ -82,13 +82,15 @@ static uint64_t now_real(void)
 
 static void poller_next_step(Poller *p);
 
-static void reply_all(sd_bus_message ***list, size_t *n, int error)
+/* A failure carries the cycle's reason (what LastError says: "QPIGS: no answer"), not only the
+ * errno's words; the errno picks the error name. */
+static void reply_all(sd_bus_message ***list, size_t *n, int error, const char *why)
 {
         for (size_t i = 0; i < *n; i++) {
                 sd_bus_message *m = (*list)[i];
                 if (error < 0)
                         (void)sd_bus_reply_method_errnof(m, error, "Refresh failed: %s",
-                                                         strerror(-error));
+                                                         why && why[0] ? why : strerror(-error));
                 else
                         (void)sd_bus_reply_method_return(m, NULL);
                 sd_bus_message_unref(m);
@@ -231,7 +233,7 @@ static void poller_end_cycle(Poller *p)
         }
 
         p->callbacks.cycle_done(d, complete, p->userdata);
-        reply_all(&p->waiting, &p->n_waiting, p->cycle_error);
+        reply_all(&p->waiting, &p->n_waiting, p->cycle_error, p->cycle_why);
         d->settled = true;
         if (first)
                 p->callbacks.settled(d, p->userdata);
@@ -456,8 +458,8 @@ void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
                 (void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
                 device_set_online(d, false, error, why);
                 p->callbacks.online_changed(d, false, p->userdata);
-                reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
-                reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
+                reply_all(&p->waiting, &p->n_waiting, -ENOTCONN, d->last_error);
+                reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN, d->last_error);
                 if (!d->settled) {
                         d->settled = true;
                         p->callbacks.settled(d, p->userdata);
@@ -510,8 +512,8 @@ Poller *poller_free(Poller *p)
                 return NULL;
         /* Nothing of ours is in flight: device_free() freed the link first, which completed
          * every request (and so freed each StepCall). */
-        reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
-        reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
+        reply_all(&p->waiting, &p->n_waiting, -ENOTCONN, NULL);
+        reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN, NULL);
         p->timer = sd_event_source_disable_unref(p->timer);
         free(p);
         return NULL;
