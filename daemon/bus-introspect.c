@@ -9,6 +9,7 @@
 #include <systemd/sd-id128.h>
 
 #include "bus-inverter.h"
+#include "device.h"
 #include "log.h"
 
 /* sd-bus keeps its introspection writer internal. So the daemon's own vtables are served on

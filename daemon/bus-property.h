@@ -18,7 +18,7 @@ typedef struct BusFieldList {
  * terminated: properties the daemon derives itself). */
 void bus_field_list_build(BusFieldList *list, Pi30Export exp, const char *const *skip);
 
-/* The field behind a property name within a list (binary search over a sorted copy). */
+/* The field behind a property name within a list (a linear scan), or _PI30_FIELD_INVALID. */
 Pi30Field bus_field_list_lookup(const BusFieldList *list, const char *name);
 
 /* Appends one value with the field's signature: NaN for a number not reported, "" / false / 0 /

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "bus-inverter.h"
-#include "context.h"
+#include "device.h"
 
 static const char *const unit_derived_names[] = {"Index", NULL};
 
@@ -61,12 +61,12 @@ const sd_bus_vtable *bus_unit_vtable(void)
         return unit_vtable;
 }
 
-int bus_unit_add_object(Unit *u)
+int bus_unit_add_object(sd_bus *bus, Unit *u)
 {
         const sd_bus_vtable *vt = bus_unit_vtable();
 
         if (!vt)
                 return -ENOMEM;
-        return sd_bus_add_object_vtable(u->device->context->bus, &u->slot, u->object_path,
-                                        AXPERT_UNIT_INTERFACE, vt, u);
+        return sd_bus_add_object_vtable(bus, &u->slot, u->object_path, AXPERT_UNIT_INTERFACE, vt,
+                                        u);
 }

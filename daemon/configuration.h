@@ -37,7 +37,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free)
 
 /* Loads the file (when it exists, or always when given explicitly) and applies the overrides.
  * On a bad file or value, returns -EINVAL and writes a message naming the file, group, key and
- * what is accepted into error. Without any device configured, autodetect fills the list. */
+ * what is accepted into error. Without any device configured the list stays empty: the caller
+ * (main.c) then fills it with autodetect_hidraw(). */
 int config_load(const ConfigOverrides *o, Config **ret, char *error, size_t error_size);
 
 /* "5", "0.5", "2s", "500ms" -> microseconds; -EINVAL otherwise. Locale-free. */

@@ -11,11 +11,55 @@
 #include "hotplug.h"
 #include "log.h"
 #include "polkit.h"
+#include "poller.h"
 #include "setters.h"
 
 /* A device that neither answers nor fails within this time does not hold up the others: the
  * name is taken and its object says Online=false, LastError "connecting". */
 #define CONTEXT_NAME_TIMEOUT_USEC (15 * USEC_PER_SEC)
+
+/* What clients see of d may have changed: the bus module signals it. */
+static void context_device_changed(Device *d, void *userdata)
+{
+        (void)bus_inverter_emit_changes(d);
+}
+
+static void on_cycle_done(Device *d, bool complete, void *userdata)
+{
+        context_device_changed(d, userdata);
+}
+
+static void on_online_changed(Device *d, bool online, void *userdata)
+{
+        context_device_changed(d, userdata);
+}
+
+static void on_link_event(Link *link, LinkEvent event, int error, const char *why, void *userdata)
+{
+        Device *d = userdata;
+
+        poller_link_event(d->poller, event, error, why);
+}
+
+static void on_node_appeared(void *userdata)
+{
+        Context *c = userdata;
+
+        for (size_t i = 0; i < c->n_devices; i++)
+                link_node_appeared(c->devices[i]->link);
+}
+
+/* The link first: the requests in flight complete (-ECANCELED) into the poller and the setters
+ * (which may emit) while everything still exists. */
+static Device *context_device_free(Device *d)
+{
+        if (!d)
+                return NULL;
+        d->link = link_free(d->link);
+        d->poller = poller_free(d->poller);
+        bus_inverter_remove_object(d);
+        return device_free(d);
+}
 
 int context_new(Config *config, Context **ret)
 {
@@ -37,6 +81,13 @@ int context_new(Config *config, Context **ret)
                 free(c);
                 return r;
         }
+        r = setters_new(c->polkit, context_device_changed, c, &c->setters);
+        if (r < 0) {
+                sd_event_unref(c->event);
+                polkit_free(c->polkit);
+                free(c);
+                return r;
+        }
         *ret = c;
         return 0;
 }
@@ -46,12 +97,12 @@ Context *context_free(Context *c)
         if (!c)
                 return NULL;
         for (size_t i = 0; i < c->n_devices; i++)
-                device_free(c->devices[i]);
+                context_device_free(c->devices[i]);
         free(c->devices);
         hotplug_free(c->hotplug);
         /* Changes still queued or on the wire (their link requests went with the devices), and
          * pending authorizations, hold messages of the bus connection closed below. */
-        setters_flush(c);
+        c->setters = setters_free(c->setters);
         c->polkit = polkit_free(c->polkit);
         c->name_timeout = sd_event_source_disable_unref(c->name_timeout);
         c->object_manager_slot = sd_bus_slot_unref(c->object_manager_slot);
@@ -94,8 +145,10 @@ static void context_request_name(Context *c)
         }
 }
 
-void context_device_settled(Context *c, Device *d)
+static void on_settled(Device *d, void *userdata)
 {
+        Context *c = userdata;
+
         for (size_t i = 0; i < c->n_devices; i++)
                 if (!c->devices[i]->settled)
                         return;
@@ -110,6 +163,15 @@ static int on_name_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 
 int context_add_devices(Context *c)
 {
+        const PollerIntervals intervals = {
+                        .poll_usec = c->config->poll_interval_usec,
+                        .settings_usec = c->config->settings_interval_usec,
+        };
+        const PollerCallbacks callbacks = {
+                        .cycle_done = on_cycle_done,
+                        .online_changed = on_online_changed,
+                        .settled = on_settled,
+        };
         int r;
 
         if (c->bus) {
@@ -123,22 +185,27 @@ int context_add_devices(Context *c)
         if (!c->devices)
                 return log_oom();
         for (size_t i = 0; i < c->config->n_devices; i++) {
+                const char *name = c->config->devices[i].name, *path = c->config->devices[i].path;
                 Device *d;
-                r = device_new(c, c->config->devices[i].name, c->config->devices[i].path, &d);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot set up device %s (\"%s\"): %s",
-                                               c->config->devices[i].name,
-                                               c->config->devices[i].path, strerror(abs(r)));
-                c->devices[c->n_devices++] = d;
-                if (c->bus) {
-                        r = bus_inverter_add_object(d);
-                        if (r < 0)
-                                return log_error_errno(r, "Cannot export %s: %s", d->object_path,
-                                                       strerror(abs(r)));
+
+                r = device_new(name, path, &d);
+                if (r >= 0) {
+                        c->devices[c->n_devices++] = d;
+                        d->setters = c->setters;
+                        r = link_new(c->event, path, on_link_event, d, &d->link);
                 }
+                if (r >= 0)
+                        r = poller_new(c->event, d, &intervals, &callbacks, c, &d->poller);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set up device %s (\"%s\"): %s", name,
+                                               path, strerror(abs(r)));
+                r = bus_inverter_add_object(c->bus, d);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot export %s: %s", d->object_path,
+                                               strerror(abs(r)));
         }
 
-        r = hotplug_new(c, &c->hotplug);
+        r = hotplug_new(c->event, on_node_appeared, c, &c->hotplug);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up hotplug: %s", strerror(abs(r)));
 

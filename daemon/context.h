@@ -1,4 +1,5 @@
-/* The daemon's one Context: event loop, bus connection, configuration and devices. */
+/* The daemon's one Context: event loop, bus connection, configuration and devices; it creates
+ * each device's link, poller and bus object and wires their callbacks. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,7 +13,7 @@
 typedef struct Device Device;
 typedef struct Hotplug Hotplug;
 typedef struct Polkit Polkit;
-typedef struct SetterOp SetterOp;
+typedef struct Setters Setters;
 
 typedef struct Context {
         sd_event *event;
@@ -24,9 +25,8 @@ typedef struct Context {
         sd_bus_slot *object_manager_slot;
         bool name_requested; /* the bus name is requested once every device had a first cycle */
         sd_event_source *name_timeout;
-        Polkit *polkit; /* authorization queries of the Set… methods */
-        /* Accepted setting changes of every device, oldest first (setters.c). */
-        SetterOp *setters_head, *setters_tail;
+        Polkit *polkit;   /* authorization queries of the Set… methods */
+        Setters *setters; /* accepted setting changes of every device, oldest first */
 } Context;
 
 int context_new(Config *config, Context **ret); /* takes config */
@@ -35,5 +35,3 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Context *, context_free)
 
 /* Creates the devices from the configuration, with their bus objects when c->bus is set. */
 int context_add_devices(Context *c);
-/* Called by a device when its first cycle has completed or failed. */
-void context_device_settled(Context *c, Device *d);

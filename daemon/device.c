@@ -1,34 +1,22 @@
-/* One inverter connection: its typed state, its parallel units, and the reads that fill them. */
+/* One inverter connection as passive data: its typed state, its units, and the reads that fill
+ * them (nothing here emits: the bus module does, context.c tells it when). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-inverter.h"
-#include "context.h"
 #include "device.h"
 #include "journal.h"
 #include "log.h"
-#include "poller.h"
 
-static void device_on_link_event(Link *link, LinkEvent event, int error, const char *why,
-                                 void *userdata)
-{
-        Device *d = userdata;
-
-        poller_link_event(d->poller, event, error, why);
-}
-
-int device_new(Context *c, const char *id, const char *spec, Device **ret)
+int device_new(const char *id, const char *spec, Device **ret)
 {
         _cleanup_(device_freep) Device *d = NULL;
-        int r;
 
         d = calloc(1, sizeof *d);
         if (!d)
                 return -ENOMEM;
-        d->context = c;
         d->id = strdup(id);
         d->spec = strdup(spec);
         d->scratch = calloc(_PI30_FIELD_MAX, sizeof *d->scratch);
@@ -38,17 +26,6 @@ int device_new(Context *c, const char *id, const char *spec, Device **ret)
         if (!d->id || !d->spec || asprintf(&d->object_path, AXPERT_OBJECT_ROOT "/%s", id) < 0)
                 return -ENOMEM;
         snprintf(d->last_error, sizeof d->last_error, "connecting");
-
-        r = link_new(c->event, spec, device_on_link_event, d, &d->link);
-        if (r < 0)
-                return r;
-        r = poller_new(d, &d->poller);
-        if (r < 0)
-                return r;
-
-        /* What clients were shown at export time: the baseline for the first change signal. */
-        device_get_derived(d, &d->emitted_derived);
-        d->emitted_valid = true;
 
         *ret = TAKE_PTR(d);
         return 0;
@@ -71,12 +48,13 @@ Device *device_free(Device *d)
         /* The link first: the requests in flight complete (-ECANCELED) into the poller and the
          * setters while they still exist, and free what they carry. */
         d->link = link_free(d->link);
-        d->poller = poller_free(d->poller);
         for (size_t i = 0; i < d->n_units; i++)
                 unit_free(d->units[i]);
         free(d->units);
+        for (size_t i = 0; i < d->n_gone_units; i++)
+                unit_free(d->gone_units[i]);
+        free(d->gone_units);
         device_stage_clear(d);
-        d->slot = sd_bus_slot_unref(d->slot);
         free(d->stage);
         free(d->scratch);
         free(d->object_path);
@@ -202,10 +180,19 @@ void device_remove_unit(Device *d, Unit *u)
                 return;
         memmove(d->units + i, d->units + i + 1, (d->n_units - i - 1) * sizeof *d->units);
         d->n_units--;
-        if (u->slot && d->context->bus)
-                (void)sd_bus_emit_interfaces_removed(d->context->bus, u->object_path,
-                                                     AXPERT_UNIT_INTERFACE, NULL);
-        unit_free(u);
+        if (!u->slot) {
+                unit_free(u); /* never exported: nothing to signal */
+                return;
+        }
+        Unit **a = realloc(d->gone_units, (d->n_gone_units + 1) * sizeof *a);
+        if (!a) {
+                /* Its object goes without InterfacesRemoved: clients see it vanish. */
+                log_oom();
+                unit_free(u);
+                return;
+        }
+        d->gone_units = a;
+        d->gone_units[d->n_gone_units++] = u;
 }
 
 static bool field_is_status(Pi30Field f)
@@ -398,76 +385,6 @@ void device_set_online(Device *d, bool online, int error, const char *why)
         device_clear_status(d);
 }
 
-void device_get_derived(Device *d, DeviceDerived *ret)
-{
-        const Pi30Value *v = d->values;
-        const char *names[64];
-        size_t n;
-
-        memset(ret, 0, sizeof *ret);
-        ret->online = d->online;
-        snprintf(ret->last_error, sizeof ret->last_error, "%s", d->last_error);
-        snprintf(ret->device_path, sizeof ret->device_path, "%s", link_device_path(d->link));
-        snprintf(ret->transport, sizeof ret->transport, "%s", link_transport_name(d->link));
-
-        if (pi30_value_valid(&v[PI30_F_MODEL_NAME]))
-                snprintf(ret->model_name, sizeof ret->model_name, "%s", v[PI30_F_MODEL_NAME].s);
-        else if (pi30_value_valid(&v[PI30_F_GENERAL_MODEL_NUMBER]))
-                snprintf(ret->model_name, sizeof ret->model_name, "%s",
-                         v[PI30_F_GENERAL_MODEL_NUMBER].s);
-
-        ret->has_pv2 = d->commands[PI30_CMD_QPIGS2].answered &&
-                       !d->commands[PI30_CMD_QPIGS2].unsupported;
-
-        if (pi30_value_valid(&v[PI30_F_PV_CHARGING_POWER]))
-                ret->pv_input_power = v[PI30_F_PV_CHARGING_POWER].d;
-        else if (pi30_value_valid(&v[PI30_F_PV_INPUT_CURRENT]) &&
-                 pi30_value_valid(&v[PI30_F_BATTERY_VOLTAGE_FROM_SCC]))
-                /* Firmware without field 20: what the charger pushes into the battery. */
-                ret->pv_input_power = round(v[PI30_F_PV_INPUT_CURRENT].d *
-                                            v[PI30_F_BATTERY_VOLTAGE_FROM_SCC].d * 10.0) /
-                                      10.0;
-        else
-                ret->pv_input_power = NAN;
-
-        ret->parallel_units = (uint32_t)d->n_units;
-        if (d->n_units > 0) {
-                const Pi30Value *u = d->units[0]->values;
-#define NUM(x) (pi30_value_valid(&(x)) ? (x).d : NAN)
-                ret->total_ac_output_active_power =
-                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_ACTIVE_POWER]);
-                ret->total_ac_output_apparent_power =
-                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_APPARENT_POWER]);
-                ret->total_ac_output_load_percent =
-                                NUM(u[PI30_F_UNIT_TOTAL_AC_OUTPUT_LOAD_PERCENT]);
-                ret->total_charging_current = NUM(u[PI30_F_UNIT_TOTAL_CHARGING_CURRENT]);
-        } else {
-                ret->total_ac_output_active_power = NUM(v[PI30_F_AC_OUTPUT_ACTIVE_POWER]);
-                ret->total_ac_output_apparent_power = NUM(v[PI30_F_AC_OUTPUT_APPARENT_POWER]);
-                ret->total_ac_output_load_percent = NUM(v[PI30_F_AC_OUTPUT_LOAD_PERCENT]);
-                ret->total_charging_current = NUM(v[PI30_F_BATTERY_CHARGING_CURRENT]);
-#undef NUM
-        }
-
-        if (pi30_value_valid(&v[PI30_F_WARNING_STATUS])) {
-                for (int faults = 0; faults <= 1; faults++) {
-                        char *buf = faults ? ret->faults : ret->warnings;
-                        size_t size = faults ? sizeof ret->faults : sizeof ret->warnings, len = 0;
-                        n = pi30_warnings_active(&v[PI30_F_WARNING_STATUS], faults, names,
-                                                 ELEMENTSOF(names));
-                        for (size_t i = 0; i < n && i < ELEMENTSOF(names); i++) {
-                                int k = snprintf(buf + len, size - len, "%s%s", i ? " " : "",
-                                                 names[i]);
-                                if (k < 0 || (size_t)k >= size - len)
-                                        break;
-                                len += (size_t)k;
-                        }
-                }
-        }
-
-        bus_inverter_settings_text(v, ret);
-}
-
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct ReadRequest {
@@ -601,71 +518,4 @@ int device_read(Device *d, Pi30Command cmd, int param, LinkPriority prio, Device
                 void *userdata)
 {
         return device_read_mode(d, DEVICE_READ_COMMIT, cmd, param, prio, done, userdata);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-
-static int emit_list(sd_bus *bus, const char *path, const char *iface, const BusFieldList *list,
-                     Pi30Value *emitted, const Pi30Value *values, const char **extra,
-                     size_t n_extra)
-{
-        const char *names[_PI30_FIELD_MAX + 32];
-        size_t n = 0;
-
-        for (size_t i = 0; i < n_extra; i++)
-                names[n++] = extra[i];
-        for (size_t i = 0; i < list->n; i++) {
-                Pi30Field f = list->fields[i];
-                if (!pi30_value_equal(f, &emitted[f], &values[f])) {
-                        names[n++] = pi30_field_info(f)->name;
-                        emitted[f] = values[f];
-                }
-        }
-        if (n == 0 || !bus)
-                return 0;
-        names[n] = NULL;
-        return sd_bus_emit_properties_changed_strv(bus, path, iface, (char **)names);
-}
-
-int device_emit_changes(Device *d)
-{
-        sd_bus *bus = d->context->bus;
-        DeviceDerived now;
-        const char *extra[32];
-        size_t n_extra;
-        int r;
-
-        /* Units first: a client that sees ParallelUnits change can find the objects. */
-        for (size_t i = 0; i < d->n_units; i++) {
-                Unit *u = d->units[i];
-                if (!u->slot) {
-                        memcpy(u->emitted, u->values, sizeof u->emitted);
-                        if (bus) {
-                                r = bus_unit_add_object(u);
-                                if (r < 0)
-                                        log_warning_errno(r, "Cannot export %s, ignoring: %s",
-                                                          u->object_path, strerror(abs(r)));
-                                else
-                                        (void)sd_bus_emit_interfaces_added(bus, u->object_path,
-                                                                           AXPERT_UNIT_INTERFACE,
-                                                                           NULL);
-                        }
-                        continue;
-                }
-                r = emit_list(bus, u->object_path, AXPERT_UNIT_INTERFACE, bus_unit_fields(),
-                              u->emitted, u->values, NULL, 0);
-                if (r < 0)
-                        log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s",
-                                        u->object_path, strerror(abs(r)));
-        }
-
-        device_get_derived(d, &now);
-        n_extra = bus_inverter_derived_changes(&d->emitted_derived, &now, extra, ELEMENTSOF(extra));
-        d->emitted_derived = now;
-        r = emit_list(bus, d->object_path, AXPERT_INTERFACE, bus_inverter_fields(), d->emitted,
-                      d->values, extra, n_extra);
-        if (r < 0)
-                log_debug_errno(r, "Cannot emit PropertiesChanged on %s: %s", d->object_path,
-                                strerror(abs(r)));
-        return r;
 }

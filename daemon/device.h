@@ -1,4 +1,6 @@
-/* One inverter connection: its typed state, its parallel units, and the reads that fill them. */
+/* One inverter connection as passive data: its typed state, its parallel units, what each
+ * command did, and the reads that fill them. Knows the link below it and nothing above it: the
+ * poller drives it, the bus module (bus-inverter.c) shows it, context.c wires them. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,34 +16,10 @@
 #define AXPERT_INTERFACE "org.axpert.Inverter"
 #define AXPERT_UNIT_INTERFACE "org.axpert.Inverter.Unit"
 
-typedef struct Context Context;
+typedef struct BusInverter BusInverter;
 typedef struct Device Device;
 typedef struct Poller Poller;
-
-/* Derived properties that are not rows of pi30_fields[] (what a client sees, for change
- * detection: a copy of the last emitted one is compared with the current one). */
-typedef struct DeviceDerived {
-        bool online;
-        char last_error[256];
-        char device_path[128];
-        char transport[16];
-        char model_name[PI30_STRING_MAX];
-        bool has_pv2;
-        double pv_input_power;
-        uint32_t parallel_units;
-        double total_ac_output_active_power;
-        double total_ac_output_apparent_power;
-        double total_ac_output_load_percent;
-        double total_charging_current;
-        char warnings[512]; /* names joined by ' ' (for comparison only) */
-        char faults[512];
-        /* What the setters accept (FirmwareFamily, SettingLimits, SettingOptions,
-         * SettingChoices) as text, for comparison only: bus_inverter_settings_text(). */
-        char firmware_family[16];
-        char setting_limits[1024];
-        char setting_options[2048];
-        char setting_choices[2048];
-} DeviceDerived;
+typedef struct Setters Setters;
 
 /* What the daemon learned about one command of this inverter. */
 typedef struct DeviceCommand {
@@ -63,8 +41,9 @@ typedef struct Unit {
         Device *device;
         unsigned index;    /* the N of QPGSn */
         char *object_path; /* /org/axpert/Inverter/<id>/unit<N> */
-        sd_bus_slot *slot;
         Pi30Value values[_PI30_FIELD_MAX];
+        /* The bus module's: the unit's object and what it last signalled (bus-unit.c). */
+        sd_bus_slot *slot;
         Pi30Value emitted[_PI30_FIELD_MAX];
 } Unit;
 
@@ -72,14 +51,21 @@ struct Device {
         char *id;          /* [A-Za-z0-9_]+ from the configuration */
         char *object_path; /* /org/axpert/Inverter/<id> */
         char *spec;        /* what was configured: "/dev/hidraw0", "hidraw:fd:3" */
+        /* Set up by context.c: the link this device reads through, the poller that drives the
+         * reads, the setters' queue the Set… methods use, and the bus object that shows it. */
         Link *link;
-        Context *context;
         Poller *poller;
+        Setters *setters;
+        BusInverter *bus;
 
         /* What clients see: the last complete cycle (device_stage_commit()). */
         Pi30Value values[_PI30_FIELD_MAX];
         Unit **units;
         size_t n_units;
+        /* Units dropped since the last emit: the bus module signals InterfacesRemoved and frees
+         * them (device_free() frees those it never saw). */
+        Unit **gone_units;
+        size_t n_gone_units;
 
         bool online; /* identity answered and the link has not failed since */
         bool ever_online;
@@ -102,16 +88,14 @@ struct Device {
         size_t n_stage_units;
 
         Pi30Value *scratch; /* decoding space that is not the state */
-        sd_bus_slot *slot;
-        Pi30Value emitted[_PI30_FIELD_MAX];
-        DeviceDerived emitted_derived;
-        bool emitted_valid;
 };
 
 typedef void (*DeviceReadFunc)(Device *d, int result, void *userdata);
 
-int device_new(Context *c, const char *id, const char *spec, Device **ret);
-/* Frees the link first: its requests complete (-ECANCELED) while their owners still exist. */
+/* The state only; context.c adds the link, the poller and the bus object. */
+int device_new(const char *id, const char *spec, Device **ret);
+/* Frees the link first (if context.c has not yet): its requests complete (-ECANCELED) while
+ * their owners still exist. The poller and the bus object are context.c's to free. */
 Device *device_free(Device *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free)
 
@@ -162,13 +146,6 @@ void device_reprobe(Device *d);
  * the commands (except what answered in the current cycle). */
 void device_set_known_serial(Device *d, const char *serial);
 
-/* One PropertiesChanged per object carrying exactly the properties whose value changed since
- * the last emit (nothing when nothing changed); adds/removes unit objects. */
-int device_emit_changes(Device *d);
-
-/* Computes what clients see for the derived properties. */
-void device_get_derived(Device *d, DeviceDerived *ret);
-
 /* The state changes the poller drives. */
 void device_set_online(Device *d, bool online, int error, const char *why);
 void device_set_error(Device *d, const char *why);
@@ -176,7 +153,8 @@ void device_set_error(Device *d, const char *why);
  * current. */
 void device_clear_status(Device *d);
 
-/* Unit objects: find, create (with InterfacesAdded on the next emit), drop. */
+/* Units: find, create (the bus module exports it on its next emit), drop (into gone_units,
+ * for the bus module's next emit). */
 Unit *device_find_unit(Device *d, unsigned index);
 int device_add_unit(Device *d, unsigned index, Unit **ret);
 void device_remove_unit(Device *d, Unit *u);

@@ -6,13 +6,12 @@
 
 #include <systemd/sd-device.h>
 
-#include "context.h"
-#include "device.h"
 #include "hotplug.h"
 #include "log.h"
 
 struct Hotplug {
-        Context *context;
+        HotplugFunc appeared;
+        void *userdata;
         sd_device_monitor *monitor;
 };
 
@@ -28,12 +27,11 @@ static int on_uevent(sd_device_monitor *m, sd_device *dev, void *userdata)
         log_debug("Device node %s appeared.", node ? node : "(none)");
         /* Symlinks (/dev/serial/by-id/…) make matching by name unreliable; an open attempt is
          * cheap, so every offline link gets one. */
-        for (size_t i = 0; i < h->context->n_devices; i++)
-                link_node_appeared(h->context->devices[i]->link);
+        h->appeared(h->userdata);
         return 0;
 }
 
-int hotplug_new(Context *c, Hotplug **ret)
+int hotplug_new(sd_event *event, HotplugFunc appeared, void *userdata, Hotplug **ret)
 {
         Hotplug *h;
         int r;
@@ -41,7 +39,8 @@ int hotplug_new(Context *c, Hotplug **ret)
         h = calloc(1, sizeof *h);
         if (!h)
                 return -ENOMEM;
-        h->context = c;
+        h->appeared = appeared;
+        h->userdata = userdata;
 
         if (access("/run/udev/control", F_OK) < 0) {
                 log_debug("udev is not running: device nodes are looked for by polling their "
@@ -56,7 +55,7 @@ int hotplug_new(Context *c, Hotplug **ret)
         if (r >= 0)
                 r = sd_device_monitor_filter_add_match_subsystem_devtype(h->monitor, "tty", NULL);
         if (r >= 0)
-                r = sd_device_monitor_attach_event(h->monitor, c->event);
+                r = sd_device_monitor_attach_event(h->monitor, event);
         if (r >= 0)
                 r = sd_device_monitor_start(h->monitor, on_uevent, h);
         if (r < 0) {

@@ -621,7 +621,7 @@ void link_reset(Link *l, int error, const char *why)
 
 static int link_try_open(Link *l)
 {
-        int fd;
+        int fd, r;
 
         if (l->spec.fd >= 0) {
                 if (l->fd_dead)
@@ -639,9 +639,11 @@ static int link_try_open(Link *l)
         }
 
         l->fd = fd;
-        if (sd_event_add_io(l->event, &l->io, fd, EPOLLIN, on_io, l) < 0) {
+        r = sd_event_add_io(l->event, &l->io, fd, EPOLLIN, on_io, l);
+        if (r < 0) {
+                /* Its own error (EPERM for a regular file, EEXIST, ENOMEM …), not a guess. */
                 link_close_fd(l);
-                return -ENOMEM;
+                return r;
         }
         (void)sd_event_source_set_description(l->io, "link-io");
         if (transport_drain(l->spec.kind, fd) == -ENODEV) {

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "context.h"
 #include "device.h"
 #include "log.h"
 #include "poller.h"
@@ -36,6 +35,9 @@ typedef enum PollerState {
 
 struct Poller {
         Device *device;
+        PollerIntervals intervals;
+        PollerCallbacks callbacks;
+        void *userdata;
         PollerState state;
         sd_event_source *timer;
         uint64_t generation; /* bumped when the link goes down: late callbacks are ignored */
@@ -80,13 +82,15 @@ static uint64_t now_real(void)
 
 static void poller_next_step(Poller *p);
 
-static void reply_all(sd_bus_message ***list, size_t *n, int error)
+/* A failure carries the cycle's reason (what LastError says: "QPIGS: no answer"), not only the
+ * errno's words; the errno picks the error name. */
+static void reply_all(sd_bus_message ***list, size_t *n, int error, const char *why)
 {
         for (size_t i = 0; i < *n; i++) {
                 sd_bus_message *m = (*list)[i];
                 if (error < 0)
                         (void)sd_bus_reply_method_errnof(m, error, "Refresh failed: %s",
-                                                         strerror(-error));
+                                                         why && why[0] ? why : strerror(-error));
                 else
                         (void)sd_bus_reply_method_return(m, NULL);
                 sd_bus_message_unref(m);
@@ -122,6 +126,21 @@ static void add_step(Poller *p, Pi30Command cmd, int param, bool status, bool ve
                         (Step){.cmd = cmd, .param = param, .status = status, .verify = verify};
 }
 
+/* The commands the protocol table puts in a poll class: those a complete cycle needs first,
+ * then the others, each in table order (identity: QPI QID QVFW QVFW2 QMN QGMN QMCHGCR QMUCHGCR;
+ * settings: QPIRI QFLAG; status: QPIGS QMOD QPIWS QPIGS2). Commands with a parameter (QPGSn)
+ * are scanned separately. */
+static void add_class(Poller *p, Pi30PollClass poll)
+{
+        for (int required = 1; required >= 0; required--)
+                for (Pi30Command c = 0; c < _PI30_CMD_MAX; c++) {
+                        const Pi30CommandInfo *ci = pi30_command_info(c);
+                        if (ci && ci->poll == poll && ci->param_digits == 0 &&
+                            ci->required == (bool)required)
+                                add_step(p, c, -1, ci->required, false);
+                }
+}
+
 static bool poller_parallel(Poller *p)
 {
         const Pi30Value *mode = device_staged_value(p->device, PI30_F_OUTPUT_MODE);
@@ -133,7 +152,6 @@ static bool poller_parallel(Poller *p)
 static void poller_start_cycle(Poller *p)
 {
         Device *d = p->device;
-        Context *c = d->context;
         uint64_t now = now_mono();
         bool slow, reprobe = false;
 
@@ -159,30 +177,17 @@ static void poller_start_cycle(Poller *p)
         p->n_waiting_next = 0;
 
         slow = p->identity_due || p->cycle_refresh || p->last_slow_usec == 0 ||
-               now - p->last_slow_usec >= c->config->settings_interval_usec;
+               now - p->last_slow_usec >= p->intervals.settings_usec;
         if (slow && !p->identity_due && ++p->slow_cycles % POLLER_REPROBE_SLOW_CYCLES == 0) {
                 reprobe = true;
                 device_reprobe(d);
         }
         p->cycle_identity = p->identity_due || reprobe || (slow && p->identity_retry);
-        if (p->cycle_identity) {
-                add_step(p, PI30_CMD_QPI, -1, true, false);
-                add_step(p, PI30_CMD_QID, -1, false, false);
-                add_step(p, PI30_CMD_QVFW, -1, false, false);
-                add_step(p, PI30_CMD_QVFW2, -1, false, false);
-                add_step(p, PI30_CMD_QMN, -1, false, false);
-                add_step(p, PI30_CMD_QGMN, -1, false, false);
-                add_step(p, PI30_CMD_QMCHGCR, -1, false, false);
-                add_step(p, PI30_CMD_QMUCHGCR, -1, false, false);
-        }
-        if (slow) {
-                add_step(p, PI30_CMD_QPIRI, -1, true, false);
-                add_step(p, PI30_CMD_QFLAG, -1, false, false);
-        }
-        add_step(p, PI30_CMD_QPIGS, -1, true, false);
-        add_step(p, PI30_CMD_QMOD, -1, true, false);
-        add_step(p, PI30_CMD_QPIWS, -1, true, false);
-        add_step(p, PI30_CMD_QPIGS2, -1, false, false);
+        if (p->cycle_identity)
+                add_class(p, PI30_POLL_IDENTITY);
+        if (slow)
+                add_class(p, PI30_POLL_SLOW);
+        add_class(p, PI30_POLL_FAST);
         /* The serial number once more: an identity is published only when it read the same at
          * both ends of the cycle; in settings cycles it tells that another inverter answers. */
         if (p->cycle_identity)
@@ -198,7 +203,6 @@ static void poller_start_cycle(Poller *p)
 static void poller_end_cycle(Poller *p)
 {
         Device *d = p->device;
-        Context *c = d->context;
         bool complete = p->cycle_error == 0;
         bool first = !d->settled;
         uint64_t next;
@@ -228,11 +232,11 @@ static void poller_end_cycle(Poller *p)
                                   p->cycle_why);
         }
 
-        device_emit_changes(d);
-        reply_all(&p->waiting, &p->n_waiting, p->cycle_error);
+        p->callbacks.cycle_done(d, complete, p->userdata);
+        reply_all(&p->waiting, &p->n_waiting, p->cycle_error, p->cycle_why);
         d->settled = true;
         if (first)
-                context_device_settled(c, d);
+                p->callbacks.settled(d, p->userdata);
 
         if (!complete && (!p->connected || p->failed_cycles >= POLLER_MAX_FAILED_CYCLES)) {
                 /* The status cannot be read: reconnect (which also re-learns what the model
@@ -248,7 +252,7 @@ static void poller_end_cycle(Poller *p)
                 next = 0;
         else {
                 uint64_t elapsed = now_mono() - p->cycle_start_usec;
-                uint64_t interval = c->config->poll_interval_usec;
+                uint64_t interval = p->intervals.poll_usec;
                 next = elapsed >= interval ? 0 : interval - elapsed;
         }
         poller_schedule(p, next);
@@ -453,12 +457,12 @@ void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
                 device_stage_clear(d);
                 (void)sd_event_source_set_enabled(p->timer, SD_EVENT_OFF);
                 device_set_online(d, false, error, why);
-                device_emit_changes(d);
-                reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
-                reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
+                p->callbacks.online_changed(d, false, p->userdata);
+                reply_all(&p->waiting, &p->n_waiting, -ENOTCONN, d->last_error);
+                reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN, d->last_error);
                 if (!d->settled) {
                         d->settled = true;
-                        context_device_settled(d->context, d);
+                        p->callbacks.settled(d, p->userdata);
                 }
                 break;
         }
@@ -478,7 +482,8 @@ int poller_refresh(Poller *p, sd_bus_message *m)
         return 0;
 }
 
-int poller_new(Device *d, Poller **ret)
+int poller_new(sd_event *event, Device *d, const PollerIntervals *intervals,
+               const PollerCallbacks *callbacks, void *userdata, Poller **ret)
 {
         Poller *p;
         int r;
@@ -487,8 +492,11 @@ int poller_new(Device *d, Poller **ret)
         if (!p)
                 return -ENOMEM;
         p->device = d;
+        p->intervals = *intervals;
+        p->callbacks = *callbacks;
+        p->userdata = userdata;
         p->state = POLLER_DOWN;
-        r = sd_event_add_time(d->context->event, &p->timer, CLOCK_MONOTONIC, 0, 1000, on_timer, p);
+        r = sd_event_add_time(event, &p->timer, CLOCK_MONOTONIC, 0, 1000, on_timer, p);
         if (r < 0) {
                 free(p);
                 return r;
@@ -504,8 +512,8 @@ Poller *poller_free(Poller *p)
                 return NULL;
         /* Nothing of ours is in flight: device_free() freed the link first, which completed
          * every request (and so freed each StepCall). */
-        reply_all(&p->waiting, &p->n_waiting, -ENOTCONN);
-        reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN);
+        reply_all(&p->waiting, &p->n_waiting, -ENOTCONN, NULL);
+        reply_all(&p->waiting_next, &p->n_waiting_next, -ENOTCONN, NULL);
         p->timer = sd_event_source_disable_unref(p->timer);
         free(p);
         return NULL;

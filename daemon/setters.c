@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "bus-errors.h"
-#include "context.h"
 #include "device.h"
 #include "journal.h"
 #include "link.h"
@@ -30,7 +29,18 @@ typedef struct SetterStep {
         int unit; /* -1: the inverter itself */
 } SetterStep;
 
+typedef struct SetterOp SetterOp;
+
+/* The queue of accepted changes of every device, and how to tell that one changed values. */
+struct Setters {
+        Polkit *polkit;
+        SettersChangedFunc changed;
+        void *userdata;
+        SetterOp *head, *tail; /* oldest first */
+};
+
 struct SetterOp {
+        Setters *queue;
         SetterOp *prev, *next; /* in the queue of accepted changes */
         bool active;           /* its commands are on the wire */
         Device *device;
@@ -55,24 +65,24 @@ struct SetterOp {
         char *answer;     /* RawCommand: the payload */
 };
 
-/* Accepted changes wait in the Context's queue, oldest first. One per device is active at a
+/* Accepted changes wait in the Setters queue, oldest first. One per device is active at a
  * time, from its first command to its reply: a burst of callers is applied one after the other,
  * and each one's re-read, journal entry ("old -> new") and reply describe its own change, not a
  * neighbour's. */
 static void setter_queue_remove(SetterOp *op)
 {
-        Context *c = op->device ? op->device->context : NULL;
+        Setters *q = op->queue;
 
-        if (!c)
+        if (!q)
                 return;
         if (op->prev)
                 op->prev->next = op->next;
-        else if (c->setters_head == op)
-                c->setters_head = op->next;
+        else if (q->head == op)
+                q->head = op->next;
         if (op->next)
                 op->next->prev = op->prev;
-        else if (c->setters_tail == op)
-                c->setters_tail = op->prev;
+        else if (q->tail == op)
+                q->tail = op->prev;
         op->prev = op->next = NULL;
 }
 
@@ -89,18 +99,33 @@ static SetterOp *setter_op_free(SetterOp *op)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SetterOp *, setter_op_free)
 
-void setters_flush(Context *c)
+int setters_new(Polkit *polkit, SettersChangedFunc changed, void *userdata, Setters **ret)
+{
+        Setters *q = calloc(1, sizeof *q);
+
+        if (!q)
+                return -ENOMEM;
+        *q = (Setters){.polkit = polkit, .changed = changed, .userdata = userdata};
+        *ret = q;
+        return 0;
+}
+
+Setters *setters_free(Setters *q)
 {
         SetterOp *op;
 
+        if (!q)
+                return NULL;
         /* Without touching op->device: the devices may be gone already. */
-        while ((op = c->setters_head)) {
-                c->setters_head = op->next;
+        while ((op = q->head)) {
+                q->head = op->next;
                 op->prev = op->next = NULL;
                 op->device = NULL;
+                op->queue = NULL;
                 setter_op_free(op);
         }
-        c->setters_tail = NULL;
+        free(q);
+        return NULL;
 }
 
 static const char *caller_name(const SetterOp *op)
@@ -412,9 +437,9 @@ static void setter_log_raw(SetterOp *op)
                          op->steps[0].command, answer, (unsigned)op->uid, caller_name(op));
         else
                 snprintf(message, sizeof message,
-                         "%s: Raw command \"%s\" failed: the inverter %s (uid %u, %s).",
-                         d->id, op->steps[0].command, link_error_words(op->error),
-                         (unsigned)op->uid, caller_name(op));
+                         "%s: Raw command \"%s\" failed: the inverter %s (uid %u, %s).", d->id,
+                         op->steps[0].command, link_error_words(op->error), (unsigned)op->uid,
+                         caller_name(op));
         snprintf(uid, sizeof uid, "%u", (unsigned)op->uid);
         const JournalField fields[] = {
                         {"AXPERT_DEVICE", d->id},
@@ -470,11 +495,9 @@ static void setter_finish(SetterOp *op)
         int r;
 
         /* One PropertiesChanged with what the re-read changed (before the reply, so a caller that
-         * waits for the reply and then reads sees the new values). */
-        r = device_emit_changes(d);
-        if (r < 0)
-                log_warning_errno(r, "%s: failed to emit property changes, ignoring: %s", d->id,
-                                  strerror(-r));
+         * waits for the reply and then reads sees the new values): the bus module's, through
+         * the callback context.c gave. */
+        d->setters->changed(d, d->setters->userdata);
 
         if (op->raw && op->steps[0].command[0] != 'Q')
                 setter_log_raw(op);
@@ -673,7 +696,7 @@ static void setter_reply_not_started(SetterOp *op, int r)
 /* After a change of d finished: the next waiting one for d, if any. */
 static void setter_begin_next(Device *d)
 {
-        SetterOp *op = d->context->setters_head;
+        SetterOp *op = d->setters->head;
 
         while (op) {
                 SetterOp *next = op->next;
@@ -702,20 +725,21 @@ static void setter_begin_next(Device *d)
  * been answered (nothing to change) and freed; on failure op is the caller's. */
 static int setter_enqueue(SetterOp *op, sd_bus_error *error)
 {
-        Context *c = op->device->context;
+        Setters *q = op->device->setters;
         bool busy = false;
         int r;
 
-        for (SetterOp *o = c->setters_head; o; o = o->next)
+        for (SetterOp *o = q->head; o; o = o->next)
                 if (o->device == op->device)
                         busy = true;
 
-        op->prev = c->setters_tail;
-        if (c->setters_tail)
-                c->setters_tail->next = op;
+        op->queue = q;
+        op->prev = q->tail;
+        if (q->tail)
+                q->tail->next = op;
         else
-                c->setters_head = op;
-        c->setters_tail = op;
+                q->head = op;
+        q->tail = op;
 
         if (busy)
                 return 0;
@@ -823,7 +847,7 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
         if (setter_is_current(d, s, &arg))
                 return sd_bus_reply_method_return(m, NULL);
 
-        r = polkit_verify(d->context->polkit, m, axpert_polkit_action(pi30_settings[s].method),
+        r = polkit_verify(d->setters->polkit, m, axpert_polkit_action(pi30_settings[s].method),
                           &uid, error);
         if (r < 0)
                 return r;
@@ -863,7 +887,7 @@ int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (!d->online || !d->link)
                 return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
 
-        r = polkit_verify(d->context->polkit, m, axpert_polkit_action("RawCommand"), &uid, error);
+        r = polkit_verify(d->setters->polkit, m, axpert_polkit_action("RawCommand"), &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)

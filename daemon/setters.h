@@ -3,7 +3,12 @@
 
 #include <systemd/sd-bus.h>
 
-typedef struct Context Context;
+typedef struct Device Device;
+typedef struct Polkit Polkit;
+typedef struct Setters Setters;
+
+/* A change was applied and re-read: what clients see of d changed (the bus module emits). */
+typedef void (*SettersChangedFunc)(Device *d, void *userdata);
 
 /* The journal's MESSAGE_IDs (journalctl MESSAGE_ID=…, doc/setters.md): an inverter setting was
  * changed; a per-unit change is about to be sent to the parallel units; one unit's outcome of
@@ -32,6 +37,8 @@ int method_set_flag(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_set_output_frequency(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
+/* The queue of accepted changes of every device (Device.setters) and what authorizes them. */
+int setters_new(Polkit *polkit, SettersChangedFunc changed, void *userdata, Setters **ret);
 /* Forgets every queued or running change without replying (shutdown; after the devices, whose
  * link requests point at them, are gone). */
-void setters_flush(Context *c);
+Setters *setters_free(Setters *q);

@@ -89,6 +89,9 @@ typedef struct Pi30CommandInfo {
         uint8_t max_tokens;       /* more fields than this: likewise */
         uint8_t param_digits;     /* digits of the parameter (QPGS: 1-2, QEY: 4, …); 0 = none */
         bool crc_optional;        /* documents show the answer without CRC (QT) */
+        /* Polled: a cycle of its class is not complete without its answer (unless the inverter
+         * does not support it); the others of the class are read after these. */
+        bool required;
         const char *prefix;       /* WHOLE answers: text before the value ("VERFW:") */
         const char *description;
 } Pi30CommandInfo;

@@ -5,6 +5,8 @@ the simulator plays the hostile line."""
 import math
 import time
 
+from gi.repository import GLib
+
 import daemonlib
 import relay
 import testlib
@@ -98,6 +100,17 @@ class CyclesTest(daemonlib.DaemonTestCase):
         testlib.wait_for(lambda: self.dbus.get('LastUpdateTimestamp') > t and
                          self.dbus.get('LastError') == '', 60, 0.2, what='complete cycles again')
         self.assert_matches_sim(self.dbus.get_all())
+
+    def test_refresh_error_says_why(self):
+        """A Refresh() whose cycle fails carries the cycle's reason, the text LastError shows
+        ("QPIWS: refused (NAK)"), not only the errno's words (issue 11 item 4)."""
+        self.start_relayed(daemon_args=('--poll-interval=60',))
+        self.relay.policy = lambda command, n: ('nak',) if command == 'QPIWS' else relay.PASS
+        with self.assertRaises(GLib.Error) as caught:
+            self.dbus.call(PATH, daemonlib.IFACE, 'Refresh')
+        self.assertIn('Refresh failed: QPIWS: refused (NAK)', caught.exception.message)
+        self.assertEqual(self.dbus.get('LastError'), 'QPIWS: refused (NAK)')
+        self.relay.policy = lambda command, n: relay.PASS
 
 
 class ShutdownTest(daemonlib.DaemonTestCase):
