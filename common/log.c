@@ -36,13 +36,8 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         char buf[2048];
         va_list ap;
 
-        /* %m refers to the error we were handed, not whatever errno happens to be. */
-        errno = error < 0 ? -error : error;
         va_start(ap, format);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral" /* log.h explains the missing attribute */
         vsnprintf(buf, sizeof buf, format, ap);
-#pragma GCC diagnostic pop
         va_end(ap);
 
         if (log_get_max_level() >= LOG_DEBUG)

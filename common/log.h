@@ -12,9 +12,10 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 
 /* Logs and returns -abs(error) (or 0 when error is 0), so callers can "return log_error_errno(r, …)".
- * "%m" prints the error passed in. (No format attribute: -Wpedantic rejects %m in it.) */
+ * The format is checked by the compiler; "%m" is not ISO C (-Wpedantic), so the error's text is
+ * passed as strerror(abs(error)) like every other argument. */
 int log_internal(int level, int error, const char *file, int line, const char *func,
-                 const char *format, ...);
+                 const char *format, ...) _printf_(6, 7);
 
 #define log_full_errno(level, error, ...)                                                          \
         log_internal((level), (error), __FILE__, __LINE__, __func__, __VA_ARGS__)

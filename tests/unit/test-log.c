@@ -15,7 +15,7 @@ int main(void)
         CHECK(f != NULL);
         dup2(fileno(f), 2);
         log_set_max_level(LOG_INFO);
-        CHECK_INT(log_error_errno(-EIO, "reading %s failed: %m", "x"), -EIO);
+        CHECK_INT(log_error_errno(-EIO, "reading %s failed: %s", "x", strerror(EIO)), -EIO);
         CHECK_INT(log_warning_errno(ENOENT, "missing"), -ENOENT);
         log_debug("not shown");
         log_info("shown");
