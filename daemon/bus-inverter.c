@@ -561,7 +561,7 @@ static int emit_list(sd_bus *bus, const char *path, const char *iface, const Bus
                 names[n++] = extra[i];
         for (size_t i = 0; i < list->n; i++) {
                 Pi30Field f = list->fields[i];
-                if (!pi30_value_equal(f, &emitted[f], &values[f])) {
+                if (!pi30_value_equal(&emitted[f], &values[f])) {
                         names[n++] = pi30_field_info(f)->name;
                         emitted[f] = values[f];
                 }

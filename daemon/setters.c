@@ -285,6 +285,9 @@ static const char *setter_error_name(int error)
         /* An answer that is neither ACK nor NAK to a setting: the conversation went wrong. */
         if (abs(error) == EBADMSG)
                 return AXPERT_ERROR_PROTOCOL;
+        /* An answer that started but was too slow to finish (link.h) is a timeout to callers. */
+        if (abs(error) == ETIME)
+                return AXPERT_ERROR_TIMEOUT;
         name = axpert_bus_error_name_from_errno(error);
         return name ? name : SD_BUS_ERROR_FAILED;
 }
@@ -296,6 +299,10 @@ static const char *link_error_words(int error)
                 return "refused (NAK)";
         case -ETIMEDOUT:
                 return "did not answer in time";
+        case -ETIME:
+                return "answered too slowly";
+        case -ECANCELED:
+                return "was not asked: axpertd is stopping";
         case -EPROTO:
                 return "kept sending garbled answers";
         case -ENOTCONN:
@@ -388,6 +395,10 @@ static void setter_log_unit(SetterOp *op, size_t i, int result)
         } else if (result == -EREMOTEIO) {
                 outcome = "refused";
                 snprintf(what, sizeof what, "refused (NAK)");
+        } else if (result == -ECANCELED) {
+                /* Shutting down: not an answer of the inverter, so no failure either. */
+                outcome = "cancelled";
+                snprintf(what, sizeof what, "cancelled (axpertd is stopping)");
         } else {
                 outcome = "failed";
                 snprintf(what, sizeof what, "failed (%s)", link_error_words(result));

@@ -404,7 +404,7 @@ static inline bool pi30_value_valid(const Pi30Value *v)
 }
 
 /* Equality as a client would see it (used for change detection). */
-bool pi30_value_equal(Pi30Field field, const Pi30Value *a, const Pi30Value *b);
+bool pi30_value_equal(const Pi30Value *a, const Pi30Value *b);
 
 /* Helpers to fill a value by hand (the simulator, tests); width stays 0 = table width. */
 void pi30_value_set_number(Pi30Value *v, double d);

@@ -4,9 +4,8 @@
 
 #include "pi30.h"
 
-bool pi30_value_equal(Pi30Field field, const Pi30Value *a, const Pi30Value *b)
+bool pi30_value_equal(const Pi30Value *a, const Pi30Value *b)
 {
-        (void)field;
         if (a->status != b->status)
                 return false;
         if (a->status == PI30_VALUE_ABSENT)

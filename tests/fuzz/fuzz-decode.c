@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         for (size_t i = 0; i < pi30_n_fields; i++) {
                 Pi30Field f = pi30_fields[i].id;
-                if (pi30_fields[i].command == cmd && !pi30_value_equal(f, &values[f], &again[f]))
+                if (pi30_fields[i].command == cmd && !pi30_value_equal(&values[f], &again[f]))
                         abort();
         }
 
