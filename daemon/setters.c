@@ -163,24 +163,8 @@ static void value_format(Pi30Field field, const Pi30Value *v, char *buf, size_t 
 
 static void setter_limits(const Device *d, Pi30Limits *ret)
 {
-        const Pi30Value *rating = &d->values[PI30_F_BATTERY_RATING_VOLTAGE];
-        const Pi30Value *charging = &d->values[PI30_F_CHARGING_CURRENT_OPTIONS];
-        const Pi30Value *ac = &d->values[PI30_F_AC_CHARGING_CURRENT_OPTIONS];
-
-        *ret = (Pi30Limits){
-                        .battery_rating = pi30_value_valid(rating) ? rating->d : NAN,
-                        /* the firmware family's rules (pi30_limits_from_values) */
-                        .values = d->values,
-        };
-        /* Without the inverter's own list the documented range applies (pi30.h). */
-        if (pi30_value_valid(charging) && charging->n > 0) {
-                ret->charging_current_options = charging->list;
-                ret->n_charging_current_options = charging->n;
-        }
-        if (pi30_value_valid(ac) && ac->n > 0) {
-                ret->ac_charging_current_options = ac->list;
-                ret->n_ac_charging_current_options = ac->n;
-        }
+        /* The same limits the bus advertises (SettingLimits…): what is offered is accepted. */
+        pi30_limits_from_values(d->values, ret);
 }
 
 /* The parallel units a per-unit setting goes to, in ascending QPGS index order. */

@@ -397,19 +397,9 @@ static int model_format(Model *m, Pi30Command cmd, int param, char *buf, size_t 
 
 static void model_limits(const Model *m, Pi30Limits *ret)
 {
-        const Pi30Value *cc = &m->values[PI30_F_CHARGING_CURRENT_OPTIONS];
-        const Pi30Value *ac = &m->values[PI30_F_AC_CHARGING_CURRENT_OPTIONS];
-
-        *ret = (Pi30Limits){
-                        .battery_rating =
-                                        model_get_number(m->values, PI30_F_BATTERY_RATING_VOLTAGE),
-                        .charging_current_options = pi30_value_valid(cc) ? cc->list : NULL,
-                        .n_charging_current_options = pi30_value_valid(cc) ? cc->n : 0,
-                        .ac_charging_current_options = pi30_value_valid(ac) ? ac->list : NULL,
-                        .n_ac_charging_current_options = pi30_value_valid(ac) ? ac->n : 0,
-                        /* The family's rules follow from what this model answers. */
-                        .values = m->values,
-        };
+        /* The daemon's rules for the inverter it reads, from this model's own answers: its
+         * rating, its option lists and its firmware family. */
+        pi30_limits_from_values(m->values, ret);
 }
 
 typedef struct SetterMatch {
