@@ -394,6 +394,7 @@ typedef struct ReadRequest {
         int param;
         DeviceReadFunc done;
         void *userdata;
+        char skipped[160]; /* why the last frame the check skipped is no answer to cmd */
 } ReadRequest;
 
 /* A direct read of a unit: into its object, and into the staged cycle if that read it. */
@@ -451,17 +452,26 @@ static void device_read_done(Link *link, int result, const Pi30Frame *frame, voi
         Device *d = rq->device;
         int r = result;
 
+        snprintf(d->refusal, sizeof d->refusal, "%s", rq->skipped);
         if (result == 0) {
-                if (frame->kind != PI30_FRAME_DATA)
+                if (frame->kind != PI30_FRAME_DATA) {
                         r = -EBADMSG; /* an ACK is no answer to a query */
-                else
+                        snprintf(d->refusal, sizeof d->refusal, "an acknowledgement");
+                } else
                         r = device_store(d, rq, frame);
                 if (r >= 0) {
                         r = 0;
+                        d->refusal[0] = 0;
                         device_learn_answer(d, rq->cmd);
-                } else
+                } else {
+                        if (r == -EBADMSG && frame->kind == PI30_FRAME_DATA)
+                                (void)pi30_decode_explain(rq->cmd, frame->payload,
+                                                          frame->payload_len, d->refusal,
+                                                          sizeof d->refusal);
                         log_debug_errno(r, "%s: answer to %s not understood: %s", d->id,
-                                        pi30_command_info(rq->cmd)->name, strerror(abs(r)));
+                                        pi30_command_info(rq->cmd)->name,
+                                        d->refusal[0] ? d->refusal : strerror(abs(r)));
+                }
         } else if (result == -EREMOTEIO || result == -EOPNOTSUPP)
                 device_learn_refusal(d, rq->cmd, result);
         else if (result == -ETIMEDOUT && link_answer_started(link))
@@ -479,7 +489,11 @@ static bool device_read_check(const Pi30Frame *frame, void *userdata)
         /* Decoding into scratch space leaves the state alone; the real decode follows in
          * device_read_done(). The shape checks of the decoder make a late answer of another
          * command fail here. */
-        return pi30_decode(rq->cmd, frame->payload, frame->payload_len, scratch, NULL) >= 0;
+        if (pi30_decode(rq->cmd, frame->payload, frame->payload_len, scratch, NULL) >= 0)
+                return true;
+        (void)pi30_decode_explain(rq->cmd, frame->payload, frame->payload_len, rq->skipped,
+                                  sizeof rq->skipped);
+        return false;
 }
 
 int device_read_mode(Device *d, DeviceReadMode mode, Pi30Command cmd, int param, LinkPriority prio,

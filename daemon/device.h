@@ -88,6 +88,9 @@ struct Device {
         size_t n_stage_units;
 
         Pi30Value *scratch; /* decoding space that is not the state */
+        /* Why the last read's answer was refused, or the frame it skipped was not its answer
+         * (pi30_decode_explain()); "" when it had none. For LastError's words. */
+        char refusal[160];
 };
 
 typedef void (*DeviceReadFunc)(Device *d, int result, void *userdata);

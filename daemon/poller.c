@@ -361,12 +361,19 @@ static void poller_step_done(Device *d, int result, void *userdata)
                 bool expected = s->status &&
                                 (s->cmd == PI30_CMD_QPI || device_command_supported(d, s->cmd));
                 if (expected)
+                        /* The refused answer (or the frame skipped as no answer to it) named,
+                         * so a wrong model or a shifted conversation can be told apart. */
                         poller_fail_cycle(p,
                                           result == -EBADMSG ? -EPROTO
                                           : result == -ETIME ? -ETIMEDOUT
                                                              : result,
-                                          "%s: %s", pi30_command_info(s->cmd)->name,
-                                          result_words(result));
+                                          "%s: %s%s%s%s", pi30_command_info(s->cmd)->name,
+                                          result_words(result),
+                                          d->refusal[0] ? (result == -EBADMSG
+                                                                           ? " ("
+                                                                           : " (skipped a frame: ")
+                                                        : "",
+                                          d->refusal, d->refusal[0] ? ")" : "");
                 if (s->cmd == PI30_CMD_QPI)
                         /* Without QPI there is no PI30 inverter to talk to. */
                         p->pos = p->n_steps;

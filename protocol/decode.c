@@ -1,5 +1,8 @@
 /* Answer payloads -> typed values, driven by the field table; split on spaces, never offsets. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pi30.h"
@@ -10,6 +13,27 @@ typedef struct Token {
         const char *p;
         size_t len;
 } Token;
+
+/* Where pi30_decode_explain() wants the reason a payload is refused; NULL for pi30_decode(). */
+typedef struct Explain {
+        char *buf;
+        size_t size;
+} Explain;
+
+__attribute__((format(printf, 2, 3))) static int refuse(Explain *e, const char *format, ...)
+{
+        va_list ap;
+
+        if (e && e->size > 0) {
+                va_start(ap, format);
+                vsnprintf(e->buf, e->size, format, ap);
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+/* A token as a quoted, bounded piece of text for an explanation. */
+#define TOKEN_TEXT(p, len) (int)((len) > 24 ? 24 : (len)), (p), ((len) > 24 ? "…" : "")
 
 /* Locale-free decimal: [-]digits[.digits], at most 9 digits and 3 after the point (PI30 never
  * sends more), so every value is exact and prints back identically. */
@@ -406,8 +430,8 @@ static int pick_layout(const Pi30CommandInfo *cmd, size_t n, uint8_t *ret)
         return -EBADMSG;
 }
 
-int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value values[],
-                Pi30DecodeResult *ret)
+static int decode(Pi30Command command, const char *payload, size_t len, Pi30Value values[],
+                  Pi30DecodeResult *ret, Explain *e)
 {
         const Pi30CommandInfo *cmd = pi30_command_info(command);
         Pi30DecodeResult res = {0};
@@ -418,25 +442,28 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
 
         if (!cmd)
                 return -EINVAL;
-        if (!payload)
-                return -EBADMSG;
+        if (!payload || len == 0)
+                return refuse(e, "empty answer");
         for (size_t i = 0; i < len; i++)
                 if ((unsigned char)payload[i] < 0x20 || (unsigned char)payload[i] > 0x7e)
-                        return -EBADMSG;
-        if (len == 0 || payload[0] == ' ')
-                return -EBADMSG;
+                        return refuse(e, "byte 0x%02x at position %zu is not printable",
+                                      (unsigned char)payload[i], i + 1);
+        if (payload[0] == ' ')
+                return refuse(e, "the answer starts with a space");
         size_t trimmed = len;
         while (trimmed > 0 && payload[trimmed - 1] == ' ')
                 trimmed--;
         if (trimmed == 3 && (memcmp(payload, "NAK", 3) == 0 || memcmp(payload, "ACK", 3) == 0))
-                return -EBADMSG; /* an acknowledgement is never an answer to an inquiry */
+                /* an acknowledgement is never an answer to an inquiry */
+                return refuse(e, "%.3s is no answer to %s", payload, cmd->name);
 
         switch (cmd->shape) {
         case PI30_SHAPE_FLAGS: {
                 uint8_t nv;
                 r = decode_flags(payload, len, tmp, &nv);
                 if (r < 0)
-                        return r;
+                        return refuse(e, "\"%.*s%s\" is not a list of enabled and disabled flags",
+                                      TOKEN_TEXT(payload, len));
                 res.n_tokens = 1;
                 res.n_valid = nv;
                 break;
@@ -444,9 +471,10 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
         case PI30_SHAPE_LIST: {
                 r = tokenize(payload, len, tokens, MAX_TOKENS, &n);
                 if (r < 0)
-                        return r;
+                        return refuse(e, "not fields separated by single spaces");
                 if (n < cmd->min_tokens || n > cmd->max_tokens)
-                        return -EBADMSG;
+                        return refuse(e, "%zu value%s, %s answers %u to %u", n, n == 1 ? "" : "s",
+                                      cmd->name, cmd->min_tokens, cmd->max_tokens);
                 for (size_t i = 0; i < pi30_n_fields; i++) {
                         const Pi30FieldInfo *f = &pi30_fields[i];
                         if (f->command != command)
@@ -457,10 +485,16 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
                                 double d;
                                 /* "010 020 …": three digits each, always (PI30.md §4.8) */
                                 if (tokens[k].len != 3)
-                                        return -EBADMSG;
+                                        return refuse(e, "value %zu \"%.*s%s\" has not 3 digits",
+                                                      k + 1,
+                                                      TOKEN_TEXT(tokens[k].p, tokens[k].len));
                                 r = parse_unsigned(tokens[k].p, tokens[k].len, &d);
                                 if (r < 0 || d > f->max)
-                                        return -EBADMSG;
+                                        return refuse(e,
+                                                      "value %zu \"%.*s%s\" is not a number "
+                                                      "up to %g",
+                                                      k + 1, TOKEN_TEXT(tokens[k].p, tokens[k].len),
+                                                      f->max);
                                 v->list[k] = (uint16_t)d;
                         }
                         v->n = (uint8_t)n;
@@ -477,12 +511,14 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
                         if (f->command != command)
                                 continue;
                         if (f->kind != PI30_KIND_STRING && memchr(payload, ' ', len))
-                                return -EBADMSG;
+                                return refuse(e, "%s's answer has no spaces", cmd->name);
                         r = decode_token(cmd, f, payload, len, &tmp[f->id]);
                         if (r < 0)
-                                return r;
+                                return refuse(e, "\"%.*s%s\" is not %s's %s",
+                                              TOKEN_TEXT(payload, len), cmd->name, f->name);
                         if (command == PI30_CMD_QPIWS && (tmp[f->id].n < 32 || tmp[f->id].n > 40))
-                                return -EBADMSG;
+                                return refuse(e, "%u status bits, QPIWS has 32 to 40",
+                                              (unsigned)tmp[f->id].n);
                         if (tmp[f->id].status == PI30_VALUE_VALID)
                                 res.n_valid++;
                         else if (tmp[f->id].status == PI30_VALUE_OUT_OF_RANGE)
@@ -497,10 +533,11 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
         default:
                 r = tokenize(payload, len, tokens, MAX_TOKENS, &n);
                 if (r < 0)
-                        return r;
+                        return refuse(e, "not fields separated by single spaces");
                 r = pick_layout(cmd, n, &res.layout);
                 if (r < 0)
-                        return r;
+                        return refuse(e, "%zu fields, no layout of %s has that many (%u to %u)", n,
+                                      cmd->name, cmd->min_tokens, cmd->max_tokens);
                 for (size_t i = 0; i < pi30_n_fields; i++) {
                         const Pi30FieldInfo *f = &pi30_fields[i];
                         if (f->command != command || f->layout != res.layout)
@@ -513,7 +550,8 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
                                 r = f->bit >= 0 ? decode_bit_slice(f, t, v)
                                                 : decode_token(cmd, f, t->p, t->len, v);
                                 if (r < 0)
-                                        return r;
+                                        return refuse(e, "field %u \"%.*s%s\" is not a valid %s",
+                                                      f->token, TOKEN_TEXT(t->p, t->len), f->name);
                         }
                         if (v->status == PI30_VALUE_VALID)
                                 res.n_valid++;
@@ -548,4 +586,28 @@ int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value 
         if (ret)
                 *ret = res;
         return (int)res.n_valid;
+}
+
+int pi30_decode(Pi30Command command, const char *payload, size_t len, Pi30Value values[],
+                Pi30DecodeResult *ret)
+{
+        return decode(command, payload, len, values, ret, NULL);
+}
+
+int pi30_decode_explain(Pi30Command command, const char *payload, size_t len, char *buf,
+                        size_t size)
+{
+        Pi30Value *scratch = calloc(_PI30_FIELD_MAX, sizeof *scratch);
+        Explain e = {.buf = buf, .size = size};
+        int r;
+
+        if (size > 0)
+                buf[0] = 0;
+        if (!scratch)
+                return -ENOMEM;
+        r = decode(command, payload, len, scratch, NULL, &e);
+        free(scratch);
+        if (r == -EBADMSG && size > 0 && buf[0] == 0)
+                snprintf(buf, size, "not an answer to %s", pi30_command_info(command)->name);
+        return r < 0 ? r : 0;
 }

@@ -482,6 +482,12 @@ typedef struct Pi30DecodeResult {
 int pi30_decode(Pi30Command cmd, const char *payload, size_t len, Pi30Value values[],
                 Pi30DecodeResult *ret);
 
+/* Why pi30_decode() refuses payload as an answer of cmd, in words naming the field and the
+ * token ("field 9 \"5x.10\" is not a valid BatteryVoltage"): -EBADMSG with the reason in buf,
+ * 0 (buf "") when it decodes. For logs and LastError; nothing is decoded into any state. */
+int pi30_decode_explain(Pi30Command cmd, const char *payload, size_t len, char *buf,
+                        size_t size);
+
 /* The inverse, for the simulator and round-trip tests: prints cmd's answer payload (without '('
  * and CRC) from values[] with the table's widths (or each value's own width when set), n_tokens
  * fields of the given layout (0 = the command's maximum). An ABSENT value prints as '-'.

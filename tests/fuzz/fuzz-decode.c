@@ -37,6 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the raw bytes as a payload */
         memset(values, 0, sizeof values);
         int r = pi30_decode(cmd, (const char *)data, size, values, &res);
+        /* The explanation agrees with the verdict and is a terminated string, whatever the input.
+         */
+        char why[160];
+        int e = pi30_decode_explain(cmd, (const char *)data, size, why, sizeof why);
+        if ((r < 0) != (e < 0) || memchr(why, 0, sizeof why) == NULL ||
+            (e == -EBADMSG && why[0] == 0) || (e == 0 && why[0] != 0))
+                abort();
         if (r < 0)
                 return 0;
         if ((unsigned)r != res.n_valid)

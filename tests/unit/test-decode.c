@@ -72,6 +72,38 @@ static void check_no_answer_is_anothers(void)
                                   pi30_command_info(answers[k].cmd)->name);
 }
 
+/* A refused answer is explained naming the field and the token; an answer that decodes is not. */
+static void check_explain(void)
+{
+        static const char good[] = "230.0 50.0 230.0 50.0 0500 0400 010 400 52.00 010 080 0040 "
+                                   "0010 120.0 52.10 00000 00010110";
+        static const char bad[] = "230.0 50.0 230.0 50.0 0500 0400 010 400 5x.00 010 080 0040 "
+                                  "0010 120.0 52.10 00000 00010110";
+        char why[160];
+
+        CHECK_INT(pi30_decode_explain(PI30_CMD_QPIGS, good, strlen(good), why, sizeof why), 0);
+        CHECK_STR(why, "");
+        CHECK_INT(pi30_decode_explain(PI30_CMD_QPIGS, bad, strlen(bad), why, sizeof why),
+                  -EBADMSG);
+        CHECK_MSG(strstr(why, "field 9") && strstr(why, "\"5x.00\"") &&
+                                  strstr(why, "BatteryVoltage"),
+                  "QPIGS field 9: %s", why);
+        CHECK_INT(pi30_decode_explain(PI30_CMD_QPIGS, "230.0 50.0", 10, why, sizeof why),
+                  -EBADMSG);
+        CHECK_MSG(strstr(why, "2 fields") != NULL, "QPIGS of 2 fields: %s", why);
+        /* QPI's answer taken for QID's (a late answer): says which token is not a serial. */
+        CHECK_INT(pi30_decode_explain(PI30_CMD_QID, "PI30", 4, why, sizeof why), -EBADMSG);
+        CHECK_MSG(strstr(why, "\"PI30\"") && strstr(why, "SerialNumber"), "QID: %s", why);
+        CHECK_INT(pi30_decode_explain(PI30_CMD_QMCHGCR, "010 02x", 7, why, sizeof why), -EBADMSG);
+        CHECK_MSG(strstr(why, "value 2") && strstr(why, "\"02x\""), "QMCHGCR: %s", why);
+        CHECK_INT(pi30_decode_explain(PI30_CMD_QMOD, "NAK", 3, why, sizeof why), -EBADMSG);
+        CHECK_MSG(strstr(why, "NAK") != NULL, "QMOD NAK: %s", why);
+        /* A long token is cut, and a tiny buffer still ends in a NUL. */
+        CHECK_INT(pi30_decode_explain(PI30_CMD_QID, "PIPIPIPIPIPIPIPIPIPIPIPIPIPIPI", 30, why, 8),
+                  -EBADMSG);
+        CHECK_INT(strlen(why), 7);
+}
+
 int main(void)
 {
         Pi30DecodeResult res;
@@ -285,5 +317,6 @@ int main(void)
                   "00000 00010110",
                   &res) > 0);
         CHECK_DOUBLE(values[PI30_F_BATTERY_VOLTAGE].d, 52.3);
+        check_explain();
         return tests_finish("test-decode");
 }

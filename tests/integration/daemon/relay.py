@@ -52,7 +52,8 @@ class Relay:
         self.link = os.path.join(tmpdir, 'ttyRELAY')
         self.sim_link = sim_link
         self.lock = threading.Lock()
-        # policy(command, n) -> PASS | ('delay', seconds) | ('nak',) | ('drop',); n counts the
+        # policy(command, n) -> PASS | ('delay', seconds) | ('nak',) | ('drop',) |
+        # ('replace', payload) (a well-formed frame with a CRC that holds); n counts the
         # requests of that command so far (1 = the first).
         self.policy = lambda command, n: PASS
         self.trickle = None     # seconds per byte for everything to the daemon, or None
@@ -156,6 +157,8 @@ class Relay:
             self.out.append((started + action[1], bytes(data)))
         elif action[0] == 'nak':
             self.out.append((0, answer_bytes('NAK')))
+        elif action[0] == 'replace':
+            self.out.append((0, answer_bytes(action[1])))
 
     def _deliver(self, now):
         if self.master is None:

@@ -112,6 +112,20 @@ class CyclesTest(daemonlib.DaemonTestCase):
         self.assertEqual(self.dbus.get('LastError'), 'QPIWS: refused (NAK)')
         self.relay.policy = lambda command, n: relay.PASS
 
+    def test_refused_answer_is_named(self):
+        """An answer with a good CRC that is not QPIGS's (a token no firmware sends): LastError
+        names the field and the token, so a user can tell a wrong model or a garbled line from
+        silence (issue 11 item 4)."""
+        self.start_relayed()
+        bad = ('230.0 50.0 230.0 50.0 0500 0400 010 400 5x.00 010 080 0040 0010 120.0 52.10 '
+               '00000 00010110')
+        self.relay.policy = lambda command, n: ('replace', bad) if command == 'QPIGS' \
+            else relay.PASS
+        error = testlib.wait_for(lambda: (lambda e: e if 'QPIGS' in e else None)(
+            self.dbus.get('LastError')), 30, 0.1, what='LastError about QPIGS')
+        self.assertIn('field 9 "5x.00" is not a valid BatteryVoltage', error)
+        self.relay.policy = lambda command, n: relay.PASS
+
 
 class ShutdownTest(daemonlib.DaemonTestCase):
     transport = 'pty'
