@@ -260,6 +260,16 @@ class DaemonTestCase(testlib.BusTestCase):
         self.start_daemon(*daemon_args)
         self.wait_online()
 
+    def start_relayed(self, *sim_args, daemon_args=('--poll-interval=0.5',)):
+        """The simulator behind a hostile pty of the test's (relay.py), then the daemon on it."""
+        import relay
+        self.start_sim(*sim_args)
+        self.relay = relay.Relay(self.tmpdir, self.link).start()
+        self.addCleanup(self.relay.stop)
+        self.device_spec = self.relay.link
+        self.start_daemon(*daemon_args)
+        self.wait_online()
+
     def assert_matches_sim(self, props, unit=None, skip=()):
         """Every property that is a simulator field equals the simulator's value."""
         compared = 0

@@ -118,14 +118,6 @@ class AnswersMixin:
 class PtyTest(AnswersMixin, daemonlib.DaemonTestCase):
     transport = 'pty'
 
-    def start_relayed(self, *sim_args, daemon_args=('--poll-interval=0.5',)):
-        self.start_sim(*sim_args)
-        self.relay = relay.Relay(self.tmpdir, self.link).start()
-        self.addCleanup(self.relay.stop)
-        self.device_spec = self.relay.link
-        self.start_daemon(*daemon_args)
-        self.wait_online()
-
     def test_late_answer_is_not_the_next_commands(self):
         """QVFW2's answers come 1.2 s late (after its timeout) and delay everything behind them,
         as on a real wire: QMN, QGMN, QMCHGCR … must not take each other's answers."""

@@ -18,14 +18,6 @@ LIVE = ('BatteryVoltage', 'GridVoltage', 'AcOutputActivePower', 'PvInputVoltage'
 class CyclesTest(daemonlib.DaemonTestCase):
     transport = 'pty'
 
-    def start_relayed(self, *sim_args, daemon_args=('--poll-interval=0.5',)):
-        self.start_sim(*sim_args)
-        self.relay = relay.Relay(self.tmpdir, self.link).start()
-        self.addCleanup(self.relay.stop)
-        self.device_spec = self.relay.link
-        self.start_daemon(*daemon_args)
-        self.wait_online()
-
     def test_partial_cycles_never_leak(self):
         """QPIWS stops answering: every cycle reads QPIGS and then fails. Nothing of those
         partial cycles may show, neither while online nor after the offline clear."""
