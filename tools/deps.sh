@@ -3,7 +3,7 @@
 
 # Building: compilers, meson, the libraries of every component.
 AXPERT_BUILD_PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config libc6-dev
- libsystemd-dev libglib2.0-dev libjson-glib-dev libsqlite3-dev libpaho-mqtt-dev"
+ libsystemd-dev libglib2.0-dev libjson-glib-dev libsqlite3-dev libpaho-mqtt-dev libsoup-3.0-dev"
 # Running the components together: a bus, a broker and its clients.
 AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps socat"
 # Testing: the integration tests' tools (Debian's python3 with dbusmock, gi and paho; xmllint;
