@@ -21,6 +21,13 @@ char **arg_properties = NULL;
 bool arg_value = false;
 bool arg_ask_password = true;
 const char *arg_host = NULL;
+const char *arg_since = NULL;
+const char *arg_until = NULL;
+const char *arg_range = NULL;
+const char *arg_step = NULL;
+const char *arg_output = NULL;
+bool arg_csv = false;
+const char *arg_period = NULL;
 
 bool use_color = false;
 bool use_ascii = false;
@@ -47,6 +54,10 @@ static const Verb verbs[] = {
                 {"set-flag", 2, 2, verb_set_flag, false, "FLAG on|off", "Enable or disable a flag"},
                 {"raw", 1, 1, verb_raw, true, "COMMAND",
                  "Send a raw PI30 command, print the answer"},
+                {"history", 0, ARGS_ANY, verb_history, true, "[FIELD...]",
+                 "Print recorded values (axpert-history); without FIELD: list the fields"},
+                {"energy", 0, 0, verb_energy, true, "",
+                 "Show the kWh counters; --day/--month/--year: per period"},
 };
 
 const char *ansi_highlight_red(void)
@@ -126,10 +137,21 @@ static void help(void)
                "  -H --host=[USER@]HOST    Operate on a remote host (through ssh)\n"
                "  -p --property=NAME       With show: only these properties (repeatable)\n"
                "     --value               With show: print only the values\n"
-               "     --json=pretty|short|off\n"
+               "     --json[=pretty|short|off]\n"
                "                           Print JSON (keys are the D-Bus property names)\n"
                "  -j                       Same as --json=pretty on a terminal, short otherwise\n"
                "     --no-ask-password     Do not ask for a password for privileged changes\n"
+               "\nOptions of history and energy:\n"
+               "     --since=TIME          Start (default: 24 h ago; energy: 30 days, 12 months)\n"
+               "     --until=TIME          End (default: now)\n"
+               "     --range=YYYYmmddHHMMSS-YYYYmmddHHMMSS\n"
+               "                           Both ends at once (as godenerg writes them)\n"
+               "     --step=SECONDS        With history: one averaged row per step (0: finest)\n"
+               "     --csv                 With history: CSV instead of a table\n"
+               "  -o --output=FILE        With history: write to FILE (replaced atomically)\n"
+               "     --day --month --year  With energy: one row per period\n"
+               "  TIME: 2026-12-01, 2026-12-01T10:00[:00][Z|+01:00], 20261201100000, now,\n"
+               "        today, yesterday, @SECONDS, -1d, -12h, -30m, -90s\n"
                "\nSee the axpertctl(1) man page for details and exit codes.\n");
 }
 
@@ -172,6 +194,14 @@ static int parse_argv(int argc, char *argv[])
                 ARG_VALUE,
                 ARG_JSON,
                 ARG_NO_ASK_PASSWORD,
+                ARG_SINCE,
+                ARG_UNTIL,
+                ARG_RANGE,
+                ARG_STEP,
+                ARG_CSV,
+                ARG_DAY,
+                ARG_MONTH,
+                ARG_YEAR,
         };
         static const struct option options[] = {
                         {"help", no_argument, NULL, 'h'},
@@ -180,14 +210,23 @@ static int parse_argv(int argc, char *argv[])
                         {"host", required_argument, NULL, 'H'},
                         {"property", required_argument, NULL, 'p'},
                         {"value", no_argument, NULL, ARG_VALUE},
-                        {"json", required_argument, NULL, ARG_JSON},
+                        {"json", optional_argument, NULL, ARG_JSON},
                         {"no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD},
+                        {"since", required_argument, NULL, ARG_SINCE},
+                        {"until", required_argument, NULL, ARG_UNTIL},
+                        {"range", required_argument, NULL, ARG_RANGE},
+                        {"step", required_argument, NULL, ARG_STEP},
+                        {"csv", no_argument, NULL, ARG_CSV},
+                        {"output", required_argument, NULL, 'o'},
+                        {"day", no_argument, NULL, ARG_DAY},
+                        {"month", no_argument, NULL, ARG_MONTH},
+                        {"year", no_argument, NULL, ARG_YEAR},
                         {NULL, 0, NULL, 0},
         };
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "hd:H:p:j", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "hd:H:p:jo:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -213,7 +252,9 @@ static int parse_argv(int argc, char *argv[])
                         arg_value = true;
                         break;
                 case ARG_JSON:
-                        if (streq(optarg, "pretty"))
+                        if (!optarg) /* bare --json, as -j */
+                                arg_json = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT;
+                        else if (streq(optarg, "pretty"))
                                 arg_json = JSON_PRETTY;
                         else if (streq(optarg, "short"))
                                 arg_json = JSON_SHORT;
@@ -230,6 +271,37 @@ static int parse_argv(int argc, char *argv[])
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
                         break;
+                case ARG_SINCE:
+                        arg_since = optarg;
+                        break;
+                case ARG_UNTIL:
+                        arg_until = optarg;
+                        break;
+                case ARG_RANGE:
+                        arg_range = optarg;
+                        break;
+                case ARG_STEP:
+                        arg_step = optarg;
+                        break;
+                case ARG_CSV:
+                        arg_csv = true;
+                        break;
+                case 'o':
+                        if (!*optarg)
+                                return report_usage("--output= needs a file name");
+                        arg_output = optarg;
+                        break;
+                case ARG_DAY:
+                case ARG_MONTH:
+                case ARG_YEAR: {
+                        const char *p = c == ARG_DAY ? "day" : c == ARG_MONTH ? "month" : "year";
+
+                        if (arg_period && !streq(arg_period, p))
+                                return report_usage("--%s and --%s exclude each other", arg_period,
+                                                    p);
+                        arg_period = p;
+                        break;
+                }
                 case '?':
                         if (optopt && optopt < 0x100)
                                 return report_usage(
@@ -313,6 +385,14 @@ static int run(int argc, char *argv[])
                 return report_usage("--json does not apply to \"%s\"", verb->name);
         if ((arg_properties || arg_value) && !streq(verb->name, "show"))
                 return report_usage("-p/--property and --value apply only to \"show\"");
+        if ((arg_step || arg_csv || arg_output) && !streq(verb->name, "history"))
+                return report_usage("--step, --csv and -o/--output apply only to \"history\"");
+        if (arg_period && !streq(verb->name, "energy"))
+                return report_usage("--day, --month and --year apply only to \"energy\"");
+        if ((arg_since || arg_until || arg_range) && !streq(verb->name, "history") &&
+            !streq(verb->name, "energy"))
+                return report_usage("--since, --until and --range apply only to \"history\" "
+                                    "and \"energy\"");
 
         r = axpert_bus_errors_register();
         if (r < 0)

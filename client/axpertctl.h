@@ -39,6 +39,14 @@ extern char **arg_properties; /* -p, NULL-terminated, NULL when not given */
 extern bool arg_value;
 extern bool arg_ask_password;
 extern const char *arg_host;
+/* history and energy (history.c, energy.c): the strings as given, parsed by the verb. */
+extern const char *arg_since;
+extern const char *arg_until;
+extern const char *arg_range;
+extern const char *arg_step;
+extern const char *arg_output;
+extern bool arg_csv;
+extern const char *arg_period; /* "day", "month", "year" or NULL */
 
 /* Terminal capabilities of stdout, decided once in main(). */
 extern bool use_color;
@@ -103,6 +111,8 @@ int verb_refresh(sd_bus *bus, int argc, char **argv);
 int verb_set(sd_bus *bus, int argc, char **argv);
 int verb_set_flag(sd_bus *bus, int argc, char **argv);
 int verb_raw(sd_bus *bus, int argc, char **argv);
+int verb_history(sd_bus *bus, int argc, char **argv);
+int verb_energy(sd_bus *bus, int argc, char **argv);
 
 /* The set-* verbs handled by verb_set(), for the verb table and --help: every Set… method of
  * the contract (contract.h, generated from the XML) with one string or number argument. */
