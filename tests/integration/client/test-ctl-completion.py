@@ -63,6 +63,33 @@ class CompletionTest(ctltest.CtlTestCase):
         self.assertEqual(self.complete('-d', 'garage', 'show', '-p', 'BatteryVo'),
                          ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
 
+    def test_history_and_energy(self):
+        self.assertIn('history', self.complete(''))
+        self.assertIn('energy', self.complete(''))
+        self.assertEqual(self.complete('history', '--st'), ['--step='])
+        self.assertEqual(self.complete('history', '--s'), ['--since=', '--step='])
+        self.assertEqual(self.complete('history', '--u'), ['--until='])
+        self.assertEqual(self.complete('history', '--r'), ['--range='])
+        self.assertEqual(self.complete('history', '--c'), ['--csv'])
+        self.assertEqual(self.complete('history', '--o'), ['--output='])
+        self.assertEqual(self.complete('energy', '--m'), ['--month'])
+        self.assertEqual(self.complete('energy', '--d'), ['--day', '--device='])
+        self.assertEqual(self.complete('energy', '--y'), ['--year'])
+        self.assertEqual(self.complete('history', '--since='),
+                         ['-12h', '-1d', '-30m', '-90s', 'now', 'today', 'yesterday'])
+        self.assertEqual(self.complete('history', '--until=y'), ['yesterday'])
+        self.assertEqual(self.complete('energy', ''), [])
+        # -o completes files.
+        target = os.path.join(self.tmpdir, 'export-me.csv')
+        open(target, 'w').close()
+        self.assertEqual(self.complete('history', '-o', os.path.join(self.tmpdir, 'export')), [target])
+        self.assertEqual(self.complete('history', '-o', target, 'BatteryVo'),
+                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
+        # Fields come from axpert-history when it runs: "unit1.…" is in no static list.
+        self.start_history_mock()
+        self.assertEqual(self.complete('history', 'unit'), ['unit1.BatteryCapacity'])
+        self.assertEqual(self.complete('history', '--csv', 'BatteryVo'), ['BatteryVoltage'])
+
     def test_static_fallback_matches_contract(self):
         # No daemon: the static list.
         self.assertEqual(self.complete('get', 'BatteryVo'), ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
