@@ -399,13 +399,32 @@ static const char *field_property(const char *field)
         return field;
 }
 
-/* A value for the table: booleans yes/no, Mode by its name, numbers with at most two decimals
- * and the property's unit; "-" where nothing was recorded. */
-static const char *format_cell(const char *field, double v, char *buf, size_t size)
+/* What the table needs to know of a column, looked up once rather than per cell. */
+typedef struct Column {
+        const AxpertContractProperty *property; /* NULL: not in the contract */
+        const char *unit;
+        size_t n_values; /* of an enumeration (Mode) */
+        size_t width;
+} Column;
+
+static void column_init(Column *c, const char *field)
 {
         const char *name = field_property(field);
-        const AxpertContractProperty *p = axpert_contract_property(NULL, name);
-        const char *unit;
+
+        *c = (Column){
+                        .property = axpert_contract_property(NULL, name),
+                        .unit = property_unit(name, use_ascii),
+                        .width = strlen(field),
+        };
+        while (c->property && c->property->values && c->property->values[c->n_values])
+                c->n_values++;
+}
+
+/* A value for the table: booleans yes/no, Mode by its name, numbers with at most two decimals
+ * and the property's unit; "-" where nothing was recorded. */
+static const char *format_cell(const Column *c, double v, char *buf, size_t size)
+{
+        const AxpertContractProperty *p = c->property;
         char *dot;
         int l;
 
@@ -417,15 +436,9 @@ static const char *format_cell(const char *field, double v, char *buf, size_t si
                 snprintf(buf, size, "%s", v == 1 ? "yes" : "no");
                 return buf;
         }
-        if (p && p->values && v >= 0 && v == floor(v)) {
-                size_t n = 0;
-
-                while (p->values[n])
-                        n++;
-                if (v < (double)n) {
-                        snprintf(buf, size, "%s", p->values[(size_t)v]);
-                        return buf;
-                }
+        if (c->n_values > 0 && v >= 0 && v < (double)c->n_values && v == floor(v)) {
+                snprintf(buf, size, "%s", p->values[(size_t)v]);
+                return buf;
         }
         l = snprintf(buf, size, "%.2f", v);
         dot = strchr(buf, '.');
@@ -439,11 +452,10 @@ static const char *format_cell(const char *field, double v, char *buf, size_t si
         }
         if (streq(buf, "-0"))
                 snprintf(buf, size, "0");
-        unit = property_unit(name, use_ascii);
-        if (unit) {
+        if (c->unit) {
                 size_t k = strlen(buf);
 
-                snprintf(buf + k, size - k, " %s", unit);
+                snprintf(buf + k, size - k, " %s", c->unit);
         }
         return buf;
 }
@@ -498,42 +510,43 @@ static int samples_read(sd_bus_message *reply, size_t n_fields, Samples *ret)
         return 0;
 }
 
-static void write_table(FILE *f, char **fields, const Samples *s)
+static int write_table(FILE *f, char **fields, const Samples *s)
 {
-        size_t *width = calloc(s->n_fields ? s->n_fields : 1, sizeof *width);
+        _cleanup_free_ Column *columns = calloc(s->n_fields ? s->n_fields : 1, sizeof *columns);
         char buf[FORMAT_BUF_MAX + 16], t[TIME_ISO_MAX];
-        const char *time_header = "Time";
-        size_t time_width = strlen("2026-12-01 10:00:00");
+        const int time_width = (int)strlen("2026-12-01 10:00:00");
 
-        if (!width)
-                return; /* out of memory: nothing printed, the caller sees no error in f */
+        if (!columns)
+                return -ENOMEM;
         for (size_t i = 0; i < s->n_fields; i++) {
-                width[i] = strlen(fields[i]);
+                Column *c = &columns[i];
+
+                column_init(c, fields[i]);
                 for (size_t j = 0; j < s->n_times; j++) {
-                        size_t l = strlen(
-                                        format_cell(fields[i], s->columns[i][j], buf, sizeof buf));
+                        size_t l = strlen(format_cell(c, s->columns[i][j], buf, sizeof buf));
 
                         /* "°" is two bytes and one column. */
                         if (strstr(buf, "°"))
                                 l--;
-                        if (l > width[i])
-                                width[i] = l;
+                        if (l > c->width)
+                                c->width = l;
                 }
         }
-        fprintf(f, "%-*s", (int)time_width, time_header);
+        fprintf(f, "%-*s", time_width, "Time");
         for (size_t i = 0; i < s->n_fields; i++)
-                fprintf(f, "  %*s", (int)width[i], fields[i]);
+                fprintf(f, "  %*s", (int)columns[i].width, fields[i]);
         fputc('\n', f);
         for (size_t j = 0; j < s->n_times; j++) {
-                fprintf(f, "%-*s", (int)time_width,
+                fprintf(f, "%-*s", time_width,
                         format_time_local(s->times[j], "%Y-%m-%d %H:%M:%S", t));
                 for (size_t i = 0; i < s->n_fields; i++) {
-                        format_cell(fields[i], s->columns[i][j], buf, sizeof buf);
-                        fprintf(f, "  %*s", (int)width[i] + (strstr(buf, "°") ? 1 : 0), buf);
+                        format_cell(&columns[i], s->columns[i][j], buf, sizeof buf);
+                        fprintf(f, "  %*s", (int)columns[i].width + (strstr(buf, "°") ? 1 : 0),
+                                buf);
                 }
                 fputc('\n', f);
         }
-        free(width);
+        return 0;
 }
 
 static void write_csv(FILE *f, char **fields, const Samples *s)
@@ -785,7 +798,12 @@ int verb_history(sd_bus *bus, int argc, char **argv)
                 write_csv(out.f, fields, &samples);
         else if (arg_json != JSON_OFF)
                 write_json(out.f, arg_json == JSON_PRETTY, fields, &samples);
-        else
-                write_table(out.f, fields, &samples);
+        else {
+                r = write_table(out.f, fields, &samples);
+                if (r < 0) {
+                        output_abort(&out);
+                        return report_error(EXIT_FAILED, "out of memory");
+                }
+        }
         return output_commit(&out);
 }
