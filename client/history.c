@@ -494,8 +494,13 @@ static int samples_read(sd_bus_message *reply, size_t n_fields, Samples *ret)
                 r = sd_bus_message_read_array(reply, 'd', &p, &size);
                 if (r < 0)
                         return r;
-                if (r == 0 && sd_bus_message_at_end(reply, false) > 0)
-                        return -EBADMSG; /* fewer columns than fields */
+                if (r == 0) {
+                        /* Fewer columns than fields: wrong, unless there are no rows at all
+                         * (an empty answer may come without its empty columns). */
+                        if (s.n_times > 0)
+                                return -EBADMSG;
+                        break;
+                }
                 if (size / sizeof(double) != s.n_times)
                         return -EBADMSG;
                 s.columns[i] = p;

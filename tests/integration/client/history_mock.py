@@ -12,6 +12,9 @@ Parameters (JSON through "python3 -m dbusmock -p"):
     None]} (Fields is its sorted keys), days [{date: "YYYY-MM-DD", Pv: kWh, …}],
     props {Name: value} (e.g. PvEnergyToday)
   fail: an error name every GetSamples/GetEnergy raises (e.g. "org.axpert.History.Error.Unavailable")
+  quirk: how GetSamples bends its answer, for the client's checks: "no-empty-columns" (no rows:
+    COLUMNS is [] rather than one empty array per field), "short-column" (the last column lacks
+    its last value: a malformed answer)
 
 Control interface org.axpert.Test on /org/axpert/History: Calls() returns the JSON list of the
 method calls received ([method, path, args…]), so that tests see the exact arguments axpertctl sent.
@@ -95,7 +98,7 @@ def next_day(y, m, d):
     return n.year, n.month, n.day
 
 
-def make_methods(data, fail, calls):
+def make_methods(data, fail, calls, quirk):
     fields = sorted(data['samples'])
 
     def get_samples(self, since, until, step, wanted):
@@ -132,6 +135,10 @@ def make_methods(data, fail, calls):
                     vals = [data['samples'][f][j] for j in buckets[b] if data['samples'][f][j] is not None]
                     col.append(sum(vals) / len(vals) if vals else math.nan)
                 columns.append(col)
+        if quirk == 'no-empty-columns' and not times:
+            columns = []
+        if quirk == 'short-column' and columns and columns[-1]:
+            columns[-1] = columns[-1][:-1]
         return (dbus.Array(times, signature='t'),
                 dbus.Array([dbus.Array(c, signature='d') for c in columns], signature='ad'))
 
@@ -183,5 +190,5 @@ def load(mock, parameters):
         merged = dict(DEFAULT_OBJECT)
         merged.update(data)
         mock.AddObject(f'{MAIN_OBJ}/{path_encode(merged["serial"])}', IFACE, build_props(merged),
-                       make_methods(merged, fail, calls))
+                       make_methods(merged, fail, calls, parameters.get('quirk')))
     mock.AddMethod(MAIN_IFACE, 'Calls', '', 's', lambda self: json.dumps(calls))

@@ -309,6 +309,27 @@ class HistoryTest(ctltest.CtlTestCase):
                       p.stderr)
         self.assertFalse(os.path.exists(out))
 
+    def test_help(self):
+        p = self.assertCtl('--help')
+        for text in ('history [FIELD...]', 'energy', '--since=TIME', '--until=TIME',
+                     '--range=YYYYmmddHHMMSS-YYYYmmddHHMMSS', '--step=SECONDS', '--csv',
+                     '-o --output=FILE', '--day --month --year', '-j --json'):
+            self.assertIn(text, p.stdout)
+
+    def test_answers_checked(self):
+        self.start_history_mock(quirk='short-column')
+        out = os.path.join(self.tmpdir, 'x.csv')
+        p = self.assertCtl('history', '-o', out, *DAY, 'Mode', 'LoadOn', rc=1)
+        self.assertEqual(p.stderr, 'axpertctl: cannot read the history: axpert-history answered '
+                                   'something unexpected: Bad message\n')
+        self.assertFalse(os.path.exists(out))
+
+    def test_empty_answer_without_columns(self):
+        self.start_history_mock(quirk='no-empty-columns')
+        p = self.assertCtl('history', '--csv', '--since=2026-11-01', '--until=2026-11-02', 'Mode', 'LoadOn')
+        self.assertEqual(p.stdout, 'datetime,Mode,LoadOn\n')
+        self.assertEqual(self.assertCtl('history', '--csv', *DAY, 'Mode').stdout.count('\n'), 7)
+
     def test_choosing_the_inverter(self):
         self.start_history_mock(objects=[
             {'serial': 'A-1', 'device': '/org/axpert/Inverter/0', 'samples': {'Mode': [1] * 6}},
