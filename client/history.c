@@ -614,7 +614,7 @@ static void output_abort(Output *o)
 
 static int output_open(Output *o, const char *path)
 {
-        _cleanup_free_ char *copy = NULL;
+        _cleanup_free_ char *dir = NULL, *base = NULL;
         struct stat st;
         mode_t mode, mask;
         int fd;
@@ -623,9 +623,10 @@ static int output_open(Output *o, const char *path)
                 *o = (Output){.f = stdout};
                 return 0;
         }
-        copy = strdup(path);
-        if (!copy ||
-            asprintf(&o->tmp, "%s/.%s.XXXXXX", dirname(copy), basename((char *)path)) < 0) {
+        /* POSIX dirname() and basename() may write into their argument: copies. */
+        dir = strdup(path);
+        base = strdup(path);
+        if (!dir || !base || asprintf(&o->tmp, "%s/.%s.XXXXXX", dirname(dir), basename(base)) < 0) {
                 o->tmp = NULL;
                 return report_error(EXIT_FAILED, "out of memory");
         }
