@@ -17,6 +17,6 @@ bool energy_is_counter(const AxpertContractProperty *p);
 /* Whether an org.axpert.History property goes into the inverter's native state: the counters
  * and EnergySource (where the PV and load counters come from). */
 bool energy_in_state(const char *property);
-/* The entity name of a counter, its property name in words: "PvEnergyThisMonth" -> "PV energy
+/* The entity name of a counter, its property name in words: PvEnergyThisMonth -> "PV energy
  * this month". */
 char *energy_entity_name(const char *property);
