@@ -101,10 +101,12 @@ static void publish_state_with(App *app, Inverter *inv, GVariant *timestamp)
         if (!inv->serial)
                 return;
         node = state_json_build(inv->proxy, "LastUpdateTimestamp", timestamp);
-        /* The energy counters only while axpert-history serves them: absent, never zero. */
+        /* The energy counters only while axpert-history serves them: absent, never zero. In
+         * an object of their own, as org.axpert.Inverter has properties of the same names (the
+         * firmware's own counters, in Wh) that keep their keys. */
         h = model_inverter_history(app->model, inv);
         if (h)
-                state_json_add(node, h->proxy, energy_in_state);
+                state_json_add_object(node, ENERGY_STATE_MEMBER, h->proxy, energy_in_state);
         topic = topic_name_state(app->config, inv->serial);
         publish_json(app, topic, node);
 }
@@ -459,7 +461,7 @@ static void history_update_serial(App *app, History *h)
         h->serial = g_steal_pointer(&serial);
         inv = history_inverter(app, h);
         if (inv) {
-                log_info("Energy counters of %s: %s.", h->serial, h->object_path);
+                log_info("Energy counters for %s from %s.", h->serial, h->object_path);
                 inv->dirty_energy = inv->dirty_state = true;
         } else
                 /* Recorded earlier, or another host's inverter: nothing to publish it under. */

@@ -500,10 +500,12 @@ static void publish_energy_sensor(const Target *t, const AxpertContractProperty 
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autofree char *key = state_json_key(p->name);
         g_autofree char *name = energy_entity_name(p->name);
-        /* The key is in the state only while axpert-history serves it: then "None", which Home
-         * Assistant takes as unknown, never an empty or made-up value. */
+        /* The counters are in the state only while axpert-history serves them: otherwise
+         * "None", which Home Assistant takes as unknown, never an empty or made-up value. */
         g_autofree char *tmpl = g_strdup_printf(
-                        "{{ value_json.%s if value_json.%s is defined else None }}", key, key);
+                        "{{ value_json.%s.%s if value_json.%s is defined and value_json.%s.%s is "
+                        "defined else None }}",
+                        ENERGY_STATE_MEMBER, key, ENERGY_STATE_MEMBER, ENERGY_STATE_MEMBER, key);
 
         json_builder_begin_object(b);
         add_common_with(b, t, key, name, availability);

@@ -11,6 +11,11 @@
 #define HISTORY_BUS_NAME "org.axpert.History"
 #define HISTORY_ROOT_PATH "/org/axpert/History"
 
+/* The member of the inverter's native state that holds the counters ("history": {…}), apart
+ * from org.axpert.Inverter's own keys, some of which have the same names (the firmware's
+ * PvEnergyToday … in Wh). */
+#define ENERGY_STATE_MEMBER "history"
+
 /* An energy counter: a 'd' property of org.axpert.History whose unit is an energy unit (the
  * contract's "kWh"). These, and nothing hand-listed, become energy sensors. */
 bool energy_is_counter(const AxpertContractProperty *p);

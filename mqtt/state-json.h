@@ -15,6 +15,7 @@ JsonNode *state_json_value(GVariant *v);
 /* All cached properties of proxy, sorted by name, keys in snake_case. A property given in
  * override_name (may be NULL) takes override_value instead of the cached one. */
 JsonNode *state_json_build(GDBusProxy *proxy, const char *override_name, GVariant *override_value);
-/* Adds to the object root the cached properties of proxy that want() accepts, keys in
- * snake_case; a key root has already is replaced. */
-void state_json_add(JsonNode *root, GDBusProxy *proxy, bool (*want)(const char *property));
+/* Adds to the object root a member named member: an object of the cached properties of proxy
+ * that want() accepts, keys in snake_case, sorted by name. */
+void state_json_add_object(JsonNode *root, const char *member, GDBusProxy *proxy,
+                           bool (*want)(const char *property));

@@ -34,6 +34,11 @@ def served(offset):
     return {snake(n): ht.counter_value(i, offset) for i, n in enumerate(COUNTERS)}
 
 
+def energy(state):
+    """The counters in a state payload: its "history" object (absent without axpert-history)."""
+    return state.get('history', {})
+
+
 def config_topic(key):
     return f'homeassistant/sensor/axpert_{SERIAL}/{key}/config'
 
@@ -60,9 +65,9 @@ class EnergyTest(mqttlib.MqttTestCase):
     def assert_only_served(self, allowed):
         """Every energy value ever published is one the mock served (allowed: key -> set)."""
         for state in self.energy_states():
-            for key in KEYS:
-                if key in state:
-                    self.assertIn(state[key], allowed[key], f'{key} = {state[key]} invented')
+            for key, value in energy(state).items():
+                if key in allowed:
+                    self.assertIn(value, allowed[key], f'{key} = {value} invented')
 
     def wait_state(self, predicate):
         return self.recorder.wait_json(STATE, predicate)
@@ -76,8 +81,8 @@ class EnergyTest(mqttlib.MqttTestCase):
         self.start_bridge()
         self.wait_online()
         want = served(0)
-        state = self.wait_state(lambda s: all(s.get(k) == v for k, v in want.items()))
-        self.assertEqual(state['energy_source'], 'integrated')
+        state = self.wait_state(lambda s: all(energy(s).get(k) == v for k, v in want.items()))
+        self.assertEqual(energy(state)['energy_source'], 'integrated')
         self.assertEqual(state['battery_voltage'], 52.3)  # still the inverter's state
         self.recorder.wait(AVAIL, lambda p: p == b'online')
         for key in KEYS:
@@ -89,8 +94,9 @@ class EnergyTest(mqttlib.MqttTestCase):
             self.assertEqual(cfg['suggested_display_precision'], 2)
             self.assertEqual(cfg['unique_id'], f'axpert_{SERIAL}_{key}')
             self.assertEqual(cfg['state_topic'], STATE)
-            self.assertEqual(cfg['value_template'], f'{{{{ value_json.{key} if value_json.{key} '
-                             'is defined else None }}')
+            self.assertEqual(cfg['value_template'],
+                             f'{{{{ value_json.history.{key} if value_json.history is defined '
+                             f'and value_json.history.{key} is defined else None }}}}')
             self.assertEqual(cfg['device']['identifiers'], [f'axpert_{SERIAL}'])
             self.assertEqual(cfg['device']['serial_number'], SERIAL)
             self.assertEqual(cfg['availability'], [
@@ -111,6 +117,25 @@ class EnergyTest(mqttlib.MqttTestCase):
             self.assertNotIn(OTHER, t)
             self.assertFalse(t.startswith(f'axpert/{OTHER}'), t)
 
+    def test_inverter_counters_of_the_same_name(self):
+        """org.axpert.Inverter's own PvEnergyToday … (the firmware's, in Wh) keep their keys in
+        the state, axpert-history's (kWh) are apart, whether axpert-history runs or not."""
+        self.start_mock()
+        self.start_bridge()
+        self.wait_online()
+        own = {'PvEnergyToday': 7300.0, 'PvEnergyTotal': 1234000.0}
+        self.mock_update_dicts('/org/axpert/Inverter/0', own)
+        state = self.wait_state(lambda s: s.get('pv_energy_today') == 7300.0)
+        self.assertNotIn('history', state)
+        self.start_history()
+        want = served(0)
+        state = self.wait_state(lambda s: all(energy(s).get(k) == v for k, v in want.items()))
+        self.assertEqual((state['pv_energy_today'], state['pv_energy_total']),
+                         (7300.0, 1234000.0))
+        # The sensors read axpert-history's, never the firmware's Wh as kWh.
+        cfg = json.loads(self.recorder.wait(config_topic('pv_energy_today')))
+        self.assertIn('value_json.history.pv_energy_today', cfg['value_template'])
+
     def test_unknown_serial_only(self):
         """axpert-history knows only another inverter: nothing of it is published, and this
         inverter's counters are unavailable, not zero."""
@@ -124,14 +149,14 @@ class EnergyTest(mqttlib.MqttTestCase):
             self.assertNotIn(OTHER, topic)
         self.assertIsNone(self.recorder.last(config_topic('pv_energy_today')))
         for state in self.energy_states():
-            self.assertFalse(set(KEYS) & state.keys())
+            self.assertNotIn('history', state)
 
     def test_service_late_vanishing_restarting(self):
         self.start_mock()
         self.start_bridge()
         # Without axpert-history: the inverter is published, its counters unavailable.
         state = self.wait_online()
-        self.assertFalse(set(KEYS) & state.keys())
+        self.assertNotIn('history', state)
         self.recorder.wait(AVAIL, lambda p: p == b'offline')
         self.assertIsNone(self.recorder.last(config_topic('pv_energy_today')))
 
@@ -140,19 +165,19 @@ class EnergyTest(mqttlib.MqttTestCase):
         first = served(0)
         self.recorder.wait(AVAIL, lambda p: p == b'online')
         self.recorder.wait(config_topic('grid_energy_total'))
-        self.wait_state(lambda s: all(s.get(k) == v for k, v in first.items()))
+        self.wait_state(lambda s: all(energy(s).get(k) == v for k, v in first.items()))
 
         # It vanishes: unavailable; the state that follows carries no counter (no zero).
         self.stop_history()
         self.recorder.wait(AVAIL, lambda p: p == b'offline')
-        state = self.wait_state(lambda s: 'pv_energy_today' not in s)
-        self.assertFalse(set(KEYS) & state.keys())
+        state = self.wait_state(lambda s: 'history' not in s)
+        self.assertNotIn('history', state)
         self.assertEqual(state['battery_voltage'], 52.3)
         # The inverter goes on: its next cycle is published, still without counters.
         self.mock_update('/org/axpert/Inverter/0', 'org.axpert.Inverter',
                          {'BatteryVoltage': 51.9})
         state = self.wait_state(lambda s: s['battery_voltage'] == 51.9)
-        self.assertFalse(set(KEYS) & state.keys())
+        self.assertNotIn('history', state)
         self.assertEqual(self.recorder.last(AVAIL), b'offline')
 
         # It restarts with other totals: online again with those.
@@ -160,7 +185,7 @@ class EnergyTest(mqttlib.MqttTestCase):
         self.start_history(offset=100)
         second = served(100)
         self.recorder.wait(AVAIL, lambda p: p == b'online')
-        self.wait_state(lambda s: all(s.get(k) == v for k, v in second.items()))
+        self.wait_state(lambda s: all(energy(s).get(k) == v for k, v in second.items()))
         # The configs are published again for the new service's objects, unchanged.
         cfg = json.loads(self.recorder.wait(config_topic('pv_energy_today')))
         self.assertEqual(cfg['unique_id'], f'axpert_{SERIAL}_pv_energy_today')
@@ -174,26 +199,26 @@ class EnergyTest(mqttlib.MqttTestCase):
         self.start_bridge()
         self.wait_online()
         want = served(0)
-        self.wait_state(lambda s: all(s.get(k) == v for k, v in want.items()))
+        self.wait_state(lambda s: all(energy(s).get(k) == v for k, v in want.items()))
         self.history_update(SERIAL, {'PvEnergyToday': 7.125, 'PvEnergyTotal': 1234.5,
                                      'EnergySource': 'inverter'})
-        state = self.wait_state(lambda s: s.get('pv_energy_today') == 7.125)
+        state = energy(self.wait_state(lambda s: energy(s).get('pv_energy_today') == 7.125))
         self.assertEqual(state['pv_energy_total'], 1234.5)
         self.assertEqual(state['energy_source'], 'inverter')
         self.assertEqual(state['load_energy_today'], want['load_energy_today'])
         # Local midnight: Today restarts from 0, which is axpert-history's value (and a new
         # cycle for total_increasing).
         self.history_update(SERIAL, {'PvEnergyToday': 0.0})
-        self.wait_state(lambda s: s.get('pv_energy_today') == 0.0)
+        self.wait_state(lambda s: energy(s).get('pv_energy_today') == 0.0)
         # Another inverter's counters: no state of ours follows them.
         n = len(self.recorder.all(STATE))
         self.history_update(OTHER, {'PvEnergyToday': 99.0})
         # A later change of ours proves the other one was seen (signals arrive in order).
         self.history_update(SERIAL, {'LoadEnergyToday': 3.0})
-        self.wait_state(lambda s: s.get('load_energy_today') == 3.0)
+        self.wait_state(lambda s: energy(s).get('load_energy_today') == 3.0)
         self.assertEqual(len(self.recorder.all(STATE)), n + 1)
         for state in self.energy_states():
-            self.assertNotEqual(state.get('pv_energy_today'), 99.0)
+            self.assertNotEqual(energy(state).get('pv_energy_today'), 99.0)
         for topic in self.recorder.latest():
             self.assertNotIn(OTHER, topic)
 
@@ -209,10 +234,10 @@ class EnergyTest(mqttlib.MqttTestCase):
         self.recorder.wait(AVAIL, lambda p: p == b'online')
         self.recorder.wait(config_topic('battery_charge_energy_this_year'))
         want = served(10)
-        self.wait_state(lambda s: all(s.get(k) == v for k, v in want.items()))
+        self.wait_state(lambda s: all(energy(s).get(k) == v for k, v in want.items()))
         self.history_call('/org/axpert/History', 'org.axpert.Test', 'RemoveHistory', SERIAL)
         wait_for(lambda: self.recorder.last(AVAIL) == b'offline', 20, what='offline')
-        self.wait_state(lambda s: 'pv_energy_today' not in s)
+        self.wait_state(lambda s: 'history' not in s)
         self.assert_only_served({k: {want[k]} for k in KEYS})
 
 
