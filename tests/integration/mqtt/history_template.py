@@ -17,7 +17,6 @@ import os
 import xml.etree.ElementTree as ET
 
 import dbus
-import dbusmock.mockobject
 
 BUS_NAME = 'org.axpert.History'
 MAIN_OBJ = '/org/axpert/History'
