@@ -86,6 +86,11 @@ struct Store {
 
         StoreStats stats;
 
+        GHashTable *stmts;   /* SQL text → prepared statement: the statements of every cycle and
+                              * commit, parsed once */
+        char energy_day[11]; /* the last day store_energy_*() saw, and its start */
+        uint64_t energy_day_start;
+
         sqlite3_stmt *insert_pending; /* for pending_slots + 4 parameters */
         unsigned insert_pending_slots;
 };
@@ -205,6 +210,28 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
                 log_debug("SQL prepare failed: %s: %s", sqlite3_errmsg(db), sql);
                 return sqlite_errno(db, rc);
         }
+        return 0;
+}
+
+static void stmt_destroy(gpointer p)
+{
+        sqlite3_finalize(p);
+}
+
+/* A statement prepared once per Store (static SQL only, never SQL with literals that vary);
+ * owned by the cache: reset it, never finalize it. */
+static int cached(Store *s, const char *sql, sqlite3_stmt **ret)
+{
+        sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
+        if (!st) {
+                int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+                if (rc != SQLITE_OK) {
+                        log_debug("SQL prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
+                        return sqlite_errno(s->db, rc);
+                }
+                g_hash_table_insert(s->stmts, g_strdup(sql), st);
+        }
+        *ret = st;
         return 0;
 }
 
@@ -751,6 +778,8 @@ Store *store_free(Store *s)
         if (!s)
                 return NULL;
         stmt_finalize(&s->insert_pending);
+        if (s->stmts)
+                g_hash_table_unref(s->stmts);
         if (s->db)
                 sqlite3_close_v2(s->db);
         if (s->inverters)
@@ -783,6 +812,7 @@ int store_open(const char *path, const StoreOptions *options, uint64_t now_usec,
         s->field_ids = g_hash_table_new(g_str_hash, g_str_equal);
         s->field_names = g_ptr_array_new_with_free_func(g_free);
         s->cycle_values = g_array_new(false, false, sizeof(double));
+        s->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stmt_destroy);
         s->pending_min_ms = INT64_MAX;
 
         StoreOpenInfo info = {0};
@@ -835,16 +865,18 @@ void store_set_retention(Store *s, const StoreRetention *retention)
 
 static int store_drop_oldest(Store *s)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s->db,
-                        "DELETE FROM temp.pending_raw WHERE seq = (SELECT min(seq) FROM "
-                        "temp.pending_raw) RETURNING n",
-                        &st);
+        sqlite3_stmt *st;
+        int r = cached(s,
+                       "DELETE FROM temp.pending_raw WHERE seq = (SELECT min(seq) FROM "
+                       "temp.pending_raw) RETURNING n",
+                       &st);
         if (r < 0)
                 return r;
         int rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
+        if (rc != SQLITE_ROW) {
+                sqlite3_reset(st);
                 return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(s->db, rc);
+        }
         size_t n = (size_t)sqlite3_column_int64(st, 0);
         (void)step_done(s->db, st);
         s->stats.pending_samples -= MIN(n, s->stats.pending_samples);
@@ -946,10 +978,17 @@ static int store_energy_write(Store *s, const char *serial, const char *day, Sto
         if (!s || kind < 0 || kind >= _STORE_ENERGY_MAX || !isfinite(kwh) || kwh < 0 || !day ||
             strlen(day) != 10)
                 return -EINVAL;
-        uint64_t start;
-        int r = store_day_start(day, &start);
-        if (r < 0)
-                return r;
+        /* mktime() looks at the time zone file each time: once per day is enough. */
+        if (!streq(s->energy_day, day)) {
+                uint64_t start;
+                int r = store_day_start(day, &start);
+                if (r < 0)
+                        return r;
+                memcpy(s->energy_day, day, 11);
+                s->energy_day_start = start;
+        }
+        uint64_t start = s->energy_day_start;
+        int r;
         Inverter *inv;
         r = store_get_inverter(s, serial, &inv);
         if (r < 0)
@@ -968,10 +1007,8 @@ static int store_energy_write(Store *s, const char *serial, const char *day, Sto
                                                      "DO UPDATE SET "
                                                      "%s_add = %s_add + excluded.%s_add",
                                                      c, c, c, c);
-        sqlite3_stmt *st = NULL;
-        /* SQLITE_PREPARE_PERSISTENT is not needed: sqlite3 caches nothing, but ten statements
-         * prepared per call cost ~10 µs; the service adds energy once per cycle. */
-        r = prepare(s->db, sql, &st);
+        sqlite3_stmt *st;
+        r = cached(s, sql, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, inv->id);
@@ -979,7 +1016,6 @@ static int store_energy_write(Store *s, const char *serial, const char *day, Sto
         sqlite3_bind_int64(st, 3, (int64_t)start);
         sqlite3_bind_double(st, 4, kwh);
         r = step_done(s->db, st);
-        sqlite3_finalize(st);
         if (r < 0)
                 return r;
         s->energy_pending = true;
@@ -1025,8 +1061,8 @@ static int fold_tier(Store *s, const char *table, const char *key, const char *s
                         " ORDER BY a.inverter, a.b, a.slot) "
                         "GROUP BY inverter, b",
                         table, key, src_select, n_select);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s->db, sql, &st);
+        sqlite3_stmt *st;
+        int r = cached(s, sql, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, lo);
@@ -1077,8 +1113,8 @@ static int fold_hours(Store *s, int64_t lo, int64_t hi)
 
 static int exec_bind1(Store *s, const char *sql, int64_t a)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s->db, sql, &st);
+        sqlite3_stmt *st;
+        int r = cached(s, sql, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, a);
@@ -1192,6 +1228,15 @@ static int64_t cutoff_up(uint64_t now_usec, unsigned days, uint64_t unit_usec)
         return (int64_t)((now_usec - span + unit_usec - 1) / unit_usec);
 }
 
+static int exec_cached(Store *s, const char *sql)
+{
+        sqlite3_stmt *st;
+        int r = cached(s, sql, &st);
+        if (r < 0)
+                return r;
+        return step_done(s->db, st);
+}
+
 static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, int64_t hour_hi,
                                int64_t *ret_minute_lo)
 {
@@ -1200,29 +1245,33 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
                 return r;
 
         if (s->stats.pending_cycles > 0) {
-                r = exec_sql(s->db, "INSERT OR REPLACE INTO raw (inverter, t, v) SELECT inverter, "
-                                    "t, v FROM temp.pending_raw ORDER BY seq;"
-                                    "DELETE FROM temp.pending_raw;");
+                r = exec_cached(s, "INSERT OR REPLACE INTO raw (inverter, t, v) SELECT inverter, "
+                                   "t, v FROM temp.pending_raw ORDER BY seq");
+                if (r >= 0)
+                        r = exec_cached(s, "DELETE FROM temp.pending_raw");
                 if (r < 0)
                         return r;
         }
         if (s->energy_pending) {
-                r = exec_sql(s->db,
-                             "INSERT OR IGNORE INTO energy (inverter, day, day_start) SELECT "
-                             "inverter, day, day_start FROM temp.pending_energy;"
-                             "UPDATE energy SET "
-                             "pv = coalesce(p.pv_set, energy.pv) + p.pv_add, "
-                             "load = coalesce(p.load_set, energy.load) + p.load_add, "
-                             "battery_charge = coalesce(p.battery_charge_set, "
-                             "energy.battery_charge) + p.battery_charge_add, "
-                             "battery_discharge = coalesce(p.battery_discharge_set, "
-                             "energy.battery_discharge) + p.battery_discharge_add, "
-                             "grid = coalesce(p.grid_set, energy.grid) + p.grid_add, "
-                             "source = CASE WHEN p.pv_set IS NOT NULL OR p.load_set IS NOT NULL "
-                             "THEN 'inverter' ELSE energy.source END "
-                             "FROM temp.pending_energy AS p "
-                             "WHERE energy.inverter = p.inverter AND energy.day = p.day;"
-                             "DELETE FROM temp.pending_energy;");
+                r = exec_cached(s, "INSERT OR IGNORE INTO energy (inverter, day, day_start) "
+                                   "SELECT inverter, day, day_start FROM temp.pending_energy");
+                if (r >= 0)
+                        r = exec_cached(s, "UPDATE energy SET "
+                                           "pv = coalesce(p.pv_set, energy.pv) + p.pv_add, "
+                                           "load = coalesce(p.load_set, energy.load) + p.load_add, "
+                                           "battery_charge = coalesce(p.battery_charge_set, "
+                                           "energy.battery_charge) + p.battery_charge_add, "
+                                           "battery_discharge = coalesce(p.battery_discharge_set, "
+                                           "energy.battery_discharge) + p.battery_discharge_add, "
+                                           "grid = coalesce(p.grid_set, energy.grid) + p.grid_add, "
+                                           "source = CASE WHEN p.pv_set IS NOT NULL OR p.load_set "
+                                           "IS NOT NULL "
+                                           "THEN 'inverter' ELSE energy.source END "
+                                           "FROM temp.pending_energy AS p "
+                                           "WHERE energy.inverter = p.inverter AND energy.day = "
+                                           "p.day");
+                if (r >= 0)
+                        r = exec_cached(s, "DELETE FROM temp.pending_energy");
                 if (r < 0)
                         return r;
         }
@@ -1276,11 +1325,11 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
                         return r;
         }
 
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        r = prepare(s->db,
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('minute_done', ?1), "
-                    "('hour_done', ?2)",
-                    &st);
+        sqlite3_stmt *st;
+        r = cached(s,
+                   "INSERT OR REPLACE INTO meta (key, value) VALUES ('minute_done', ?1), "
+                   "('hour_done', ?2)",
+                   &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, minute_hi);
@@ -1463,9 +1512,10 @@ static Tier tier_for_since(const StoreRetention *ret, uint64_t since, uint64_t n
         return TIER_HOUR;
 }
 
-/* Appends one UNION ALL branch: rows (b, a0, c0, a1, c1, …) of TIER for the bucket expression
- * BUCKET, with WHERE-clause EXTRA (on the tier's key column). ?1 inverter, ?2/?3 the range in
- * the tier's unit is spliced in as literals by the caller through EXTRA. */
+/* Appends one UNION ALL branch: rows (b, a0, c0, a1, c1, …) of TIER: bucket BUCKET, the value
+ * (or average) Ai of the element at SLOTS[i] weighing Ci samples, for the rows of inverter ?1
+ * matching WHERE. Every extraction reads the same JSON text of the row, which SQLite parses
+ * once and caches; the paths then cost little. */
 static void append_branch(GString *sql, Tier tier, const char *bucket, const int *slots, size_t n,
                           const char *where)
 {
@@ -1474,16 +1524,13 @@ static void append_branch(GString *sql, Tier tier, const char *bucket, const int
         g_string_append_printf(sql, "SELECT %s AS b", bucket);
         for (size_t i = 0; i < n; i++) {
                 if (tier == TIER_RAW)
-                        g_string_append_printf(sql, ", json_extract(v, '$[%d]') AS a%zu, 1 AS c%zu",
-                                               slots[i], i, i);
+                        g_string_append_printf(sql, ", v ->> %d AS a%zu, 1 AS c%zu", slots[i], i,
+                                               i);
                 else
-                        g_string_append_printf(
-                                        sql,
-                                        ", coalesce(json_extract(v, '$[%d][1]'), json_extract(v, "
-                                        "'$[%d]')) AS a%zu, coalesce(json_extract(v, '$[%d][3]'), "
-                                        "n) AS "
-                                        "c%zu",
-                                        slots[i], slots[i], i, slots[i], i);
+                        g_string_append_printf(sql,
+                                               ", coalesce(v ->> '$[%d][1]', v ->> %d) AS a%zu, "
+                                               "coalesce(v ->> '$[%d][3]', n) AS c%zu",
+                                               slots[i], slots[i], i, slots[i], i);
         }
         if (tier == TIER_RAW)
                 g_string_append_printf(sql,
@@ -1589,14 +1636,15 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
         g_autoptr(GString) sql = g_string_new("SELECT b");
         for (size_t i = 0; i < n_fields; i++)
                 g_string_append_printf(sql,
-                                       ", sum(a%zu * c%zu) * 1.0 / sum(CASE WHEN a%zu IS NULL "
-                                       "THEN 0 ELSE c%zu END)",
+                                       ", sum(a%zu * c%zu) * 1.0 / sum(CASE WHEN a%zu IS NOT NULL "
+                                       "THEN c%zu END)",
                                        i, i, i, i);
         g_string_append_printf(sql, " FROM (%s) GROUP BY b HAVING ", branches->str);
         for (size_t i = 0; i < n_fields; i++)
                 g_string_append_printf(sql, "%scount(a%zu)", i ? " + " : "", i);
         g_string_append_printf(sql, " > 0 ORDER BY b LIMIT %d", STORE_MAX_ROWS + 1);
 
+        log_debug("GetSamples: %s", sql->str);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         r = prepare(s->db, sql->str, &st);
         if (r < 0)
