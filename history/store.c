@@ -80,6 +80,9 @@ struct Store {
         Inverter *cycle_inverter;
         int64_t cycle_ms;
         GArray *cycle_values; /* double by slot, NaN = none */
+        bool cycle_dirty;     /* values added since it was last flushed */
+        int64_t cycle_seq;    /* its row in temp.pending_raw, 0 = none */
+        size_t cycle_n;       /* the values in that row */
 
         int64_t pending_min_ms; /* the oldest time in temp.pending_raw, INT64_MAX when empty */
         bool energy_pending;
@@ -248,6 +251,16 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
         return r;
 }
 
+static int exec_bind1(Store *s, const char *sql, int64_t a)
+{
+        sqlite3_stmt *st;
+        int r = cached(s, sql, &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, a);
+        return step_done(s->db, st);
+}
+
 static int query_int64(sqlite3 *db, const char *sql, int64_t *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -404,13 +417,19 @@ static const char *const schema_tables[] = {
                 "energy", "fields", "hour", "inverter_fields", "inverters", "meta", "minute", "raw",
 };
 
+static const char *why_corrupt(sqlite3 *db)
+{
+        return (sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB ? "not an SQLite database"
+                                                             : "damaged (SQLite says malformed)";
+}
+
 /* Checks that DB is a history database we can use; -EBADMSG with *RET_WHY (static) if not. */
 static int check_database(sqlite3 *db, int *ret_version, const char **ret_why)
 {
         int64_t version;
         int r = query_int64(db, "PRAGMA user_version", &version);
         if (r == -EBADMSG) {
-                *ret_why = "not an SQLite database";
+                *ret_why = why_corrupt(db);
                 return r;
         }
         if (r < 0)
@@ -426,7 +445,7 @@ static int check_database(sqlite3 *db, int *ret_version, const char **ret_why)
                     "'sqlite\\_%' ESCAPE '\\' ORDER BY name",
                     &st);
         if (r == -EBADMSG) {
-                *ret_why = "not an SQLite database";
+                *ret_why = why_corrupt(db);
                 return r;
         }
         if (r < 0)
@@ -527,7 +546,7 @@ static int open_database(const char *path, sqlite3 **ret, int *ret_version, cons
                                 if (r == 0)
                                         r = -EIO;
                                 if (r == -EBADMSG)
-                                        *ret_why = "not an SQLite database";
+                                        *ret_why = why_corrupt(db);
                         }
                 }
         }
@@ -868,7 +887,7 @@ static int store_drop_oldest(Store *s)
         sqlite3_stmt *st;
         int r = cached(s,
                        "DELETE FROM temp.pending_raw WHERE seq = (SELECT min(seq) FROM "
-                       "temp.pending_raw) RETURNING n",
+                       "temp.pending_raw) RETURNING n, seq",
                        &st);
         if (r < 0)
                 return r;
@@ -878,6 +897,8 @@ static int store_drop_oldest(Store *s)
                 return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(s->db, rc);
         }
         size_t n = (size_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_int64(st, 1) == s->cycle_seq)
+                s->cycle_seq = 0;
         (void)step_done(s->db, st);
         s->stats.pending_samples -= MIN(n, s->stats.pending_samples);
         s->stats.pending_cycles -= s->stats.pending_cycles > 0;
@@ -885,18 +906,35 @@ static int store_drop_oldest(Store *s)
         return 0;
 }
 
-/* Moves the cycle being assembled into temp.pending_raw. */
-static int store_flush_cycle(Store *s)
+static size_t store_cycle_count(Store *s)
 {
-        Inverter *inv = s->cycle_inverter;
-        if (!inv)
-                return 0;
-        unsigned n_slots = inv->slot_fields->len;
         size_t n = 0;
         for (unsigned i = 0; i < s->cycle_values->len; i++)
                 n += isfinite(g_array_index(s->cycle_values, double, i));
+        return n;
+}
+
+/* Writes the cycle being assembled into temp.pending_raw. A read can flush a cycle before all
+ * its values are added: the cycle stays open, and the next flush replaces its row (and after a
+ * commit, INSERT OR REPLACE replaces the raw row) with all the values. */
+static int store_flush_cycle(Store *s)
+{
+        Inverter *inv = s->cycle_inverter;
+        if (!inv || !s->cycle_dirty)
+                return 0;
+        int r;
+        if (s->cycle_seq > 0) {
+                r = exec_bind1(s, "DELETE FROM temp.pending_raw WHERE seq = ?1", s->cycle_seq);
+                if (r < 0)
+                        return r;
+                s->stats.pending_samples -= MIN(s->cycle_n, s->stats.pending_samples);
+                s->stats.pending_cycles -= s->stats.pending_cycles > 0;
+                s->cycle_seq = 0;
+        }
+        unsigned n_slots = inv->slot_fields->len;
+        size_t n = store_cycle_count(s);
         if (n == 0) {
-                s->cycle_inverter = NULL;
+                s->cycle_dirty = false;
                 return 0;
         }
 
@@ -908,7 +946,7 @@ static int store_flush_cycle(Store *s)
                 for (unsigned i = 0; i < n_slots; i++)
                         g_string_append(sql, i ? ",?" : "?");
                 g_string_append(sql, "))");
-                int r = prepare(s->db, sql->str, &s->insert_pending);
+                r = prepare(s->db, sql->str, &s->insert_pending);
                 if (r < 0)
                         return r;
                 s->insert_pending_slots = n_slots;
@@ -921,12 +959,14 @@ static int store_flush_cycle(Store *s)
                 bind_value(st, (int)i + 4,
                            i < s->cycle_values->len ? g_array_index(s->cycle_values, double, i)
                                                     : NAN);
-        int r = step_done(s->db, st);
+        r = step_done(s->db, st);
         sqlite3_clear_bindings(st);
         if (r < 0)
                 return r;
 
-        s->cycle_inverter = NULL;
+        s->cycle_seq = sqlite3_last_insert_rowid(s->db);
+        s->cycle_n = n;
+        s->cycle_dirty = false;
         s->stats.pending_samples += n;
         s->stats.pending_cycles++;
         s->pending_min_ms = MIN(s->pending_min_ms, s->cycle_ms);
@@ -963,8 +1003,10 @@ int store_add_sample(Store *s, const char *serial, uint64_t time_usec, const cha
                         return r;
                 s->cycle_inverter = inv;
                 s->cycle_ms = ms;
+                s->cycle_seq = 0;
                 g_array_set_size(s->cycle_values, 0);
         }
+        s->cycle_dirty = true;
         double nan = NAN;
         while (s->cycle_values->len <= (unsigned)slot)
                 g_array_append_val(s->cycle_values, nan);
@@ -1109,16 +1151,6 @@ static int fold_hours(Store *s, int64_t lo, int64_t hi)
                          "WHERE inverter IN (SELECT id FROM inverters) "
                          "AND m >= ?1 * 60 AND m < ?2 * 60 GROUP BY 1, 2",
                          lo, hi);
-}
-
-static int exec_bind1(Store *s, const char *sql, int64_t a)
-{
-        sqlite3_stmt *st;
-        int r = cached(s, sql, &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, a);
-        return step_done(s->db, st);
 }
 
 static int store_persist_dictionary(Store *s)
@@ -1369,6 +1401,7 @@ int store_commit(Store *s, uint64_t now_usec)
         s->minute_done = minute_hi;
         s->hour_done = hour_hi;
         s->pending_min_ms = INT64_MAX;
+        s->cycle_seq = 0; /* its row went to raw; more values of it will replace that */
         s->energy_pending = false;
         s->stats.pending_samples = 0;
         s->stats.pending_cycles = 0;
@@ -1381,15 +1414,14 @@ void store_get_stats(Store *s, StoreStats *ret)
         if (!s || !ret)
                 return;
         *ret = s->stats;
-        /* The cycle being assembled counts as pending too. */
-        if (s->cycle_inverter) {
-                size_t n = 0;
-                for (unsigned i = 0; i < s->cycle_values->len; i++)
-                        n += isfinite(g_array_index(s->cycle_values, double, i));
-                if (n > 0) {
-                        ret->pending_samples += n;
+        /* The part of the cycle being assembled not flushed yet counts as pending too. */
+        if (s->cycle_inverter && s->cycle_dirty) {
+                size_t n = store_cycle_count(s);
+                size_t flushed = s->cycle_seq > 0 ? s->cycle_n : 0;
+                if (n > flushed)
+                        ret->pending_samples += n - flushed;
+                if (n > 0 && s->cycle_seq == 0)
                         ret->pending_cycles++;
-                }
         }
 }
 

@@ -62,14 +62,14 @@ typedef struct StoreOpenInfo {
 
 void store_open_info_done(StoreOpenInfo *info);
 
-/* Opens (creating it and its directory entries) the database at PATH: WAL, synchronous=NORMAL,
- * schema version PRAGMA user_version, migrated step by step from older versions. A file that is
- * not a usable history database (truncated, garbage, another schema or foreign tables, a failing
- * quick_check, a newer schema version than this build knows) is renamed aside as
- * PATH.corrupt-YYYYmmddHHMMSS (with its -wal and -shm), a warning is logged once (the caller
- * need not log again), a fresh database is created and 0 returned with RET_INFO->recovered set.
- * OPTIONS may be NULL (defaults); RET_INFO may be NULL. NOW_USEC names the aside file.
- * Fails (-EIO, -EACCES, -ENOSPC, …) only when no usable database can be made at PATH at all. */
+/* Opens (creating the file if missing; not its directory) the database at PATH: WAL,
+ * synchronous=NORMAL, schema version PRAGMA user_version, migrated step by step from older
+ * versions. A file that is not a usable history database (truncated, garbage, another schema or
+ * foreign tables, a failing quick_check, a newer schema version than this build knows) is renamed
+ * aside as PATH.corrupt-YYYYmmddHHMMSS (with its -wal and -shm), a warning is logged once (the
+ * caller need not log again), a fresh database is created and 0 returned with RET_INFO->recovered
+ * set. OPTIONS may be NULL (defaults); RET_INFO may be NULL. NOW_USEC names the aside file. Fails
+ * (-EIO, -EACCES, -ENOSPC, …) only when no usable database can be made at PATH at all. */
 int store_open(const char *path, const StoreOptions *options, uint64_t now_usec, Store **ret,
                StoreOpenInfo *ret_info);
 
