@@ -47,6 +47,8 @@
 #define USEC_PER_HOUR (3600 * USEC_PER_SEC)
 #define USEC_PER_DAY (86400 * USEC_PER_SEC)
 #define NAME_MAX_LEN 255
+/* 9999-12-30T00:00:00Z: later than any sample, and a local day string in every time zone. */
+#define TIME_END (253402128000ULL * USEC_PER_SEC)
 
 typedef enum Tier {
         TIER_RAW,
@@ -1579,8 +1581,7 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
                       uint32_t step, const char *const *fields, size_t n_fields, uint64_t now_usec,
                       StoreSamples **ret, size_t *ret_bad_field)
 {
-        if (!s || !ret || !fields || n_fields == 0 || since_usec > until_usec ||
-            until_usec / USEC_PER_MSEC > INT64_MAX)
+        if (!s || !ret || !fields || n_fields == 0 || since_usec > until_usec)
                 return -EINVAL;
         if (n_fields > STORE_MAX_FIELDS)
                 return -E2BIG;
@@ -1600,6 +1601,10 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
         int r = store_flush_cycle(s);
         if (r < 0)
                 return r;
+        /* "Until the end of time" (UINT64_MAX) is a fair question: nothing is stored after
+         * TIME_END, and the arithmetic below stays far from overflowing. */
+        until_usec = MIN(until_usec, TIME_END);
+        since_usec = MIN(since_usec, TIME_END);
 
         /* Ranges in each tier's unit: raw ms [since, until]; minutes and hours whose start is in
          * the range. */
@@ -1783,6 +1788,8 @@ int store_get_energy(Store *s, const char *serial, StorePeriod period, uint64_t 
                 return -EINVAL;
         static const int prefix[_STORE_PERIOD_MAX] = {
                         [STORE_PERIOD_DAY] = 10, [STORE_PERIOD_MONTH] = 7, [STORE_PERIOD_YEAR] = 4};
+        until_usec = MIN(until_usec, TIME_END);
+        since_usec = MIN(since_usec, TIME_END);
         char from[11], to[11];
         /* The periods that overlap the range: from the one holding SINCE to the one holding
          * UNTIL, compared as 'YYYY-MM-DD' prefixes. */

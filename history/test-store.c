@@ -177,6 +177,20 @@ static void test_round_trip(void)
                   -E2BIG);
         CHECK(r == NULL);
 
+        /* until = the end of time is a fair question */
+        CHECK_INT(store_get_samples(s, "92932004102443", T0 - HOUR, UINT64_MAX, 0, f3, 1,
+                                    T0 + MINUTE, &r, NULL),
+                  0);
+        CHECK(r && r->n_times == 3);
+        store_samples_free(r);
+        r = NULL;
+        CHECK_INT(store_get_samples(s, "92932004102443", UINT64_MAX - 1, UINT64_MAX, 60, f3, 1,
+                                    T0 + MINUTE, &r, NULL),
+                  0);
+        CHECK(r && r->n_times == 0);
+        store_samples_free(r);
+        r = NULL;
+
         uint64_t first = 1, last = 1;
         CHECK_INT(store_get_sample_range(s, "nope", &first, &last), 0);
         CHECK_INT(first, 0);
@@ -508,6 +522,11 @@ static void test_energy_dst(void)
                 }
                 free(p);
                 CHECK_INT(store_get_energy(s, "S", STORE_PERIOD_DAY, d30, d28, &p, &n), -EINVAL);
+                p = NULL;
+                CHECK_INT(store_get_energy(s, "S", STORE_PERIOD_YEAR, 0, UINT64_MAX, &p, &n), 0);
+                CHECK_INT(n, 2);
+                free(p);
+                p = NULL;
                 CHECK_INT(store_get_energy(s, "other", STORE_PERIOD_DAY, 0, d30, &p, &n), 0);
                 CHECK_INT(n, 0);
                 free(p);
