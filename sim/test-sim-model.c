@@ -535,6 +535,40 @@ static void check_energy(void)
         CHECK(p.pv == 874 && near(m->energy.pv_wh, 874), "classic PV %g, %g Wh", p.pv,
               m->energy.pv_wh);
         model_free(m);
+        /* A parallel system: the units' PV (V x A of both trackers), load, and battery currents
+         * at the inverter's battery voltage. */
+        CHECK(model_new(MODEL_MAX, 48, 2, &m) == 0, "model_new parallel");
+        if (!m)
+                return;
+        static const char *const sets[][3] = {
+                        {"0", "PvInputVoltage", "300.0"},
+                        {"0", "PvInputCurrent", "10"},
+                        {"0", "Pv2InputVoltage", "200.0"},
+                        {"0", "Pv2InputCurrent", "5"},
+                        {"1", "PvInputVoltage", "250.0"},
+                        {"1", "PvInputCurrent", "4"},
+                        {"1", "Pv2InputVoltage", "000.0"},
+                        {"1", "Pv2InputCurrent", "0"},
+                        {"0", "AcOutputActivePower", "1000"},
+                        {"1", "AcOutputActivePower", "700"},
+                        {"0", "BatteryChargingCurrent", "20"},
+                        {"1", "BatteryChargingCurrent", "10"},
+                        {"0", "BatteryDischargeCurrent", "0"},
+                        {"1", "BatteryDischargeCurrent", "2"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(sets); i++)
+                CHECK(model_set_text(m, sets[i][0][0] - '0', sets[i][1], sets[i][2], error,
+                                     sizeof error) == 0,
+                      "unit %s %s: %s", sets[i][0], sets[i][1], error);
+        CHECK(model_set_text(m, -1, "BatteryVoltage", "50.00", error, sizeof error) == 0, "%s",
+              error);
+        CHECK(model_set_text(m, -1, "Mode", "line", error, sizeof error) == 0, "%s", error);
+        model_powers(m, &p);
+        CHECK(p.pv == 3000 + 1000 + 1000 && p.load == 1700 && p.battery_charge == 1500 &&
+                              p.battery_discharge == 100 && p.grid == 0,
+              "parallel powers %g %g %g %g %g", p.pv, p.load, p.battery_charge, p.battery_discharge,
+              p.grid);
+        model_free(m);
 }
 
 int main(void)
