@@ -97,7 +97,6 @@ struct Store {
         uint64_t energy_day_start;
 
         sqlite3_stmt *insert_pending; /* for pending_slots + 4 parameters */
-        unsigned insert_pending_slots;
 };
 
 static const char *const energy_columns[_STORE_ENERGY_MAX] = {
@@ -277,16 +276,23 @@ static int query_int64(sqlite3 *db, const char *sql, int64_t *ret)
         return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(db, rc);
 }
 
-static void bind_value(sqlite3_stmt *st, int i, double v)
+/* One value as JSON: null for NaN, integers without ".0" (SQL keeps them exact), doubles with
+ * as few significant digits as read back exactly. */
+static void append_json_number(GString *out, double v)
 {
-        /* Integral values go in as integers: JSON prints them without ".0", SQL keeps them exact.
-         */
         if (!isfinite(v))
-                sqlite3_bind_null(st, i);
+                g_string_append(out, "null");
         else if (v == trunc(v) && fabs(v) < 1e15)
-                sqlite3_bind_int64(st, i, (int64_t)v);
-        else
-                sqlite3_bind_double(st, i, v);
+                g_string_append_printf(out, "%" PRId64, (int64_t)v);
+        else {
+                /* The shortest of 15 or 17 digits that reads back exactly ("52.2", not
+                 * "52.200000000000003"), as SQLite's own json_array() prints it. */
+                char buf[G_ASCII_DTOSTR_BUF_SIZE];
+                g_ascii_formatd(buf, sizeof buf, "%.15g", v);
+                if (g_ascii_strtod(buf, NULL) != v)
+                        g_ascii_formatd(buf, sizeof buf, "%.17g", v);
+                g_string_append(out, buf);
+        }
 }
 
 static double column_double_or_nan(sqlite3_stmt *st, int i)
@@ -940,27 +946,31 @@ static int store_flush_cycle(Store *s)
                 return 0;
         }
 
-        if (!s->insert_pending || s->insert_pending_slots != n_slots) {
-                stmt_finalize(&s->insert_pending);
-                g_autoptr(GString) sql = g_string_new(
-                                "INSERT INTO temp.pending_raw (inverter, t, n, v) VALUES (?, ?, ?, "
-                                "json_array(");
-                for (unsigned i = 0; i < n_slots; i++)
-                        g_string_append(sql, i ? ",?" : "?");
-                g_string_append(sql, "))");
-                r = prepare(s->db, sql->str, &s->insert_pending);
+        /* The values go in as one JSON text built here: json_array(?, ?, …) would hit SQLite's
+         * limit on function arguments (127) with a parallel system's ~160 fields. */
+        if (!s->insert_pending) {
+                r = prepare(s->db,
+                            "INSERT INTO temp.pending_raw (inverter, t, n, v) "
+                            "VALUES (?, ?, ?, json(?))",
+                            &s->insert_pending);
                 if (r < 0)
                         return r;
-                s->insert_pending_slots = n_slots;
         }
+        g_autoptr(GString) json = g_string_sized_new(16 + 12 * (gsize)n_slots);
+        g_string_append_c(json, '[');
+        for (unsigned i = 0; i < n_slots; i++) {
+                double v = i < s->cycle_values->len ? g_array_index(s->cycle_values, double, i)
+                                                    : NAN;
+                if (i)
+                        g_string_append_c(json, ',');
+                append_json_number(json, v);
+        }
+        g_string_append_c(json, ']');
         sqlite3_stmt *st = s->insert_pending;
         sqlite3_bind_int64(st, 1, inv->id);
         sqlite3_bind_int64(st, 2, s->cycle_ms);
         sqlite3_bind_int64(st, 3, (int64_t)n);
-        for (unsigned i = 0; i < n_slots; i++)
-                bind_value(st, (int)i + 4,
-                           i < s->cycle_values->len ? g_array_index(s->cycle_values, double, i)
-                                                    : NAN);
+        sqlite3_bind_text(st, 4, json->str, (int)json->len, SQLITE_TRANSIENT);
         r = step_done(s->db, st);
         sqlite3_clear_bindings(st);
         if (r < 0)

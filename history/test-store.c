@@ -240,6 +240,46 @@ static void test_split_cycle(void)
         rm_rf(dir);
 }
 
+/* A parallel system's cycle has ~160 fields: more than SQLite's 127 function arguments.
+ * Every value must still be stored and read back exactly (NaN as a gap). */
+static void test_wide_cycle(void)
+{
+        g_autofree char *dir = tmp_dir();
+        g_autofree char *path = g_strconcat(dir, "/history.db", NULL);
+        Store *s = open_store(path, NULL, T0);
+        enum { N = 200 };
+        char names[N][16];
+        const char *f[STORE_MAX_FIELDS];
+        for (unsigned i = 0; i < N; i++) {
+                snprintf(names[i], sizeof names[i], "unit%u.F%u", i % 3, i);
+                double v = i == 7 ? NAN : i % 2 ? i + 0.1 : (double)i;
+                CHECK_INT(store_add_sample(s, "S", T0, names[i], v), 0);
+        }
+        CHECK_INT(store_commit(s, T0 + SEC), 0);
+        store_free(s);
+        s = open_store(path, NULL, T0);
+        /* Read back in chunks of STORE_MAX_FIELDS, the most one call takes. */
+        for (unsigned base = 0; base < N; base += STORE_MAX_FIELDS) {
+                unsigned n = MIN((unsigned)STORE_MAX_FIELDS, N - base);
+                for (unsigned i = 0; i < n; i++)
+                        f[i] = names[base + i];
+                StoreSamples *r = NULL;
+                CHECK_INT(store_get_samples(s, "S", T0, T0, 0, f, n, T0 + SEC, &r, NULL), 0);
+                CHECK(r && r->n_times == 1);
+                if (r && r->n_times == 1)
+                        for (unsigned i = 0; i < n; i++) {
+                                unsigned k = base + i;
+                                if (k == 7)
+                                        CHECK(isnan(r->columns[i][0]));
+                                else
+                                        CHECK_DOUBLE(r->columns[i][0], k % 2 ? k + 0.1 : (double)k);
+                        }
+                store_samples_free(r);
+        }
+        store_free(s);
+        rm_rf(dir);
+}
+
 /* More than STORE_MAX_ROWS rows is -E2BIG, not a truncated answer. */
 static void test_row_limit(void)
 {
@@ -933,6 +973,7 @@ int main(int argc, char **argv)
 
         test_round_trip();
         test_split_cycle();
+        test_wide_cycle();
         test_row_limit();
         test_step_average();
         test_tiers_retention();
