@@ -1547,6 +1547,30 @@ StoreSamples *store_samples_free(StoreSamples *samples)
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(StoreSamples *, store_samples_free)
 
+/* Whether the raw tier still holds everything of INV: no raw row was expired yet (a young
+ * database, or retention longer than its age). Then STEP 0 answers from raw, the finest tier,
+ * whatever SINCE says: the minute tier lacks the minute not folded yet. */
+static int store_raw_never_expired(Store *s, Inverter *inv, bool *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s->db,
+                        "SELECT (SELECT min(t) FROM raw WHERE inverter = ?1), "
+                        "(SELECT min(m) FROM minute WHERE inverter = ?1)",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, inv->id);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return step_errno(s->db, rc);
+        /* No minute rows: nothing was folded, so nothing can have expired. Otherwise the oldest
+         * raw row must lie in the oldest folded minute. */
+        *ret = sqlite3_column_type(st, 1) == SQLITE_NULL ||
+               (sqlite3_column_type(st, 0) != SQLITE_NULL &&
+                sqlite3_column_int64(st, 0) < (sqlite3_column_int64(st, 1) + 1) * 60000);
+        return 0;
+}
+
 static Tier tier_for_since(const StoreRetention *ret, uint64_t since, uint64_t now)
 {
         if (ret->raw_days == 0 || since + (uint64_t)ret->raw_days * USEC_PER_DAY >= now)
@@ -1626,6 +1650,14 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
                 h_hi = (int64_t)(until_usec / USEC_PER_HOUR);
 
         Tier tier = tier_for_since(&s->options.retention, since_usec, now_usec);
+        if (step == 0 && tier != TIER_RAW) {
+                bool raw_complete;
+                r = store_raw_never_expired(s, inv, &raw_complete);
+                if (r < 0)
+                        return r;
+                if (raw_complete)
+                        tier = TIER_RAW;
+        }
         g_autoptr(GString) branches = g_string_new(NULL);
         uint64_t unit_usec;
         char where[160], bucket[64];

@@ -280,6 +280,30 @@ static void test_wide_cycle(void)
         rm_rf(dir);
 }
 
+/* STEP 0 answers from raw while no raw row has expired, however old SINCE is: a young
+ * database asked "everything" (since 0) returns every cycle, the newest unfolded minute too. */
+static void test_step0_young_database(void)
+{
+        g_autofree char *dir = tmp_dir();
+        g_autofree char *path = g_strconcat(dir, "/history.db", NULL);
+        Store *s = open_store(path, NULL, T0);
+        const char *f[] = {"A"};
+        for (unsigned i = 0; i < 10; i++)
+                CHECK_INT(store_add_sample(s, "S", T0 + i * 10 * SEC, "A", i), 0);
+        /* Folds the first minute (closed) and keeps the second open. */
+        CHECK_INT(store_commit(s, T0 + 95 * SEC), 0);
+        StoreSamples *r = NULL;
+        CHECK_INT(store_get_samples(s, "S", 0, UINT64_MAX, 0, f, 1, T0 + 95 * SEC, &r, NULL), 0);
+        CHECK(r && r->n_times == 10);
+        if (r && r->n_times == 10) {
+                CHECK_INT(r->times[9], T0 + 90 * SEC);
+                CHECK_DOUBLE(r->columns[0][9], 9);
+        }
+        store_samples_free(r);
+        store_free(s);
+        rm_rf(dir);
+}
+
 /* More than STORE_MAX_ROWS rows is -E2BIG, not a truncated answer. */
 static void test_row_limit(void)
 {
@@ -415,15 +439,10 @@ static void test_tiers_retention(void)
                   0);
         CHECK(r && r->n_times == 1441);
         store_samples_free(r);
-        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + 2 * DAY, &r, NULL), 0);
-        CHECK(r && r->n_times == 120);
-        if (r && r->n_times == 120) {
-                CHECK_INT(r->times[1], T0 + MINUTE);
-                CHECK_DOUBLE(r->columns[0][1], 55.5);
-        }
-        store_samples_free(r);
+        /* … and raw as long as no raw row was really expired, however old SINCE is (the
+         * retention below expires them). */
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + 5 * DAY, &r, NULL), 0);
-        CHECK(r && r->n_times == 2);
+        CHECK(r && r->n_times == 1441);
         store_samples_free(r);
         /* STEP 3600 from the hour tier: the weighted average of its minutes */
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 3600, f, 1, T0 + 2 * DAY, &r, NULL),
@@ -442,9 +461,25 @@ static void test_tiers_retention(void)
         CHECK_INT(store_commit(s, T0 + DAY + 3 * HOUR), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM raw"), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 120);
+        /* Raw expired: STEP 0 answers from the minute tier. */
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + DAY + 3 * HOUR, &r,
+                                    NULL),
+                  0);
+        CHECK(r && r->n_times == 120);
+        if (r && r->n_times == 120) {
+                CHECK_INT(r->times[1], T0 + MINUTE);
+                CHECK_DOUBLE(r->columns[0][1], 55.5);
+        }
+        store_samples_free(r);
         CHECK_INT(store_commit(s, T0 + 3 * DAY + 90 * MINUTE), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 30);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM hour"), 2);
+        /* SINCE beyond the minutes' retention: the hour tier. */
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + 3 * DAY + 90 * MINUTE,
+                                    &r, NULL),
+                  0);
+        CHECK(r && r->n_times == 2);
+        store_samples_free(r);
         CHECK_INT(store_commit(s, T0 + 10 * DAY + 90 * MINUTE), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM hour"), 1);
 
@@ -974,6 +1009,7 @@ int main(int argc, char **argv)
         test_round_trip();
         test_split_cycle();
         test_wide_cycle();
+        test_step0_young_database();
         test_row_limit();
         test_step_average();
         test_tiers_retention();
