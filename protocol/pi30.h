@@ -60,6 +60,10 @@ typedef enum Pi30Command {
         PI30_CMD_QEY, /* QEYyyyy */
         PI30_CMD_QEM, /* QEMyyyymm */
         PI30_CMD_QED, /* QEDyyyymmdd */
+        PI30_CMD_QLT,
+        PI30_CMD_QLY, /* QLYyyyy */
+        PI30_CMD_QLM, /* QLMyyyymm */
+        PI30_CMD_QLD, /* QLDyyyymmdd */
         _PI30_CMD_MAX,
         _PI30_CMD_INVALID = -EINVAL,
 } Pi30Command;
@@ -92,6 +96,12 @@ typedef struct Pi30CommandInfo {
         /* Polled: a cycle of its class is not complete without its answer (unless the inverter
          * does not support it); the others of the class are read after these. */
         bool required;
+        /* A reading, not a setting, although polled in the slow class (the energy counters, the
+         * clock): cleared while offline and when the command turns out unsupported, like the
+         * status. */
+        bool reading;
+        /* The parameter is a date, yyyymmdd: polled with the inverter's today (QEDyyyymmdd). */
+        bool param_today;
         const char *prefix;       /* WHOLE answers: text before the value ("VERFW:") */
         const char *description;
 } Pi30CommandInfo;
@@ -125,6 +135,10 @@ typedef enum Pi30Field {
         PI30_F_PV_ENERGY_YEAR,
         PI30_F_PV_ENERGY_MONTH,
         PI30_F_PV_ENERGY_DAY,
+        PI30_F_LOAD_ENERGY_TOTAL,
+        PI30_F_LOAD_ENERGY_YEAR,
+        PI30_F_LOAD_ENERGY_MONTH,
+        PI30_F_LOAD_ENERGY_DAY,
 
         /* QPIGS */
         PI30_F_GRID_VOLTAGE,
