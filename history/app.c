@@ -294,6 +294,21 @@ static gboolean on_get_samples(AxpertHistory *iface, GDBusMethodInvocation *invo
                                 return TRUE;
                         }
 
+        /* Bounded before any work: a step that could give more rows than the limit is refused
+         * whatever is stored, so no call can make the service (single-threaded: the store is
+         * used from the main loop only) busy for long. */
+        if (step > 0 && until / USEC_PER_SEC / step - since / USEC_PER_SEC / step + 1 >
+                                (uint64_t)STORE_MAX_ROWS) {
+                uint64_t span = (until - since) / USEC_PER_SEC;
+
+                g_dbus_method_invocation_return_error(
+                                invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                "a step of %u s over %" G_GUINT64_FORMAT
+                                " s gives more than %d rows, the limit per call: narrow the "
+                                "range or raise step to at least %" G_GUINT64_FORMAT " s",
+                                step, span, STORE_MAX_ROWS, span / STORE_MAX_ROWS + 1);
+                return TRUE;
+        }
         r = store_get_samples(m->app->store, m->serial, since, until, step, fields, n_fields,
                               now_wall(), &samples, &bad);
         if (r == -ENOENT || r == -ENXIO) {
