@@ -624,6 +624,7 @@ static void tracked_sample(Tracked *t)
                 return;
         }
         app->not_before = wall;
+        log_debug("%s: sampling cycle of %s.", m->serial, t->path);
         sample_proxy(app, m->serial, wall, t->proxy, INVERTER_IFACE, NULL);
         for (guint i = 0; i < units->len; i++) {
                 GDBusProxy *u = units->pdata[i];
@@ -658,6 +659,9 @@ static void on_cycle_reply(GObject *source, GAsyncResult *result, gpointer userd
                 log_debug("Cannot read LastUpdateTimestamp of %s: %s", t->path, error->message);
         /* A cycle completed since the last sample: its values are in the proxy's cache (the
          * daemon's signals of that cycle came before this reply on the same connection). */
+        log_debug("%s: LastUpdateTimestamp %" G_GUINT64_FORMAT " (last sampled %" G_GUINT64_FORMAT
+                  ")%s.",
+                  t->path, ts, t->last_cycle, tracked_online(t) ? "" : ", offline");
         if (ts && ts != t->last_cycle && tracked_online(t)) {
                 t->last_cycle = ts;
                 tracked_sample(t);
