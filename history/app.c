@@ -66,6 +66,7 @@ struct App {
         guint poll_timer, commit_timer, publish_timer;
         uint64_t not_before; /* the wall clock's plausibility floor (energy.h) */
         bool write_failing;
+        bool sample_failing; /* the last store_add_sample() failed (logged once per run) */
         bool daemon_present;
         int exit_code;
 };
@@ -472,9 +473,10 @@ static void sample_proxy(App *app, const char *serial, uint64_t wall, GDBusProxy
                         continue;
                 field = prefix ? g_strconcat(prefix, *n, NULL) : g_strdup(*n);
                 r = store_add_sample(app->store, serial, wall, field, value);
-                if (r < 0)
-                        log_debug_errno(r, "Cannot buffer %s of %s: %s", field, serial,
-                                        strerror(-r));
+                if (r < 0 && !app->sample_failing)
+                        log_warning_errno(r, "Cannot record %s of %s, ignoring: %s", field,
+                                          serial, strerror(-r));
+                app->sample_failing = r < 0;
         }
 }
 

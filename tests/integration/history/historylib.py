@@ -48,7 +48,8 @@ class HistoryBus:
             Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
 
     def close(self):
-        self.conn.close_sync(None)
+        if not self.conn.is_closed():  # the bus may have been killed on purpose
+            self.conn.close_sync(None)
 
     def call(self, path, iface, method, args=None, reply='()', timeout_ms=30000):
         v = self.conn.call_sync(NAME, path, iface, method, args,
@@ -133,7 +134,11 @@ class HistoryTestCase(daemonlib.DaemonTestCase):
         return testlib.wait_for(lambda: self.hbus.managed().get(path), timeout, 0.1,
                                 what=f'{path} in GetManagedObjects')
 
-    def samples(self, serial, fields, since=0, until=None, step=0):
+    def samples(self, serial, fields, since=None, until=None, step=0):
+        # The last hour by default: a step-0 query answers from the finest tier that holds
+        # SINCE, and the raw tier holds the last RawDays.
+        if since is None:
+            since = now_usec() - 3600 * 10**6
         times, columns = self.hbus.get_samples(serial, since, until or now_usec() + 10**9,
                                                step, fields)
         return times, columns

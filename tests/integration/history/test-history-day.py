@@ -46,15 +46,19 @@ class Day(historylib.HistoryTestCase):
 
     def test_day_scenario_energy_matches_ground_truth(self):
         # --baud=0: the answers are instant, so a sample's values are those of its time.
-        self.start('--baud=0', '--scenario=day', '--day-length=60',
-                   daemon_args=('--poll-interval=0.5',))
+        # --poll-interval=0: cycles back to back (some 10-30 ms apart). The scenario's powers
+        # step (mode line -> battery, charging on and off): sampled every PollInterval, a
+        # step costs up to half an interval of its power, which for the grid estimate (a few
+        # seconds of line mode in a compressed day) would alone exceed 1 % at 0.5 s.
+        self.start('--baud=0', '--scenario=day', '--day-length=40',
+                   daemon_args=('--poll-interval=0',))
         serial = self.serial()
         truth = Truth(self.control)
         truth.read()
-        self.start_history(PollInterval='0.5', CommitInterval='2')
+        self.start_history(PollInterval='0.1', CommitInterval='2')
         self.wait_object(serial)
-        # Dawn (the scenario starts at 0.2 of a day) through noon and into the afternoon:
-        # line and battery mode, charging and discharging, PV from 0 to its peak.
+        # Dawn (the scenario starts at 0.2 of a day) through noon into the evening (0.8):
+        # line and battery mode, charging and discharging, PV from 0 to its peak and back.
         end = time.monotonic() + 24
         while time.monotonic() < end:
             truth.read()
@@ -71,6 +75,7 @@ class Day(historylib.HistoryTestCase):
         self.assertGreater(len(times), 24 / 0.5 * 0.6, 'fewer samples than poll cycles')
         self.assertEqual(times, sorted(times))
         first, last = times[0] / 1e6, times[-1] / 1e6
+        print(f'{len(times)} samples in {last - first:.1f} s')
 
         periods = self.hbus.get_energy(serial, 'day', 0, historylib.now_usec() + 10**9)
         self.assertTrue(periods, 'no day has energy')
@@ -79,8 +84,10 @@ class Day(historylib.HistoryTestCase):
             expected = truth.at(last, key) - truth.at(first, key)
             got = historylib.energy_sum(periods, kind) * 1000
             report.append(f'{kind}: {got:.3f} Wh recorded, {expected:.3f} Wh true')
-            self.assertGreater(expected, 0.5, f'{kind}: the scenario produced none')
         print('\n'.join(report))
+        for kind, key in TRUTH_KEYS.items():
+            self.assertGreater(truth.at(last, key) - truth.at(first, key), 0.2,
+                               f'{kind}: the scenario produced none')
         for kind, key in TRUTH_KEYS.items():
             expected = truth.at(last, key) - truth.at(first, key)
             got = historylib.energy_sum(periods, kind) * 1000
@@ -104,7 +111,7 @@ class Day(historylib.HistoryTestCase):
         # SIGTERM commits; a restart starts from the database: the same counters, now as the
         # object's properties.
         self.assertEqual(self.stop_history(signal.SIGTERM), 0, self.history.output())
-        self.start_history(PollInterval='0.5', CommitInterval='2')
+        self.start_history(PollInterval='0.1', CommitInterval='2')
         props = self.wait_object(serial)[historylib.IFACE]
         for kind in TRUTH_KEYS:
             total = props[f'{kind}EnergyTotal']
@@ -114,7 +121,9 @@ class Day(historylib.HistoryTestCase):
         self.assertEqual(props['EnergySource'], 'integrated')
         self.assertEqual(props['Device'], '/', 'the daemon is gone')
         self.assertEqual(props['SerialNumber'], serial)
-        self.assertEqual(props['FirstSampleTimestamp'], times[0])
+        # (a minute row counts with its start)
+        self.assertLessEqual(props['FirstSampleTimestamp'], times[0])
+        self.assertGreater(props['FirstSampleTimestamp'], times[0] - 60 * 10**6)
         self.assertEqual(props['LastSampleTimestamp'], times[-1])
         self.assertIn('PvInputPower', props['Fields'])
         self.assertEqual(props['Fields'], sorted(props['Fields']))

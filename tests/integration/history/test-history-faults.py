@@ -8,7 +8,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import historylib  # noqa: E402
+import historylib  # noqa: E402  (puts daemon/ on the path)
+import daemonlib  # noqa: E402
 import testlib  # noqa: E402
 
 
@@ -76,7 +77,14 @@ class Faults(historylib.HistoryTestCase):
         self.assertAlmostEqual(self.total(), before, places=9)
 
     def test_bus_lost_exits_1(self):
-        self.start_all()
+        self.start_sim('--baud=0')
+        # Not start_daemon(): its bus connection would be closed at cleanup, and this one dies
+        # with the bus.
+        self.daemon = self.spawn('axpertd', [daemonlib.daemon_binary(),
+                                             f'--device={self.device_spec}',
+                                             '--poll-interval=0.5'])
+        self.start_history()
+        testlib.wait_for(lambda: self.hbus.managed(), 30, 0.1, what='a history object')
         self.bus.proc.kill()
         self.bus.proc.wait()
         testlib.wait_for(lambda: not self.history.running(), 20, what='axpert-history to exit')
