@@ -50,7 +50,7 @@ class Day(historylib.HistoryTestCase):
         # step (mode line -> battery, charging on and off): sampled every PollInterval, a
         # step costs up to half an interval of its power, which for the grid estimate (a few
         # seconds of line mode in a compressed day) would alone exceed 1 % at 0.5 s.
-        self.start('--baud=0', '--scenario=day', '--day-length=40',
+        self.start('--baud=0', '--scenario=day', '--day-length=50',
                    daemon_args=('--poll-interval=0',))
         serial = self.serial()
         truth = Truth(self.control)
@@ -59,7 +59,7 @@ class Day(historylib.HistoryTestCase):
         self.wait_object(serial)
         # Dawn (the scenario starts at 0.2 of a day) through noon into the evening (0.8):
         # line and battery mode, charging and discharging, PV from 0 to its peak and back.
-        end = time.monotonic() + 24
+        end = time.monotonic() + 30
         while time.monotonic() < end:
             truth.read()
             time.sleep(0.05)
@@ -72,7 +72,7 @@ class Day(historylib.HistoryTestCase):
 
         fields = ['PvInputPower', 'AcOutputActivePower', 'BatteryCapacity', 'Mode']
         times, columns = self.samples(serial, fields)
-        self.assertGreater(len(times), 24 / 0.5 * 0.6, 'fewer samples than poll cycles')
+        self.assertGreater(len(times), 30 / 0.5, 'fewer samples than poll cycles')
         self.assertEqual(times, sorted(times))
         first, last = times[0] / 1e6, times[-1] / 1e6
         print(f'{len(times)} samples in {last - first:.1f} s')
