@@ -24,22 +24,19 @@ def mount_tmpfs(path, size):
 
 
 def fill(path):
-    """Writes until the file system is full."""
-    with open(path, 'wb') as f:
-        block = b'\0' * 65536
-        try:
-            while True:
-                f.write(block)
-                f.flush()
-        except OSError as e:
-            if e.errno != errno.ENOSPC:
-                raise
-        try:
-            while True:
-                f.write(b'\0' * 512)
-                f.flush()
-        except OSError:
-            pass
+    """Writes until the file system is full (unbuffered: a buffered close would fail too)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        for size in (1 << 20, 65536, 512):
+            block = b'\0' * size
+            try:
+                while True:
+                    os.write(fd, block)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+    finally:
+        os.close(fd)
 
 
 class DiskFull(historylib.HistoryTestCase):
@@ -47,7 +44,7 @@ class DiskFull(historylib.HistoryTestCase):
     def test_disk_full_pauses_and_resumes(self):
         disk = os.path.join(self.tmpdir, 'disk')
         os.mkdir(disk)
-        r = mount_tmpfs(disk, '4m')
+        r = mount_tmpfs(disk, '32m')
         self.assertEqual(r.returncode, 0, r.stderr)
         self.addCleanup(subprocess.run, ['umount', '-l', disk], capture_output=True)
         self.database = os.path.join(disk, 'history.db')
