@@ -47,6 +47,8 @@
 #define USEC_PER_HOUR (3600 * USEC_PER_SEC)
 #define USEC_PER_DAY (86400 * USEC_PER_SEC)
 #define NAME_MAX_LEN 255
+/* 9999-12-30T00:00:00Z: later than any sample, and a local day string in every time zone. */
+#define TIME_END (253402128000ULL * USEC_PER_SEC)
 
 typedef enum Tier {
         TIER_RAW,
@@ -80,11 +82,19 @@ struct Store {
         Inverter *cycle_inverter;
         int64_t cycle_ms;
         GArray *cycle_values; /* double by slot, NaN = none */
+        bool cycle_dirty;     /* values added since it was last flushed */
+        int64_t cycle_seq;    /* its row in temp.pending_raw, 0 = none */
+        size_t cycle_n;       /* the values in that row */
 
         int64_t pending_min_ms; /* the oldest time in temp.pending_raw, INT64_MAX when empty */
         bool energy_pending;
 
         StoreStats stats;
+
+        GHashTable *stmts;   /* SQL text → prepared statement: the statements of every cycle and
+                              * commit, parsed once */
+        char energy_day[11]; /* the last day store_energy_*() saw, and its start */
+        uint64_t energy_day_start;
 
         sqlite3_stmt *insert_pending; /* for pending_slots + 4 parameters */
         unsigned insert_pending_slots;
@@ -208,6 +218,28 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
         return 0;
 }
 
+static void stmt_destroy(gpointer p)
+{
+        sqlite3_finalize(p);
+}
+
+/* A statement prepared once per Store (static SQL only, never SQL with literals that vary);
+ * owned by the cache: reset it, never finalize it. */
+static int cached(Store *s, const char *sql, sqlite3_stmt **ret)
+{
+        sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
+        if (!st) {
+                int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+                if (rc != SQLITE_OK) {
+                        log_debug("SQL prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
+                        return sqlite_errno(s->db, rc);
+                }
+                g_hash_table_insert(s->stmts, g_strdup(sql), st);
+        }
+        *ret = st;
+        return 0;
+}
+
 /* Steps a statement that returns no rows (or ignores them) to the end. */
 static int step_done(sqlite3 *db, sqlite3_stmt *st)
 {
@@ -219,6 +251,16 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st)
                 log_debug("SQL step failed: %s", sqlite3_errmsg(db));
         sqlite3_reset(st);
         return r;
+}
+
+static int exec_bind1(Store *s, const char *sql, int64_t a)
+{
+        sqlite3_stmt *st;
+        int r = cached(s, sql, &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, a);
+        return step_done(s->db, st);
 }
 
 static int query_int64(sqlite3 *db, const char *sql, int64_t *ret)
@@ -377,13 +419,19 @@ static const char *const schema_tables[] = {
                 "energy", "fields", "hour", "inverter_fields", "inverters", "meta", "minute", "raw",
 };
 
+static const char *why_corrupt(sqlite3 *db)
+{
+        return (sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB ? "not an SQLite database"
+                                                             : "damaged (SQLite says malformed)";
+}
+
 /* Checks that DB is a history database we can use; -EBADMSG with *RET_WHY (static) if not. */
 static int check_database(sqlite3 *db, int *ret_version, const char **ret_why)
 {
         int64_t version;
         int r = query_int64(db, "PRAGMA user_version", &version);
         if (r == -EBADMSG) {
-                *ret_why = "not an SQLite database";
+                *ret_why = why_corrupt(db);
                 return r;
         }
         if (r < 0)
@@ -399,7 +447,7 @@ static int check_database(sqlite3 *db, int *ret_version, const char **ret_why)
                     "'sqlite\\_%' ESCAPE '\\' ORDER BY name",
                     &st);
         if (r == -EBADMSG) {
-                *ret_why = "not an SQLite database";
+                *ret_why = why_corrupt(db);
                 return r;
         }
         if (r < 0)
@@ -500,7 +548,7 @@ static int open_database(const char *path, sqlite3 **ret, int *ret_version, cons
                                 if (r == 0)
                                         r = -EIO;
                                 if (r == -EBADMSG)
-                                        *ret_why = "not an SQLite database";
+                                        *ret_why = why_corrupt(db);
                         }
                 }
         }
@@ -751,6 +799,8 @@ Store *store_free(Store *s)
         if (!s)
                 return NULL;
         stmt_finalize(&s->insert_pending);
+        if (s->stmts)
+                g_hash_table_unref(s->stmts);
         if (s->db)
                 sqlite3_close_v2(s->db);
         if (s->inverters)
@@ -783,6 +833,7 @@ int store_open(const char *path, const StoreOptions *options, uint64_t now_usec,
         s->field_ids = g_hash_table_new(g_str_hash, g_str_equal);
         s->field_names = g_ptr_array_new_with_free_func(g_free);
         s->cycle_values = g_array_new(false, false, sizeof(double));
+        s->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, stmt_destroy);
         s->pending_min_ms = INT64_MAX;
 
         StoreOpenInfo info = {0};
@@ -835,17 +886,21 @@ void store_set_retention(Store *s, const StoreRetention *retention)
 
 static int store_drop_oldest(Store *s)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s->db,
-                        "DELETE FROM temp.pending_raw WHERE seq = (SELECT min(seq) FROM "
-                        "temp.pending_raw) RETURNING n",
-                        &st);
+        sqlite3_stmt *st;
+        int r = cached(s,
+                       "DELETE FROM temp.pending_raw WHERE seq = (SELECT min(seq) FROM "
+                       "temp.pending_raw) RETURNING n, seq",
+                       &st);
         if (r < 0)
                 return r;
         int rc = sqlite3_step(st);
-        if (rc != SQLITE_ROW)
+        if (rc != SQLITE_ROW) {
+                sqlite3_reset(st);
                 return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(s->db, rc);
+        }
         size_t n = (size_t)sqlite3_column_int64(st, 0);
+        if (sqlite3_column_int64(st, 1) == s->cycle_seq)
+                s->cycle_seq = 0;
         (void)step_done(s->db, st);
         s->stats.pending_samples -= MIN(n, s->stats.pending_samples);
         s->stats.pending_cycles -= s->stats.pending_cycles > 0;
@@ -853,18 +908,35 @@ static int store_drop_oldest(Store *s)
         return 0;
 }
 
-/* Moves the cycle being assembled into temp.pending_raw. */
-static int store_flush_cycle(Store *s)
+static size_t store_cycle_count(Store *s)
 {
-        Inverter *inv = s->cycle_inverter;
-        if (!inv)
-                return 0;
-        unsigned n_slots = inv->slot_fields->len;
         size_t n = 0;
         for (unsigned i = 0; i < s->cycle_values->len; i++)
                 n += isfinite(g_array_index(s->cycle_values, double, i));
+        return n;
+}
+
+/* Writes the cycle being assembled into temp.pending_raw. A read can flush a cycle before all
+ * its values are added: the cycle stays open, and the next flush replaces its row (and after a
+ * commit, INSERT OR REPLACE replaces the raw row) with all the values. */
+static int store_flush_cycle(Store *s)
+{
+        Inverter *inv = s->cycle_inverter;
+        if (!inv || !s->cycle_dirty)
+                return 0;
+        int r;
+        if (s->cycle_seq > 0) {
+                r = exec_bind1(s, "DELETE FROM temp.pending_raw WHERE seq = ?1", s->cycle_seq);
+                if (r < 0)
+                        return r;
+                s->stats.pending_samples -= MIN(s->cycle_n, s->stats.pending_samples);
+                s->stats.pending_cycles -= s->stats.pending_cycles > 0;
+                s->cycle_seq = 0;
+        }
+        unsigned n_slots = inv->slot_fields->len;
+        size_t n = store_cycle_count(s);
         if (n == 0) {
-                s->cycle_inverter = NULL;
+                s->cycle_dirty = false;
                 return 0;
         }
 
@@ -876,7 +948,7 @@ static int store_flush_cycle(Store *s)
                 for (unsigned i = 0; i < n_slots; i++)
                         g_string_append(sql, i ? ",?" : "?");
                 g_string_append(sql, "))");
-                int r = prepare(s->db, sql->str, &s->insert_pending);
+                r = prepare(s->db, sql->str, &s->insert_pending);
                 if (r < 0)
                         return r;
                 s->insert_pending_slots = n_slots;
@@ -889,12 +961,14 @@ static int store_flush_cycle(Store *s)
                 bind_value(st, (int)i + 4,
                            i < s->cycle_values->len ? g_array_index(s->cycle_values, double, i)
                                                     : NAN);
-        int r = step_done(s->db, st);
+        r = step_done(s->db, st);
         sqlite3_clear_bindings(st);
         if (r < 0)
                 return r;
 
-        s->cycle_inverter = NULL;
+        s->cycle_seq = sqlite3_last_insert_rowid(s->db);
+        s->cycle_n = n;
+        s->cycle_dirty = false;
         s->stats.pending_samples += n;
         s->stats.pending_cycles++;
         s->pending_min_ms = MIN(s->pending_min_ms, s->cycle_ms);
@@ -931,8 +1005,10 @@ int store_add_sample(Store *s, const char *serial, uint64_t time_usec, const cha
                         return r;
                 s->cycle_inverter = inv;
                 s->cycle_ms = ms;
+                s->cycle_seq = 0;
                 g_array_set_size(s->cycle_values, 0);
         }
+        s->cycle_dirty = true;
         double nan = NAN;
         while (s->cycle_values->len <= (unsigned)slot)
                 g_array_append_val(s->cycle_values, nan);
@@ -946,10 +1022,17 @@ static int store_energy_write(Store *s, const char *serial, const char *day, Sto
         if (!s || kind < 0 || kind >= _STORE_ENERGY_MAX || !isfinite(kwh) || kwh < 0 || !day ||
             strlen(day) != 10)
                 return -EINVAL;
-        uint64_t start;
-        int r = store_day_start(day, &start);
-        if (r < 0)
-                return r;
+        /* mktime() looks at the time zone file each time: once per day is enough. */
+        if (!streq(s->energy_day, day)) {
+                uint64_t start;
+                int r = store_day_start(day, &start);
+                if (r < 0)
+                        return r;
+                memcpy(s->energy_day, day, 11);
+                s->energy_day_start = start;
+        }
+        uint64_t start = s->energy_day_start;
+        int r;
         Inverter *inv;
         r = store_get_inverter(s, serial, &inv);
         if (r < 0)
@@ -968,10 +1051,8 @@ static int store_energy_write(Store *s, const char *serial, const char *day, Sto
                                                      "DO UPDATE SET "
                                                      "%s_add = %s_add + excluded.%s_add",
                                                      c, c, c, c);
-        sqlite3_stmt *st = NULL;
-        /* SQLITE_PREPARE_PERSISTENT is not needed: sqlite3 caches nothing, but ten statements
-         * prepared per call cost ~10 µs; the service adds energy once per cycle. */
-        r = prepare(s->db, sql, &st);
+        sqlite3_stmt *st;
+        r = cached(s, sql, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, inv->id);
@@ -979,7 +1060,6 @@ static int store_energy_write(Store *s, const char *serial, const char *day, Sto
         sqlite3_bind_int64(st, 3, (int64_t)start);
         sqlite3_bind_double(st, 4, kwh);
         r = step_done(s->db, st);
-        sqlite3_finalize(st);
         if (r < 0)
                 return r;
         s->energy_pending = true;
@@ -1025,8 +1105,8 @@ static int fold_tier(Store *s, const char *table, const char *key, const char *s
                         " ORDER BY a.inverter, a.b, a.slot) "
                         "GROUP BY inverter, b",
                         table, key, src_select, n_select);
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s->db, sql, &st);
+        sqlite3_stmt *st;
+        int r = cached(s, sql, &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, lo);
@@ -1073,16 +1153,6 @@ static int fold_hours(Store *s, int64_t lo, int64_t hi)
                          "WHERE inverter IN (SELECT id FROM inverters) "
                          "AND m >= ?1 * 60 AND m < ?2 * 60 GROUP BY 1, 2",
                          lo, hi);
-}
-
-static int exec_bind1(Store *s, const char *sql, int64_t a)
-{
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(s->db, sql, &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, a);
-        return step_done(s->db, st);
 }
 
 static int store_persist_dictionary(Store *s)
@@ -1192,6 +1262,15 @@ static int64_t cutoff_up(uint64_t now_usec, unsigned days, uint64_t unit_usec)
         return (int64_t)((now_usec - span + unit_usec - 1) / unit_usec);
 }
 
+static int exec_cached(Store *s, const char *sql)
+{
+        sqlite3_stmt *st;
+        int r = cached(s, sql, &st);
+        if (r < 0)
+                return r;
+        return step_done(s->db, st);
+}
+
 static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, int64_t hour_hi,
                                int64_t *ret_minute_lo)
 {
@@ -1200,29 +1279,33 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
                 return r;
 
         if (s->stats.pending_cycles > 0) {
-                r = exec_sql(s->db, "INSERT OR REPLACE INTO raw (inverter, t, v) SELECT inverter, "
-                                    "t, v FROM temp.pending_raw ORDER BY seq;"
-                                    "DELETE FROM temp.pending_raw;");
+                r = exec_cached(s, "INSERT OR REPLACE INTO raw (inverter, t, v) SELECT inverter, "
+                                   "t, v FROM temp.pending_raw ORDER BY seq");
+                if (r >= 0)
+                        r = exec_cached(s, "DELETE FROM temp.pending_raw");
                 if (r < 0)
                         return r;
         }
         if (s->energy_pending) {
-                r = exec_sql(s->db,
-                             "INSERT OR IGNORE INTO energy (inverter, day, day_start) SELECT "
-                             "inverter, day, day_start FROM temp.pending_energy;"
-                             "UPDATE energy SET "
-                             "pv = coalesce(p.pv_set, energy.pv) + p.pv_add, "
-                             "load = coalesce(p.load_set, energy.load) + p.load_add, "
-                             "battery_charge = coalesce(p.battery_charge_set, "
-                             "energy.battery_charge) + p.battery_charge_add, "
-                             "battery_discharge = coalesce(p.battery_discharge_set, "
-                             "energy.battery_discharge) + p.battery_discharge_add, "
-                             "grid = coalesce(p.grid_set, energy.grid) + p.grid_add, "
-                             "source = CASE WHEN p.pv_set IS NOT NULL OR p.load_set IS NOT NULL "
-                             "THEN 'inverter' ELSE energy.source END "
-                             "FROM temp.pending_energy AS p "
-                             "WHERE energy.inverter = p.inverter AND energy.day = p.day;"
-                             "DELETE FROM temp.pending_energy;");
+                r = exec_cached(s, "INSERT OR IGNORE INTO energy (inverter, day, day_start) "
+                                   "SELECT inverter, day, day_start FROM temp.pending_energy");
+                if (r >= 0)
+                        r = exec_cached(s, "UPDATE energy SET "
+                                           "pv = coalesce(p.pv_set, energy.pv) + p.pv_add, "
+                                           "load = coalesce(p.load_set, energy.load) + p.load_add, "
+                                           "battery_charge = coalesce(p.battery_charge_set, "
+                                           "energy.battery_charge) + p.battery_charge_add, "
+                                           "battery_discharge = coalesce(p.battery_discharge_set, "
+                                           "energy.battery_discharge) + p.battery_discharge_add, "
+                                           "grid = coalesce(p.grid_set, energy.grid) + p.grid_add, "
+                                           "source = CASE WHEN p.pv_set IS NOT NULL OR p.load_set "
+                                           "IS NOT NULL "
+                                           "THEN 'inverter' ELSE energy.source END "
+                                           "FROM temp.pending_energy AS p "
+                                           "WHERE energy.inverter = p.inverter AND energy.day = "
+                                           "p.day");
+                if (r >= 0)
+                        r = exec_cached(s, "DELETE FROM temp.pending_energy");
                 if (r < 0)
                         return r;
         }
@@ -1276,11 +1359,11 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
                         return r;
         }
 
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        r = prepare(s->db,
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('minute_done', ?1), "
-                    "('hour_done', ?2)",
-                    &st);
+        sqlite3_stmt *st;
+        r = cached(s,
+                   "INSERT OR REPLACE INTO meta (key, value) VALUES ('minute_done', ?1), "
+                   "('hour_done', ?2)",
+                   &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, minute_hi);
@@ -1320,6 +1403,7 @@ int store_commit(Store *s, uint64_t now_usec)
         s->minute_done = minute_hi;
         s->hour_done = hour_hi;
         s->pending_min_ms = INT64_MAX;
+        s->cycle_seq = 0; /* its row went to raw; more values of it will replace that */
         s->energy_pending = false;
         s->stats.pending_samples = 0;
         s->stats.pending_cycles = 0;
@@ -1332,15 +1416,14 @@ void store_get_stats(Store *s, StoreStats *ret)
         if (!s || !ret)
                 return;
         *ret = s->stats;
-        /* The cycle being assembled counts as pending too. */
-        if (s->cycle_inverter) {
-                size_t n = 0;
-                for (unsigned i = 0; i < s->cycle_values->len; i++)
-                        n += isfinite(g_array_index(s->cycle_values, double, i));
-                if (n > 0) {
-                        ret->pending_samples += n;
+        /* The part of the cycle being assembled not flushed yet counts as pending too. */
+        if (s->cycle_inverter && s->cycle_dirty) {
+                size_t n = store_cycle_count(s);
+                size_t flushed = s->cycle_seq > 0 ? s->cycle_n : 0;
+                if (n > flushed)
+                        ret->pending_samples += n - flushed;
+                if (n > 0 && s->cycle_seq == 0)
                         ret->pending_cycles++;
-                }
         }
 }
 
@@ -1463,9 +1546,10 @@ static Tier tier_for_since(const StoreRetention *ret, uint64_t since, uint64_t n
         return TIER_HOUR;
 }
 
-/* Appends one UNION ALL branch: rows (b, a0, c0, a1, c1, …) of TIER for the bucket expression
- * BUCKET, with WHERE-clause EXTRA (on the tier's key column). ?1 inverter, ?2/?3 the range in
- * the tier's unit is spliced in as literals by the caller through EXTRA. */
+/* Appends one UNION ALL branch: rows (b, a0, c0, a1, c1, …) of TIER: bucket BUCKET, the value
+ * (or average) Ai of the element at SLOTS[i] weighing Ci samples, for the rows of inverter ?1
+ * matching WHERE. Every extraction reads the same JSON text of the row, which SQLite parses
+ * once and caches; the paths then cost little. */
 static void append_branch(GString *sql, Tier tier, const char *bucket, const int *slots, size_t n,
                           const char *where)
 {
@@ -1474,16 +1558,13 @@ static void append_branch(GString *sql, Tier tier, const char *bucket, const int
         g_string_append_printf(sql, "SELECT %s AS b", bucket);
         for (size_t i = 0; i < n; i++) {
                 if (tier == TIER_RAW)
-                        g_string_append_printf(sql, ", json_extract(v, '$[%d]') AS a%zu, 1 AS c%zu",
-                                               slots[i], i, i);
+                        g_string_append_printf(sql, ", v ->> %d AS a%zu, 1 AS c%zu", slots[i], i,
+                                               i);
                 else
-                        g_string_append_printf(
-                                        sql,
-                                        ", coalesce(json_extract(v, '$[%d][1]'), json_extract(v, "
-                                        "'$[%d]')) AS a%zu, coalesce(json_extract(v, '$[%d][3]'), "
-                                        "n) AS "
-                                        "c%zu",
-                                        slots[i], slots[i], i, slots[i], i);
+                        g_string_append_printf(sql,
+                                               ", coalesce(v ->> '$[%d][1]', v ->> %d) AS a%zu, "
+                                               "coalesce(v ->> '$[%d][3]', n) AS c%zu",
+                                               slots[i], slots[i], i, slots[i], i);
         }
         if (tier == TIER_RAW)
                 g_string_append_printf(sql,
@@ -1500,8 +1581,7 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
                       uint32_t step, const char *const *fields, size_t n_fields, uint64_t now_usec,
                       StoreSamples **ret, size_t *ret_bad_field)
 {
-        if (!s || !ret || !fields || n_fields == 0 || since_usec > until_usec ||
-            until_usec / USEC_PER_MSEC > INT64_MAX)
+        if (!s || !ret || !fields || n_fields == 0 || since_usec > until_usec)
                 return -EINVAL;
         if (n_fields > STORE_MAX_FIELDS)
                 return -E2BIG;
@@ -1521,6 +1601,10 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
         int r = store_flush_cycle(s);
         if (r < 0)
                 return r;
+        /* "Until the end of time" (UINT64_MAX) is a fair question: nothing is stored after
+         * TIME_END, and the arithmetic below stays far from overflowing. */
+        until_usec = MIN(until_usec, TIME_END);
+        since_usec = MIN(since_usec, TIME_END);
 
         /* Ranges in each tier's unit: raw ms [since, until]; minutes and hours whose start is in
          * the range. */
@@ -1589,14 +1673,15 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
         g_autoptr(GString) sql = g_string_new("SELECT b");
         for (size_t i = 0; i < n_fields; i++)
                 g_string_append_printf(sql,
-                                       ", sum(a%zu * c%zu) * 1.0 / sum(CASE WHEN a%zu IS NULL "
-                                       "THEN 0 ELSE c%zu END)",
+                                       ", sum(a%zu * c%zu) * 1.0 / sum(CASE WHEN a%zu IS NOT NULL "
+                                       "THEN c%zu END)",
                                        i, i, i, i);
         g_string_append_printf(sql, " FROM (%s) GROUP BY b HAVING ", branches->str);
         for (size_t i = 0; i < n_fields; i++)
                 g_string_append_printf(sql, "%scount(a%zu)", i ? " + " : "", i);
         g_string_append_printf(sql, " > 0 ORDER BY b LIMIT %d", STORE_MAX_ROWS + 1);
 
+        log_debug("GetSamples: %s", sql->str);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         r = prepare(s->db, sql->str, &st);
         if (r < 0)
@@ -1703,6 +1788,8 @@ int store_get_energy(Store *s, const char *serial, StorePeriod period, uint64_t 
                 return -EINVAL;
         static const int prefix[_STORE_PERIOD_MAX] = {
                         [STORE_PERIOD_DAY] = 10, [STORE_PERIOD_MONTH] = 7, [STORE_PERIOD_YEAR] = 4};
+        until_usec = MIN(until_usec, TIME_END);
+        since_usec = MIN(since_usec, TIME_END);
         char from[11], to[11];
         /* The periods that overlap the range: from the one holding SINCE to the one holding
          * UNTIL, compared as 'YYYY-MM-DD' prefixes. */

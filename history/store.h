@@ -62,14 +62,14 @@ typedef struct StoreOpenInfo {
 
 void store_open_info_done(StoreOpenInfo *info);
 
-/* Opens (creating it and its directory entries) the database at PATH: WAL, synchronous=NORMAL,
- * schema version PRAGMA user_version, migrated step by step from older versions. A file that is
- * not a usable history database (truncated, garbage, another schema or foreign tables, a failing
- * quick_check, a newer schema version than this build knows) is renamed aside as
- * PATH.corrupt-YYYYmmddHHMMSS (with its -wal and -shm), a warning is logged once (the caller
- * need not log again), a fresh database is created and 0 returned with RET_INFO->recovered set.
- * OPTIONS may be NULL (defaults); RET_INFO may be NULL. NOW_USEC names the aside file.
- * Fails (-EIO, -EACCES, -ENOSPC, …) only when no usable database can be made at PATH at all. */
+/* Opens (creating the file if missing; not its directory) the database at PATH: WAL,
+ * synchronous=NORMAL, schema version PRAGMA user_version, migrated step by step from older
+ * versions. A file that is not a usable history database (truncated, garbage, another schema or
+ * foreign tables, a failing quick_check, a newer schema version than this build knows) is renamed
+ * aside as PATH.corrupt-YYYYmmddHHMMSS (with its -wal and -shm), a warning is logged once (the
+ * caller need not log again), a fresh database is created and 0 returned with RET_INFO->recovered
+ * set. OPTIONS may be NULL (defaults); RET_INFO may be NULL. NOW_USEC names the aside file. Fails
+ * (-EIO, -EACCES, -ENOSPC, …) only when no usable database can be made at PATH at all. */
 int store_open(const char *path, const StoreOptions *options, uint64_t now_usec, Store **ret,
                StoreOpenInfo *ret_info);
 
@@ -166,18 +166,20 @@ typedef struct StoreSamples {
 
 StoreSamples *store_samples_free(StoreSamples *samples);
 
-/* The values of FIELDS (N_FIELDS ≥ 1, each at most once) of SERIAL in SINCE..UNTIL (µs,
- * inclusive).
- * STEP 0: the finest tier that holds SINCE: raw cycles if SINCE is within the raw retention
- *   (or no older raw row was deleted yet), else 1-minute averages, else 1-hour averages (times
- *   are the starts of the minutes / hours).
+/* The values of FIELDS (N_FIELDS ≥ 1) of SERIAL in SINCE..UNTIL (µs, inclusive).
+ * STEP 0: the finest tier that holds SINCE by the retention: raw cycles (and the buffer) if
+ *   SINCE is within the raw retention, else the 1-minute averages, else the 1-hour averages
+ *   (times are then the starts of the minutes / hours whose start is in the range; a tier row
+ *   exists once its minute / hour has closed and been committed).
  * STEP > 0 (seconds): one row per STEP-second bucket aligned to the epoch (time = the bucket's
- *   start), the average of what is stored in it (from the coarsest complete tier whose period
- *   divides STEP, the newest part from the finer tiers and the buffer), empty buckets left out.
+ *   start), the average of what is stored in it, empty buckets left out. Taken from the
+ *   coarsest tier whose period divides STEP (never finer than what STEP 0 would use), the part
+ *   not folded into it yet from the finer tiers and the buffer, so the newest bucket is there.
+ * A row (a time) where none of FIELDS has a value is left out; NaN where one field has none.
  * NOW_USEC decides which tiers hold what (the same clock as store_commit()).
- * -EINVAL since > until; -E2BIG more than STORE_MAX_FIELDS fields or more than STORE_MAX_ROWS
- * rows; -ENXIO unknown serial; -ENOENT unknown field (*RET_BAD_FIELD, if not NULL, is set to its
- * index in FIELDS). */
+ * -EINVAL since > until or no fields; -E2BIG more than STORE_MAX_FIELDS fields or more than
+ * STORE_MAX_ROWS rows; -ENXIO unknown serial; -ENOENT unknown field (*RET_BAD_FIELD, if not
+ * NULL, is set to its index in FIELDS). */
 int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_t until_usec,
                       uint32_t step, const char *const *fields, size_t n_fields, uint64_t now_usec,
                       StoreSamples **ret, size_t *ret_bad_field);

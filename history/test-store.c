@@ -177,10 +177,65 @@ static void test_round_trip(void)
                   -E2BIG);
         CHECK(r == NULL);
 
+        /* until = the end of time is a fair question */
+        CHECK_INT(store_get_samples(s, "92932004102443", T0 - HOUR, UINT64_MAX, 0, f3, 1,
+                                    T0 + MINUTE, &r, NULL),
+                  0);
+        CHECK(r && r->n_times == 3);
+        store_samples_free(r);
+        r = NULL;
+        CHECK_INT(store_get_samples(s, "92932004102443", UINT64_MAX - 1, UINT64_MAX, 60, f3, 1,
+                                    T0 + MINUTE, &r, NULL),
+                  0);
+        CHECK(r && r->n_times == 0);
+        store_samples_free(r);
+        r = NULL;
+
         uint64_t first = 1, last = 1;
         CHECK_INT(store_get_sample_range(s, "nope", &first, &last), 0);
         CHECK_INT(first, 0);
         CHECK_INT(last, 0);
+        store_free(s);
+        rm_rf(dir);
+}
+
+/* A read between the values of one cycle (the service answering a bus call) does not split
+ * the cycle: before, after and across a commit, the cycle has all its values. */
+static void test_split_cycle(void)
+{
+        g_autofree char *dir = tmp_dir();
+        g_autofree char *path = g_strconcat(dir, "/history.db", NULL);
+        Store *s = open_store(path, NULL, T0);
+        const char *f[] = {"A", "B", "C"};
+        StoreSamples *r = NULL;
+        uint64_t last = 0;
+        CHECK_INT(store_add_sample(s, "S", T0, "A", 1), 0);
+        CHECK_INT(store_get_sample_range(s, "S", NULL, &last), 0);
+        CHECK_INT(last, T0);
+        CHECK_INT(store_add_sample(s, "S", T0, "B", 2), 0);
+        CHECK_INT(store_get_samples(s, "S", T0, T0, 0, f, 2, T0, &r, NULL), 0);
+        CHECK(r && r->n_times == 1 && r->columns[0][0] == 1 && r->columns[1][0] == 2);
+        store_samples_free(r);
+        StoreStats st;
+        store_get_stats(s, &st);
+        CHECK_INT(st.pending_cycles, 1);
+        CHECK_INT(st.pending_samples, 2);
+        CHECK_INT(store_commit(s, T0 + SEC), 0);
+        CHECK_INT(store_add_sample(s, "S", T0, "C", 3), 0); /* after the commit, same cycle */
+        store_get_stats(s, &st);
+        CHECK_INT(st.pending_cycles, 1);
+        CHECK_INT(st.pending_samples, 3);
+        CHECK_INT(store_commit(s, T0 + 2 * SEC), 0);
+        store_free(s);
+        s = open_store(path, NULL, T0);
+        CHECK_INT(store_get_samples(s, "S", T0, T0, 0, f, 3, T0, &r, NULL), 0);
+        CHECK(r && r->n_times == 1);
+        if (r && r->n_times == 1) {
+                CHECK_DOUBLE(r->columns[0][0], 1);
+                CHECK_DOUBLE(r->columns[1][0], 2);
+                CHECK_DOUBLE(r->columns[2][0], 3);
+        }
+        store_samples_free(r);
         store_free(s);
         rm_rf(dir);
 }
@@ -467,6 +522,11 @@ static void test_energy_dst(void)
                 }
                 free(p);
                 CHECK_INT(store_get_energy(s, "S", STORE_PERIOD_DAY, d30, d28, &p, &n), -EINVAL);
+                p = NULL;
+                CHECK_INT(store_get_energy(s, "S", STORE_PERIOD_YEAR, 0, UINT64_MAX, &p, &n), 0);
+                CHECK_INT(n, 2);
+                free(p);
+                p = NULL;
                 CHECK_INT(store_get_energy(s, "other", STORE_PERIOD_DAY, 0, d30, &p, &n), 0);
                 CHECK_INT(n, 0);
                 free(p);
@@ -872,6 +932,7 @@ int main(int argc, char **argv)
                 return test_disk_full();
 
         test_round_trip();
+        test_split_cycle();
         test_row_limit();
         test_step_average();
         test_tiers_retention();
