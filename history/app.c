@@ -299,7 +299,7 @@ static gboolean on_get_samples(AxpertHistory *iface, GDBusMethodInvocation *invo
          * whatever is stored, so no call can make the service (single-threaded: the store is
          * used from the main loop only) busy for long. */
         if (step > 0 && until / USEC_PER_SEC / step - since / USEC_PER_SEC / step + 1 >
-                                (uint64_t)STORE_MAX_ROWS) {
+                                        (uint64_t)STORE_MAX_ROWS) {
                 uint64_t span = (until - since) / USEC_PER_SEC;
 
                 g_dbus_method_invocation_return_error(
@@ -474,8 +474,8 @@ static void sample_proxy(App *app, const char *serial, uint64_t wall, GDBusProxy
                 field = prefix ? g_strconcat(prefix, *n, NULL) : g_strdup(*n);
                 r = store_add_sample(app->store, serial, wall, field, value);
                 if (r < 0 && !app->sample_failing)
-                        log_warning_errno(r, "Cannot record %s of %s, ignoring: %s", field,
-                                          serial, strerror(-r));
+                        log_warning_errno(r, "Cannot record %s of %s, ignoring: %s", field, serial,
+                                          strerror(-r));
                 app->sample_failing = r < 0;
         }
 }
@@ -636,6 +636,9 @@ static void tracked_sample(Tracked *t)
 
                 sample_proxy(app, m->serial, wall, u, UNIT_IFACE, prefix);
         }
+        /* A new inverter's Fields (what GetSamples accepts) need not wait for the minute. */
+        if (!axpert_history_get_fields(m->iface) || !*axpert_history_get_fields(m->iface))
+                meter_publish_range(m);
 }
 
 static void tracked_request(Tracked *t);
