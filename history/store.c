@@ -1713,7 +1713,8 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
         out->columns = calloc(n_fields, sizeof(double *));
         if (!out->times || !out->columns)
                 return -ENOMEM;
-        memcpy(out->times, times->data, times->len * sizeof(uint64_t));
+        if (times->len > 0)
+                memcpy(out->times, times->data, times->len * sizeof(uint64_t));
         for (size_t i = 0; i < n_fields; i++) {
                 out->columns[i] = malloc(MAX(times->len, 1u) * sizeof(double));
                 if (!out->columns[i])
@@ -1839,6 +1840,7 @@ int store_get_energy(Store *s, const char *serial, StorePeriod period, uint64_t 
         *ret = malloc(MAX(out->len, 1u) * sizeof(StoreEnergyPeriod));
         if (!*ret)
                 return -ENOMEM;
-        memcpy(*ret, out->data, out->len * sizeof(StoreEnergyPeriod));
+        if (out->len > 0)
+                memcpy(*ret, out->data, out->len * sizeof(StoreEnergyPeriod));
         return 0;
 }
