@@ -4,6 +4,7 @@ ObjectManager lists one object per serial, and bad method arguments get InvalidA
 is accepted."""
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'install'))
@@ -50,6 +51,28 @@ class Bus(historylib.HistoryTestCase):
         for kind in historylib.KINDS:
             for period in historylib.PERIODS:
                 self.assertGreaterEqual(props[f'{kind}Energy{period}'], 0)
+
+    def test_counters_do_not_signal_every_cycle(self):
+        # PropertiesChanged of the energy counters at most once a minute: over 5 s of cycles
+        # (energy growing all the time) none carries a counter.
+        seen = []
+        ctx = historylib.GLib.MainContext.default()
+        sub = self.hbus.conn.signal_subscribe(
+            historylib.NAME, 'org.freedesktop.DBus.Properties', 'PropertiesChanged', None, None,
+            historylib.Gio.DBusSignalFlags.NONE,
+            lambda *a: seen.append(a[5].unpack()))
+        self.addCleanup(self.hbus.conn.signal_unsubscribe, sub)
+        before = self.hbus.get_energy(self.sn, 'day', 0, historylib.now_usec() + 10**9)
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            while ctx.pending():
+                ctx.iteration(False)
+            time.sleep(0.05)
+        after = self.hbus.get_energy(self.sn, 'day', 0, historylib.now_usec() + 10**9)
+        self.assertGreater(historylib.energy_sum(after, 'Load'),
+                           historylib.energy_sum(before, 'Load'))
+        counters = [k for _, changed, _ in seen for k in changed if 'Energy' in k]
+        self.assertEqual(counters, [], seen)
 
     def test_fields_are_the_daemons_numbers(self):
         t, c = self.samples(self.sn, ['BatteryVoltage', 'Online', 'Mode'])
