@@ -428,6 +428,10 @@ int pi30_value_set_string(Pi30Value *v, const char *s);
 int pi30_value_set_bits(Pi30Value *v, const char *bits);  /* "00110110" */
 int pi30_value_set_list(Pi30Value *v, const uint16_t *list, size_t n);
 
+/* The date of a decoded clock reading (QT's DeviceTime, YYYYMMDDHHMMSS) as yyyymmdd, the
+ * parameter QEDyyyymmdd and QLDyyyymmdd take; -ENODATA when clock holds no valid reading. */
+int pi30_clock_date(const Pi30Value *clock);
+
 /* Enum name for a code of a field's enum ("unknown" when not listed). */
 const char *pi30_enum_name(const Pi30EnumInfo *e, int code);
 /* Code for a name; -EINVAL when the name is not in the list. */
