@@ -14,7 +14,7 @@ AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps
 # dashboard's browser test).
 AXPERT_TEST_PACKAGES="python3-gi gir1.2-glib-2.0 python3-dbus python3-dbusmock python3-paho-mqtt
  libxml2-utils libdbus-1-dev systemd polkitd pkexec util-linux bash-completion man-db groff-base
- openssl nodejs libglib2.0-dev-bin strace sqlite3 tzdata curl
+ openssl nodejs libglib2.0-dev-bin strace sqlite3 tzdata curl libfaketime
  chromium chromium-driver python3-selenium"
 # Benchmarks: wrk for the web server's request rate.
 AXPERT_BENCH_PACKAGES="wrk strace"
