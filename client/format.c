@@ -125,8 +125,7 @@ const char *format_timestamp(uint64_t usec, TimestampStyle style, char buf[stati
                 snprintf(buf, FORMAT_BUF_MAX, "@%llu", (unsigned long long)(usec / USEC_PER_SEC));
                 return buf;
         }
-        if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) || tm.tm_wday < 0 ||
-            tm.tm_wday > 6) {
+        if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) || tm.tm_wday < 0 || tm.tm_wday > 6) {
                 snprintf(buf, FORMAT_BUF_MAX, "@%llu", (unsigned long long)(usec / USEC_PER_SEC));
                 return buf;
         }

@@ -14,9 +14,9 @@ typedef struct WatchedObject {
         char *path;
         char *label; /* "0" or "0/unit1": the path below the root */
         PropertyList props;
-        bool unit;     /* org.axpert.Inverter.Unit, not an inverter */
-        bool offline;  /* an inverter whose Online is false: props keep the last live values */
-        char *reason;  /* its LastError while offline */
+        bool unit;    /* org.axpert.Inverter.Unit, not an inverter */
+        bool offline; /* an inverter whose Online is false: props keep the last live values */
+        char *reason; /* its LastError while offline */
 } WatchedObject;
 
 typedef struct Monitor {
@@ -162,7 +162,8 @@ static WatchedObject *monitor_parent(Monitor *m, const WatchedObject *o)
         const char *slash = strrchr(o->path, '/');
 
         for (size_t i = 0; slash && i < m->n_objects; i++)
-                if (!m->objects[i].unit && strlen(m->objects[i].path) == (size_t)(slash - o->path) &&
+                if (!m->objects[i].unit &&
+                    strlen(m->objects[i].path) == (size_t)(slash - o->path) &&
                     strneq(m->objects[i].path, o->path, (size_t)(slash - o->path)))
                         return &m->objects[i];
         return NULL;
@@ -242,8 +243,7 @@ static bool text_online_state(Monitor *m, WatchedObject *o, const PropertyList *
         if (online && online->type[0] == 'b' && !online->b && !o->offline) {
                 o->offline = true;
                 free(o->reason);
-                o->reason = strdup(reason ? reason
-                                          : property_list_string(&o->props, "LastError"));
+                o->reason = strdup(reason ? reason : property_list_string(&o->props, "LastError"));
                 print_offline(ts, o, false);
                 return true;
         }
@@ -343,8 +343,7 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata, sd_bus_err
                                 print_timestamp(ts);
                                 printf("%s %s: ", path_label(path), p->name);
                                 if (old) {
-                                        property_print_value_or_none(old, stdout, true,
-                                                                     use_ascii);
+                                        property_print_value_or_none(old, stdout, true, use_ascii);
                                         printf(" %s ", glyph_arrow());
                                 }
                                 property_print_value_or_none(p, stdout, true, use_ascii);

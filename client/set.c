@@ -201,8 +201,8 @@ static const char *strip_method(const char *message, const char *method)
 
 /* Reports a failed call on an inverter: Offline with the reason axpertd gives in LastError,
  * InvalidArgs without the method name; the rest as report_bus_error() does. */
-static int report_call_error(const char *what, const sd_bus_error *error, int r,
-                             const char *action, const DeviceObject *d, const char *method)
+static int report_call_error(const char *what, const sd_bus_error *error, int r, const char *action,
+                             const DeviceObject *d, const char *method)
 {
         const char *reason = property_list_string(&d->props, AXPERT_PROPERTY_LAST_ERROR);
 

@@ -8,15 +8,15 @@
 #include "macros.h"
 
 typedef struct SettingRow {
-        const char *property; /* the property the setter changes: "BatteryBulkVoltage" */
-        const char *method;   /* "SetBatteryBulkVoltage", "SetFlag" */
-        const char *flag;     /* SetFlag's flag name, or NULL */
-        const char *unit;     /* of the argument, or NULL */
+        const char *property;          /* the property the setter changes: "BatteryBulkVoltage" */
+        const char *method;            /* "SetBatteryBulkVoltage", "SetFlag" */
+        const char *flag;              /* SetFlag's flag name, or NULL */
+        const char *unit;              /* of the argument, or NULL */
         const char *const *documented; /* the contract's values of a string argument */
-        char command[96];     /* "set-battery-bulk-voltage", "set-flag buzzer" */
+        char command[96];              /* "set-battery-bulk-voltage", "set-flag buzzer" */
         char value[FORMAT_BUF_MAX + 16];
         char accepts[512];
-        bool known;           /* accepts comes from the bus or the contract */
+        bool known; /* accepts comes from the bus or the contract */
 } SettingRow;
 
 static void row_value(SettingRow *row, const DeviceObject *d, bool online)
@@ -88,8 +88,8 @@ static size_t rows_build(const DeviceObject *d, bool online, SettingRow **ret)
                                 .method = verbs[i].method->name,
                                 .unit = verbs[i].arg->unit,
                                 .documented = streq(verbs[i].arg->signature, "s")
-                                                      ? verbs[i].arg->values
-                                                      : NULL,
+                                                              ? verbs[i].arg->values
+                                                              : NULL,
                 };
                 snprintf(row->command, sizeof row->command, "%s", verbs[i].verb);
         }
@@ -225,8 +225,8 @@ int verb_settings(sd_bus *bus, int argc, char **argv)
                                 wc = (int)strlen(rows[i].command);
                 }
                 if (arg_legend)
-                        printf("%-*s  %-*s  %-*s  %s\n", wp, "SETTING", wv, "VALUE", wc,
-                               "COMMAND", "ACCEPTS");
+                        printf("%-*s  %-*s  %-*s  %s\n", wp, "SETTING", wv, "VALUE", wc, "COMMAND",
+                               "ACCEPTS");
                 for (size_t i = 0; i < n; i++)
                         printf("%-*s  %-*s  %-*s  %s\n", wp, rows[i].property, wv, rows[i].value,
                                wc, rows[i].command, rows[i].accepts);
