@@ -30,9 +30,9 @@ typedef struct Property {
                 uint64_t u;
                 char *s;
         };
-        char **strv;            /* as, NULL-terminated */
-        double *doubles;        /* ad */
-        size_t n;               /* elements of strv or doubles */
+        char **strv;     /* as, NULL-terminated */
+        double *doubles; /* ad */
+        size_t n;        /* elements of strv or doubles */
         PropertyEntry *entries; /* dictionaries */
         size_t n_entries;
 } Property;
