@@ -44,8 +44,8 @@ typedef struct Web {
 
         /* The HTTP side. */
         SoupServer *server;
-        GSocketService *service;
-        GHashTable *connections; /* remote address text -> Conn* */
+        GHashTable *connections; /* GSocket* -> Conn* */
+        guint sweep_source;
         guint n_connections;
         GList *event_clients; /* EventClient* */
         guint keepalive_source;
