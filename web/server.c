@@ -329,24 +329,49 @@ static void handle_cmds(Web *w, SoupServerMessage *msg)
         if (!inv)
                 return;
 
+        if (!merged) {
+                /* One key per command, each the text kept since the last change. */
+                g_autoptr(GString) text = g_string_sized_new(1024);
+                bool seen[G_N_ELEMENTS(inv->cmds_text)] = {false};
+
+                g_string_append_c(text, '{');
+                for (guint i = 0; i < params->len; i++) {
+                        QueryParam *q = &g_array_index(params, QueryParam, i);
+
+                        if (!g_str_equal(q->name, "cmd"))
+                                continue;
+                        for (guint k = 0; godenerg_commands[k]; k++) {
+                                GBytes *b;
+
+                                if (!g_str_equal(q->value, godenerg_commands[k]) || seen[k])
+                                        continue;
+                                seen[k] = true;
+                                b = web_inverter_cmds_text(w, inv, k);
+                                g_string_append_printf(text, "%s\"%s\":%.*s",
+                                                       text->len > 1 ? "," : "", q->value,
+                                                       (int)g_bytes_get_size(b),
+                                                       (const char *)g_bytes_get_data(b, NULL));
+                        }
+                }
+                g_string_append_c(text, '}');
+                respond_json_text(msg, SOUP_STATUS_OK, text->str, text->len);
+                return;
+        }
         out = json_object_new();
         for (guint i = 0; i < params->len; i++) {
                 QueryParam *q = &g_array_index(params, QueryParam, i);
                 g_autoptr(JsonNode) node = NULL;
+                JsonObject *o;
+                g_autoptr(GList) members = NULL;
 
                 if (!g_str_equal(q->name, "cmd"))
                         continue;
                 node = godenerg_build(q->value, inv->proxy);
-                if (merged) {
-                        JsonObject *o = json_node_get_object(node);
-                        g_autoptr(GList) members = json_object_get_members(o);
-
-                        for (GList *l = members; l; l = l->next)
-                                json_object_set_member(
-                                                out, l->data,
-                                                json_node_copy(json_object_get_member(o, l->data)));
-                } else
-                        json_object_set_member(out, q->value, g_steal_pointer(&node));
+                o = json_node_get_object(node);
+                members = json_object_get_members(o);
+                for (GList *l = members; l; l = l->next)
+                        json_object_set_member(out, l->data,
+                                               json_node_copy(json_object_get_member(o, l->data)));
         }
         root = json_node_new(JSON_NODE_OBJECT);
         json_node_set_object(root, out);
