@@ -46,7 +46,6 @@ static void client_drop(EventClient *c)
 {
         Web *w = c->w;
         g_autoptr(GIOStream) stream = NULL;
-        g_autoptr(GSocketAddress) remote = NULL;
         SoupServerMessage *msg = g_object_ref(c->msg);
 
         w->event_clients_dropped++;
