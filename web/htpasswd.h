@@ -12,5 +12,5 @@
  * user -> hash, or NULL with *ret_problem naming the line. */
 GHashTable *htpasswd_parse(const char *text, char **ret_problem);
 
-/* Checks a password against a hash with crypt_r(); constant-time comparison. */
+/* Checks a password against a hash with crypt_rn(); constant-time comparison. */
 bool htpasswd_verify(const char *hash, const char *password);
