@@ -33,7 +33,8 @@ typedef struct Conn {
         Web *w;
         GSocket *socket; /* not a reference */
         gint64 accepted;
-        bool streaming; /* an event stream: never evicted as idle */
+        bool streaming;         /* an event stream: never evicted as idle */
+        SoupServerMessage *msg; /* its latest message (weak pointer: NULL once freed) */
 } Conn;
 
 /* ---- answers ---- */
@@ -681,7 +682,11 @@ static gboolean on_auth(SoupAuthDomain *domain, SoupServerMessage *msg, const ch
 
 static void conn_free(gpointer data)
 {
-        g_free(data);
+        Conn *c = data;
+
+        if (c->msg)
+                g_object_remove_weak_pointer(G_OBJECT(c->msg), (gpointer *)&c->msg);
+        g_free(c);
 }
 
 static void on_socket_gone(gpointer userdata, GObject *where_the_object_was)
@@ -696,6 +701,18 @@ static void on_socket_gone(gpointer userdata, GObject *where_the_object_was)
 /* Closes c's socket and stops counting it at once (the cap is never exceeded). */
 static void conn_close(Web *w, Conn *c)
 {
+        /* A message still waiting for its request headers: taking the connection from it
+         * makes libsoup free its objects too. (A connection whose client closed it while idle
+         * has no message left in libsoup 3.2: its objects stay behind, only the descriptor is
+         * closed here.) */
+        if (c->msg && !soup_server_message_get_method(c->msg)) {
+                g_autoptr(GIOStream) stream = NULL;
+
+                g_object_remove_weak_pointer(G_OBJECT(c->msg), (gpointer *)&c->msg);
+                stream = soup_server_message_steal_connection(g_steal_pointer(&c->msg));
+                if (stream)
+                        (void)g_io_stream_close(stream, NULL, NULL);
+        }
         (void)g_socket_close(c->socket, NULL);
         g_object_weak_unref(G_OBJECT(c->socket), on_socket_gone, c);
         w->n_connections--;
@@ -774,8 +791,17 @@ static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpoin
         GSocket *socket = soup_server_message_get_socket(msg);
         Conn *c;
 
-        if (!socket || g_hash_table_contains(w->connections, socket))
-                return; /* a further request on a known connection */
+        if (!socket)
+                return;
+        c = g_hash_table_lookup(w->connections, socket);
+        if (c) {
+                /* A further request on a known connection. */
+                if (c->msg)
+                        g_object_remove_weak_pointer(G_OBJECT(c->msg), (gpointer *)&c->msg);
+                c->msg = msg;
+                g_object_add_weak_pointer(G_OBJECT(msg), (gpointer *)&c->msg);
+                return;
+        }
         /* Before counting this one: what closed meanwhile no longer counts. */
         if (w->n_connections >= w->config->max_connections)
                 (void)on_sweep(w);
@@ -783,6 +809,8 @@ static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpoin
         c->w = w;
         c->socket = socket;
         c->accepted = g_get_monotonic_time();
+        c->msg = msg;
+        g_object_add_weak_pointer(G_OBJECT(msg), (gpointer *)&c->msg);
         g_hash_table_insert(w->connections, socket, c);
         g_object_weak_ref(G_OBJECT(socket), on_socket_gone, c);
         w->n_connections++;
