@@ -204,6 +204,44 @@ static void inverter_publish_changes(Web *w, WebInverter *inv)
 
 static void inverter_refresh(Web *w, WebInverter *inv);
 
+/* The inverter a unit object belongs to (its parent path), or NULL. */
+static WebInverter *unit_inverter(Web *w, const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        g_autofree char *parent = slash ? g_strndup(path, (gsize)(slash - path)) : NULL;
+
+        return parent ? g_hash_table_lookup(w->inverters, parent) : NULL;
+}
+
+char *web_unit_event_data(WebInverter *inv, GDBusProxy *unit)
+{
+        g_autoptr(JsonNode) state = state_json_build(unit, NULL, NULL);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "serial");
+        json_builder_add_string_value(b, inv->serial);
+        json_builder_set_member_name(b, "unit");
+        json_builder_add_int_value(b, web_unit_index(unit));
+        json_builder_set_member_name(b, "state");
+        json_builder_add_value(b, g_steal_pointer(&state));
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        return json_util_to_string(root);
+}
+
+static void unit_publish(Web *w, const char *path, GDBusProxy *unit)
+{
+        WebInverter *inv = unit_inverter(w, path);
+        g_autofree char *data = NULL;
+
+        if (!inv || !inv->serial)
+                return;
+        data = web_unit_event_data(inv, unit);
+        events_broadcast(w, "unit", data);
+}
+
 static void on_timestamp(GObject *source, GAsyncResult *result, gpointer userdata)
 {
         Web *w = userdata;
@@ -253,9 +291,17 @@ static gboolean on_flush(gpointer userdata)
 {
         Web *w = userdata;
         GHashTableIter it;
-        gpointer value;
+        gpointer key, value;
 
         w->flush_source = 0;
+        g_hash_table_iter_init(&it, w->dirty_units);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+                GDBusProxy *unit = g_hash_table_lookup(w->units, key);
+
+                if (unit)
+                        unit_publish(w, key, unit);
+        }
+        g_hash_table_remove_all(w->dirty_units);
         g_hash_table_iter_init(&it, w->inverters);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
                 WebInverter *inv = value;
@@ -357,13 +403,37 @@ static void on_unit_added(void *userdata, const char *path, GDBusProxy *proxy)
 
         on_daemon_changed(w, true);
         g_hash_table_replace(w->units, g_strdup(path), g_object_ref(proxy));
+        g_hash_table_add(w->dirty_units, g_strdup(path));
+        schedule_flush(w);
 }
 
 static void on_unit_removed(void *userdata, const char *path)
 {
         Web *w = userdata;
+        GDBusProxy *unit = g_hash_table_lookup(w->units, path);
+        WebInverter *inv = unit_inverter(w, path);
 
+        if (unit && inv && inv->serial) {
+                g_autoptr(JsonNode) serial = json_node_new(JSON_NODE_VALUE);
+                g_autofree char *quoted = NULL;
+                g_autofree char *data = NULL;
+
+                json_node_set_string(serial, inv->serial);
+                quoted = json_to_string(serial, FALSE);
+                data = g_strdup_printf("{\"serial\":%s,\"unit\":%u}", quoted, web_unit_index(unit));
+
+                events_broadcast(w, "unit-removed", data);
+        }
+        g_hash_table_remove(w->dirty_units, path);
         g_hash_table_remove(w->units, path);
+}
+
+static void on_unit_changed(void *userdata, const char *path)
+{
+        Web *w = userdata;
+
+        g_hash_table_add(w->dirty_units, g_strdup(path));
+        schedule_flush(w);
 }
 
 static void on_bus_lost(void *userdata, const char *reason)
@@ -394,6 +464,7 @@ Web *web_new(WebConfig *config)
         w->loop = g_main_loop_new(NULL, FALSE);
         w->inverters = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, inverter_free);
         w->units = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+        w->dirty_units = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         w->cancellable = g_cancellable_new();
         return w;
 }
@@ -411,6 +482,7 @@ Web *web_free(Web *w)
         w->bridge = bridge_free(w->bridge);
         g_clear_pointer(&w->inverters, g_hash_table_destroy);
         g_clear_pointer(&w->units, g_hash_table_destroy);
+        g_clear_pointer(&w->dirty_units, g_hash_table_destroy);
         g_clear_object(&w->bus);
         g_clear_object(&w->cancellable);
         g_clear_pointer(&w->loop, g_main_loop_unref);
@@ -427,6 +499,7 @@ int web_run(Web *w)
                         .inverter_changed = on_inverter_changed,
                         .unit_added = on_unit_added,
                         .unit_removed = on_unit_removed,
+                        .unit_changed = on_unit_changed,
                         .bus_lost = on_bus_lost,
         };
         g_autoptr(GError) error = NULL;

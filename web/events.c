@@ -149,6 +149,7 @@ void events_handle(Web *w, SoupServerMessage *msg)
                 g_autofree char *quoted = NULL;
                 g_autofree char *data = NULL;
                 g_autoptr(GBytes) b = NULL;
+                g_autoptr(GPtrArray) units = NULL;
 
                 json_node_set_string(serial, inv->serial);
                 quoted = json_to_string(serial, FALSE);
@@ -157,6 +158,14 @@ void events_handle(Web *w, SoupServerMessage *msg)
                                        (const char *)g_bytes_get_data(text, NULL));
                 b = event_bytes("state", data);
                 (void)client_send(c, b, true);
+
+                units = web_inverter_units(w, inv);
+                for (guint k = 0; k < units->len; k++) {
+                        g_autofree char *unit_data = web_unit_event_data(inv, units->pdata[k]);
+                        g_autoptr(GBytes) ub = event_bytes("unit", unit_data);
+
+                        (void)client_send(c, ub, true);
+                }
         }
 }
 

@@ -34,8 +34,9 @@ typedef struct Web {
         /* The bus side. */
         Bridge *bridge;
         bool daemon_present;
-        GHashTable *inverters; /* object path -> WebInverter* */
-        GHashTable *units;     /* object path -> GDBusProxy* (org.axpert.Inverter.Unit) */
+        GHashTable *inverters;   /* object path -> WebInverter* */
+        GHashTable *units;       /* object path -> GDBusProxy* (org.axpert.Inverter.Unit) */
+        GHashTable *dirty_units; /* object paths of units changed since the last flush */
         guint flush_source;
         GDBusConnection *bus;
         GCancellable *cancellable;
