@@ -23,6 +23,7 @@ static void inverter_free(gpointer data)
         g_clear_pointer(&inv->state_text, g_bytes_unref);
         for (size_t i = 0; i < G_N_ELEMENTS(inv->cmds_text); i++)
                 g_clear_pointer(&inv->cmds_text[i], g_bytes_unref);
+        g_clear_pointer(&inv->state_event, g_bytes_unref);
         g_free(inv);
 }
 
@@ -120,6 +121,7 @@ static void inverter_build(WebInverter *inv)
         inv->state_text = g_bytes_new_take(g_steal_pointer(&text), len);
         for (size_t i = 0; i < G_N_ELEMENTS(inv->cmds_text); i++)
                 g_clear_pointer(&inv->cmds_text[i], g_bytes_unref);
+        g_clear_pointer(&inv->state_event, g_bytes_unref);
         inv->dirty = false;
 }
 

@@ -144,20 +144,24 @@ void events_handle(Web *w, SoupServerMessage *msg)
         inverters = web_inverters_sorted(w);
         for (guint i = 0; i < inverters->len; i++) {
                 WebInverter *inv = inverters->pdata[i];
-                GBytes *text = web_inverter_state_text(w, inv);
-                g_autoptr(JsonNode) serial = json_node_new(JSON_NODE_VALUE);
-                g_autofree char *quoted = NULL;
-                g_autofree char *data = NULL;
-                g_autoptr(GBytes) b = NULL;
                 g_autoptr(GPtrArray) units = NULL;
 
-                json_node_set_string(serial, inv->serial);
-                quoted = json_to_string(serial, FALSE);
-                data = g_strdup_printf("{\"serial\":%s,\"state\":%.*s}", quoted,
-                                       (int)g_bytes_get_size(text),
-                                       (const char *)g_bytes_get_data(text, NULL));
-                b = event_bytes("state", data);
-                (void)client_send(c, b, true);
+                /* One copy of the full state for every client that connects until it changes
+                 * (200 browsers opening the page do not make 200 copies). */
+                if (!inv->state_event) {
+                        GBytes *text = web_inverter_state_text(w, inv);
+                        g_autoptr(JsonNode) serial = json_node_new(JSON_NODE_VALUE);
+                        g_autofree char *quoted = NULL;
+                        g_autofree char *data = NULL;
+
+                        json_node_set_string(serial, inv->serial);
+                        quoted = json_to_string(serial, FALSE);
+                        data = g_strdup_printf("{\"serial\":%s,\"state\":%.*s}", quoted,
+                                               (int)g_bytes_get_size(text),
+                                               (const char *)g_bytes_get_data(text, NULL));
+                        inv->state_event = event_bytes("state", data);
+                }
+                (void)client_send(c, inv->state_event, true);
 
                 units = web_inverter_units(w, inv);
                 for (guint k = 0; k < units->len; k++) {

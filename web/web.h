@@ -22,6 +22,7 @@ typedef struct WebInverter {
         JsonObject *state;    /* the native state as last served (for the event diffs) */
         GBytes *state_text;   /* its JSON text, what GET …/inverters/<serial> answers */
         GBytes *cmds_text[2]; /* /cmds answers of godenerg_commands[i], built when asked */
+        GBytes *state_event;  /* the "state" event of state_text, built when asked */
         bool dirty;           /* PropertiesChanged since state was built */
         bool refreshing;      /* a Get of LastUpdateTimestamp is on its way */
 } WebInverter;
