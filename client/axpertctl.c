@@ -21,6 +21,15 @@ char **arg_properties = NULL;
 bool arg_value = false;
 bool arg_ask_password = true;
 const char *arg_host = NULL;
+const char *arg_since = NULL;
+const char *arg_until = NULL;
+const char *arg_range = NULL;
+const char *arg_step = NULL;
+const char *arg_output = NULL;
+bool arg_csv = false;
+const char *arg_period = NULL;
+TimestampStyle arg_timestamp = TIMESTAMP_PRETTY;
+bool arg_legend = true;
 
 bool use_color = false;
 bool use_ascii = false;
@@ -47,6 +56,12 @@ static const Verb verbs[] = {
                 {"set-flag", 2, 2, verb_set_flag, false, "FLAG on|off", "Enable or disable a flag"},
                 {"raw", 1, 1, verb_raw, true, "COMMAND",
                  "Send a raw PI30 command, print the answer"},
+                {"history", 0, ARGS_ANY, verb_history, true, "[FIELD...]",
+                 "Print recorded values (axpert-history); without FIELD: list the fields"},
+                {"energy", 0, 0, verb_energy, true, "",
+                 "Show the kWh counters; --day/--month/--year: per period"},
+                {"settings", 0, 0, verb_settings, true, "",
+                 "List every setting, its value and what this inverter accepts"},
 };
 
 const char *ansi_highlight_red(void)
@@ -122,15 +137,41 @@ static void help(void)
                "Options:\n"
                "  -h --help                Show this help\n"
                "     --version             Show the version\n"
-               "  -d --device=NAME         The inverter (needed only when there are several)\n"
+               "  -d --device=NAME         The inverter (needed only when there are several);\n"
+               "                           NAME/unitN: a parallel unit (status, show, get, "
+               "monitor)\n"
                "  -H --host=[USER@]HOST    Operate on a remote host (through ssh)\n"
                "  -p --property=NAME       With show: only these properties (repeatable)\n"
                "     --value               With show: print only the values\n"
+               "  -P NAME                  With show: the value of NAME only (-p NAME --value)\n"
+               "     --timestamp=pretty|us|utc|us+utc|unix\n"
+               "                           With show and get: how to print timestamps\n"
+               "     --no-legend           Tables without their header and footer\n"
+               "     --no-pager            Accepted for habit; axpertctl never starts a pager\n"
                "     --json=pretty|short|off\n"
                "                           Print JSON (keys are the D-Bus property names)\n"
-               "  -j                       Same as --json=pretty on a terminal, short otherwise\n"
+               "  -j --json                Same as --json=pretty on a terminal, short otherwise\n"
                "     --no-ask-password     Do not ask for a password for privileged changes\n"
+               "\nOptions of history and energy:\n"
+               "     --since=TIME          Start (default: 24 h ago; energy: 30 days, 12 months)\n"
+               "     --until=TIME          End (default: now)\n"
+               "     --range=YYYYmmddHHMMSS-YYYYmmddHHMMSS\n"
+               "                           Both ends at once (as godenerg writes them)\n"
+               "     --step=SECONDS        With history: one averaged row per step (0: finest)\n"
+               "     --csv                 With history: CSV instead of a table\n"
+               "  -o --output=FILE         With history: write to FILE (replaced atomically)\n"
+               "     --day --month --year  With energy: one row per period\n"
+               "  TIME: 2026-12-01, 2026-12-01T10:00[:00][Z|+01:00], 20261201100000, now,\n"
+               "        today, yesterday, @SECONDS, -1d, -12h, -30m, -90s\n"
                "\nSee the axpertctl(1) man page for details and exit codes.\n");
+}
+
+static bool verb_is_known(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return true;
+        return set_verb_find(name) != NULL;
 }
 
 static int strv_extend_split(char ***strv, const char *value)
@@ -172,6 +213,17 @@ static int parse_argv(int argc, char *argv[])
                 ARG_VALUE,
                 ARG_JSON,
                 ARG_NO_ASK_PASSWORD,
+                ARG_SINCE,
+                ARG_UNTIL,
+                ARG_RANGE,
+                ARG_STEP,
+                ARG_CSV,
+                ARG_DAY,
+                ARG_MONTH,
+                ARG_YEAR,
+                ARG_TIMESTAMP,
+                ARG_NO_LEGEND,
+                ARG_NO_PAGER,
         };
         static const struct option options[] = {
                         {"help", no_argument, NULL, 'h'},
@@ -180,14 +232,28 @@ static int parse_argv(int argc, char *argv[])
                         {"host", required_argument, NULL, 'H'},
                         {"property", required_argument, NULL, 'p'},
                         {"value", no_argument, NULL, ARG_VALUE},
-                        {"json", required_argument, NULL, ARG_JSON},
+                        {"json", optional_argument, NULL, ARG_JSON},
                         {"no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD},
+                        {"since", required_argument, NULL, ARG_SINCE},
+                        {"until", required_argument, NULL, ARG_UNTIL},
+                        {"range", required_argument, NULL, ARG_RANGE},
+                        {"step", required_argument, NULL, ARG_STEP},
+                        {"csv", no_argument, NULL, ARG_CSV},
+                        {"output", required_argument, NULL, 'o'},
+                        {"day", no_argument, NULL, ARG_DAY},
+                        {"month", no_argument, NULL, ARG_MONTH},
+                        {"year", no_argument, NULL, ARG_YEAR},
+                        {"timestamp", required_argument, NULL, ARG_TIMESTAMP},
+                        {"no-legend", no_argument, NULL, ARG_NO_LEGEND},
+                        {"no-pager", no_argument, NULL, ARG_NO_PAGER},
                         {NULL, 0, NULL, 0},
         };
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "hd:H:p:j", options, NULL)) >= 0) {
+        /* The leading ':' makes a missing argument ':' rather than '?': "-p needs a name", not
+         * "unknown option". */
+        while ((c = getopt_long(argc, argv, ":hd:H:p:P:jo:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -206,19 +272,36 @@ static int parse_argv(int argc, char *argv[])
                         arg_host = optarg;
                         break;
                 case 'p':
+                case 'P':
+                        /* "show -p --value" took "--value" as the name: say what was meant. */
+                        if (!*optarg || optarg[0] == '-')
+                                return report_usage("-%c needs a property name, as in \"axpertctl "
+                                                    "show -%c BatteryVoltage\" (\"axpertctl "
+                                                    "show\" lists them)",
+                                                    c, c);
                         if (strv_extend_split(&arg_properties, optarg) < 0)
                                 return report_error(EXIT_FAILED, "out of memory");
+                        if (c == 'P')
+                                arg_value = true;
                         break;
                 case ARG_VALUE:
                         arg_value = true;
                         break;
                 case ARG_JSON:
-                        if (streq(optarg, "pretty"))
+                        if (!optarg) /* bare --json, as -j */
+                                arg_json = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT;
+                        else if (streq(optarg, "pretty"))
                                 arg_json = JSON_PRETTY;
                         else if (streq(optarg, "short"))
                                 arg_json = JSON_SHORT;
                         else if (streq(optarg, "off"))
                                 arg_json = JSON_OFF;
+                        else if (verb_is_known(optarg))
+                                /* "--json=status": the verb was meant, --json without a mode. */
+                                return report_usage("unknown --json= mode \"%s\"; use pretty, "
+                                                    "short or off (or \"--json %s\" for the "
+                                                    "verb with the default mode)",
+                                                    optarg, optarg);
                         else
                                 return report_usage("unknown --json= mode \"%s\"; use pretty, "
                                                     "short or off",
@@ -230,6 +313,60 @@ static int parse_argv(int argc, char *argv[])
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
                         break;
+                case ARG_SINCE:
+                        arg_since = optarg;
+                        break;
+                case ARG_UNTIL:
+                        arg_until = optarg;
+                        break;
+                case ARG_RANGE:
+                        arg_range = optarg;
+                        break;
+                case ARG_STEP:
+                        arg_step = optarg;
+                        break;
+                case ARG_CSV:
+                        arg_csv = true;
+                        break;
+                case 'o':
+                        if (!*optarg)
+                                return report_usage("--output= needs a file name");
+                        arg_output = optarg;
+                        break;
+                case ARG_DAY:
+                case ARG_MONTH:
+                case ARG_YEAR: {
+                        const char *p = c == ARG_DAY ? "day" : c == ARG_MONTH ? "month" : "year";
+
+                        if (arg_period && !streq(arg_period, p))
+                                return report_usage("--%s and --%s exclude each other", arg_period,
+                                                    p);
+                        arg_period = p;
+                        break;
+                }
+                case ARG_TIMESTAMP:
+                        if (streq(optarg, "pretty"))
+                                arg_timestamp = TIMESTAMP_PRETTY;
+                        else if (streq(optarg, "us") || streq(optarg, "μs"))
+                                arg_timestamp = TIMESTAMP_US;
+                        else if (streq(optarg, "utc"))
+                                arg_timestamp = TIMESTAMP_UTC;
+                        else if (streq(optarg, "us+utc") || streq(optarg, "μs+utc"))
+                                arg_timestamp = TIMESTAMP_US_UTC;
+                        else if (streq(optarg, "unix"))
+                                arg_timestamp = TIMESTAMP_UNIX;
+                        else
+                                return report_usage("unknown --timestamp= style \"%s\"; use "
+                                                    "pretty, us, utc, us+utc or unix",
+                                                    optarg);
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
+                        break;
+                case ARG_NO_PAGER:
+                        /* axpertctl never pipes through a pager; accepted so that habits from
+                         * systemctl and scripts written for it work. */
+                        break;
                 case '?':
                         if (optopt && optopt < 0x100)
                                 return report_usage(
@@ -238,6 +375,13 @@ static int parse_argv(int argc, char *argv[])
                         return report_usage("unknown option \"%s\"; see \"axpertctl --help\"",
                                             argv[optind - 1]);
                 case ':':
+                        if (optopt == 'p' || optopt == 'P')
+                                return report_usage("-%c needs a property name, as in \"axpertctl "
+                                                    "show -%c BatteryVoltage\" (\"axpertctl "
+                                                    "show\" lists them)",
+                                                    optopt, optopt);
+                        if (optopt && optopt < 0x100)
+                                return report_usage("option \"-%c\" needs an argument", optopt);
                         return report_usage("option \"%s\" needs an argument", argv[optind - 1]);
                 default:
                         return report_usage("cannot parse the options");
@@ -312,7 +456,15 @@ static int run(int argc, char *argv[])
         if (arg_json != JSON_OFF && !verb->reads)
                 return report_usage("--json does not apply to \"%s\"", verb->name);
         if ((arg_properties || arg_value) && !streq(verb->name, "show"))
-                return report_usage("-p/--property and --value apply only to \"show\"");
+                return report_usage("-p/--property, -P and --value apply only to \"show\"");
+        if ((arg_step || arg_csv || arg_output) && !streq(verb->name, "history"))
+                return report_usage("--step, --csv and -o/--output apply only to \"history\"");
+        if (arg_period && !streq(verb->name, "energy"))
+                return report_usage("--day, --month and --year apply only to \"energy\"");
+        if ((arg_since || arg_until || arg_range) && !streq(verb->name, "history") &&
+            !streq(verb->name, "energy"))
+                return report_usage("--since, --until and --range apply only to \"history\" "
+                                    "and \"energy\"");
 
         r = axpert_bus_errors_register();
         if (r < 0)

@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import testlib  # noqa: E402
 
 MOCK_TEMPLATE = os.path.join(HERE, 'axpert_mock.py')
+HISTORY_MOCK_TEMPLATE = os.path.join(HERE, 'history_mock.py')
 AXPERTCTL = testlib.build_path('client', 'axpertctl')
 
 # Exit codes of axpertctl(1).
@@ -51,6 +52,22 @@ class CtlTestCase(testlib.BusTestCase):
                          not self.mock.running(), 20, what='the mock on the bus')
         self.assertTrue(self.mock.running(), 'the dbusmock axpertd died:\n' + self.mock.output())
         return self.mock
+
+    def start_history_mock(self, **params):
+        """The dbusmock axpert-history (history_mock.py) on the bus, beside or without axpertd."""
+        self.history_mock = self.spawn('axpert-history-mock',
+                                       [sys.executable, '-m', 'dbusmock', '--system', '-t',
+                                        HISTORY_MOCK_TEMPLATE, '-p', json.dumps(params)])
+        testlib.wait_for(lambda: self.dbus().name_has_owner('org.axpert.History') or
+                         not self.history_mock.running(), 20, what='the history mock on the bus')
+        self.assertTrue(self.history_mock.running(),
+                        'the dbusmock axpert-history died:\n' + self.history_mock.output())
+        return self.history_mock
+
+    def history_calls(self):
+        """The GetSamples/GetEnergy calls the history mock received, with their arguments."""
+        obj = self.dbus().get_object('org.axpert.History', '/org/axpert/History')
+        return json.loads(str(obj.Calls(dbus_interface='org.axpert.Test')))
 
     def mock_object(self, path):
         return self.dbus().get_object('org.axpert.Inverter', path)

@@ -54,14 +54,57 @@ class CompletionTest(ctltest.CtlTestCase):
         self.assertEqual(self.complete('set-flag', 'buzzer', 'on', ''), [])
         self.assertEqual(self.complete('--json='), ['off', 'pretty', 'short'])
         self.assertIn('--no-ask-password', self.complete('--no'))
+        self.assertEqual(self.complete('--no-'), ['--no-ask-password', '--no-legend', '--no-pager'])
+        self.assertEqual(self.complete('sett'), ['settings'])
+        self.assertEqual(self.complete('--timestamp='), ['pretty', 'unix', 'us', 'us+utc', 'utc'])
+        self.assertEqual(self.complete('--timestamp', 'u'), ['unix', 'us', 'us+utc', 'utc'])
+        self.assertEqual(self.complete('-P'), ['-P'])
+        # -P takes a property: the word after it is no verb.
+        self.assertEqual(self.complete('show', '-P', 'Mode', '--timestamp', 'unix', ''), [])
 
     def test_live_names(self):
         self.start_mock(devices=['0', 'garage'], props={'ZzAddedLater': 1.5})
         self.assertEqual(self.complete('-d', ''), ['0', 'garage'])
+        self.assertEqual(self.complete('show', '-P', 'BatteryVo'),
+                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
         # Property names come from the running daemon: one the static list lacks is offered.
         self.assertEqual(self.complete('-d', 'garage', 'get', 'Zz'), ['ZzAddedLater'])
         self.assertEqual(self.complete('-d', 'garage', 'show', '-p', 'BatteryVo'),
                          ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
+
+    def test_units_complete_for_d(self):
+        """Every name "list" prints, NAME/unitN too, is offered after -d (and works there)."""
+        self.start_mock(units=2)
+        self.assertEqual(self.complete('-d', ''), ['0', '0/unit0', '0/unit1'])
+        self.assertEqual(self.complete('--device=0/'), ['0/unit0', '0/unit1'])
+        self.assertEqual(self.complete('-d', '0/unit1', 'get', 'AcOutputActiveP'), ['AcOutputActivePower'])
+
+    def test_history_and_energy(self):
+        self.assertIn('history', self.complete(''))
+        self.assertIn('energy', self.complete(''))
+        self.assertEqual(self.complete('history', '--st'), ['--step='])
+        self.assertEqual(self.complete('history', '--s'), ['--since=', '--step='])
+        self.assertEqual(self.complete('history', '--u'), ['--until='])
+        self.assertEqual(self.complete('history', '--r'), ['--range='])
+        self.assertEqual(self.complete('history', '--c'), ['--csv'])
+        self.assertEqual(self.complete('history', '--o'), ['--output='])
+        self.assertEqual(self.complete('energy', '--m'), ['--month'])
+        self.assertEqual(self.complete('energy', '--d'), ['--day', '--device='])
+        self.assertEqual(self.complete('energy', '--y'), ['--year'])
+        self.assertEqual(self.complete('history', '--since='),
+                         ['-12h', '-1d', '-30m', '-90s', 'now', 'today', 'yesterday'])
+        self.assertEqual(self.complete('history', '--until=y'), ['yesterday'])
+        self.assertEqual(self.complete('energy', ''), [])
+        # -o completes files.
+        target = os.path.join(self.tmpdir, 'export-me.csv')
+        open(target, 'w').close()
+        self.assertEqual(self.complete('history', '-o', os.path.join(self.tmpdir, 'export')), [target])
+        self.assertEqual(self.complete('history', '-o', target, 'BatteryVo'),
+                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
+        # Fields come from axpert-history when it runs: "unit1.…" is in no static list.
+        self.start_history_mock()
+        self.assertEqual(self.complete('history', 'unit'), ['unit1.BatteryCapacity'])
+        self.assertEqual(self.complete('history', '--csv', 'BatteryVo'), ['BatteryVoltage'])
 
     def test_static_fallback_matches_contract(self):
         # No daemon: the static list.
