@@ -30,7 +30,8 @@ DOCUMENTED = {
     '/usr/share/man/man8/axpertd.8', '/usr/share/man/man1/axpertctl.1',
     '/usr/share/man/man8/axpert-mqtt.8', '/usr/share/man/man1/axpert-sim.1',
 }
-EXECUTABLES = {'axpertd', 'axpertctl', 'axpert-mqtt', 'axpert-sim', 'axpert-history'}
+EXECUTABLES = {'axpertd', 'axpertctl', 'axpert-mqtt', 'axpert-sim', 'axpert-history',
+               'axpert-web'}
 # Installed beyond the documented list, each for a stated reason.
 EXTRAS = {
     '/usr/lib/tmpfiles.d/axpert.conf',                   # /var/lib/axpert (history, later)
@@ -44,6 +45,10 @@ EXTRAS = {
     '/usr/share/dbus-1/interfaces/org.axpert.History.xml',
     '/etc/axpert/history.conf',
     '/usr/share/man/man8/axpert-history.8',
+    # branch websrv (issue 13): axpert-web, not yet in ARCHITECTURE.md "Files installed".
+    '/usr/libexec/axpert-web', '/usr/lib/systemd/system/axpert-web.service',
+    '/usr/lib/systemd/system/axpert-web.socket', '/etc/axpert/web.conf',
+    '/usr/share/man/man8/axpert-web.8',
 }
 # Which build option turns a program (and its unit, config and man page) off.
 COMPONENT = {'axpertd': 'daemon', 'axpertctl': 'client', 'axpert-mqtt': 'mqtt',
@@ -156,7 +161,9 @@ class Install(unittest.TestCase):
                                   ('/usr/lib/systemd/system/axpert-mqtt.service',
                                    '/usr/libexec/axpert-mqtt'),
                                   ('/usr/lib/systemd/system/axpert-history.service',
-                                   '/usr/libexec/axpert-history')):
+                                   '/usr/libexec/axpert-history'),
+                                  ('/usr/lib/systemd/system/axpert-web.service',
+                                   '/usr/libexec/axpert-web')):
             if self.paths[unit_doc] not in self.installed:
                 continue
             unit = unitfile.read_unit(self.at(unit_doc))
