@@ -5,7 +5,8 @@
   // Everything is relative, so the page also works behind a reverse proxy under a path prefix.
   const API = 'api/v1/';
   const SECOND = 1000;
-  // The API's timestamps are microseconds since the epoch, as on the bus (WEB.md, HISTORY.md).
+  // Timestamps in answers are microseconds since the epoch, as on the bus (WEB.md, HISTORY.md);
+  // since= and until= take seconds.
   const US_PER_MS = 1000;
 
   const RANGES = {
@@ -15,12 +16,13 @@
   };
   const HISTORY_FIELDS = ['PvInputPower', 'AcOutputActivePower', 'BatteryVoltage', 'BatteryCapacity'];
   const ENERGY_PERIODS = { day: 14, month: 12 };
+  // The energy kinds: the key in the API's answer (GetEnergy's, snake_case), label, colour.
   const ENERGY_KINDS = [
-    ['Pv', 'PV', '--pv'],
-    ['Load', 'Load', '--load'],
-    ['Grid', 'Grid (estimate)', '--grid'],
-    ['BatteryCharge', 'Battery charge', '--battery'],
-    ['BatteryDischarge', 'Battery discharge', '--warn'],
+    ['pv', 'PV', '--pv'],
+    ['load', 'Load', '--load'],
+    ['grid', 'Grid (estimate)', '--grid'],
+    ['battery_charge', 'Battery charge', '--battery'],
+    ['battery_discharge', 'Battery discharge', '--warn'],
   ];
   const MODE_NAMES = {
     'power-on': 'Power on',
@@ -38,6 +40,7 @@
     selected: null,
     es: null,
     streamUp: false,
+    daemonPresent: true,
     backoff: SECOND,
     reconnectTimer: null,
     range: 'day',
@@ -232,6 +235,9 @@
     if (!app.streamUp && r) {
       msg = 'No connection to axpert-web, reconnecting… ' +
         (since ? 'The values shown (dimmed) are from ' + since + '.' : '');
+    } else if (app.streamUp && !app.daemonPresent) {
+      msg = 'axpertd is not running: no live values. ' +
+        (since ? 'The values shown (dimmed) are the last ones, from ' + since + '.' : '');
     } else if (app.streamUp && r && !online) {
       msg = 'Inverter offline' + (r.values.last_error ? ': ' + r.values.last_error : '') + '. ' +
         (since ? 'The values shown (dimmed) are the last ones, from ' + since + '.' : 'No values read yet.');
@@ -324,6 +330,7 @@
       return;
     applyFull(d.serial, d.state);
     app.streamUp = true;
+    app.daemonPresent = true;
     app.backoff = SECOND;
     scheduleRender();
   }
@@ -347,6 +354,18 @@
     }
   }
 
+  // axpertd left the bus (or came back): nothing it said is live while it is away.
+  function onDaemon(ev) {
+    const d = parseEvent(ev);
+    if (!d || typeof d.present !== 'boolean')
+      return;
+    app.daemonPresent = d.present;
+    if (!d.present)
+      for (const r of app.inverters.values())
+        r.values.online = false;
+    scheduleRender();
+  }
+
   function connect() {
     clearTimeout(app.reconnectTimer);
     if (app.es)
@@ -356,6 +375,7 @@
     es.addEventListener('state', onState);
     es.addEventListener('change', onChange);
     es.addEventListener('removed', onRemoved);
+    es.addEventListener('daemon', onDaemon);
     es.addEventListener('error', () => {
       if (app.es !== es)
         return;
@@ -578,7 +598,7 @@
     const until = Date.now();
     const since = until - range.span * SECOND;
     const url = API + 'inverters/' + encodeURIComponent(app.selected) + '/history?since=' +
-      since * US_PER_MS + '&until=' + until * US_PER_MS + '&step=' + range.step + '&fields=' +
+      Math.floor(since / SECOND) + '&until=' + Math.ceil(until / SECOND) + '&step=' + range.step + '&fields=' +
       HISTORY_FIELDS.join(',') + '&format=json';
     for (const id of ['history-power-box', 'history-battery-box'])
       chartBox(id).box.dataset.state = 'loading';
@@ -593,8 +613,12 @@
     const body = got.body || {};
     const fields = Array.isArray(body.fields) ? body.fields : HISTORY_FIELDS;
     const times = Array.isArray(body.times) ? body.times : [];
-    const columns = Array.isArray(body.columns) ? body.columns : [];
-    const col = (name) => columns[fields.indexOf(name)];
+    // columns: {field: [values…]} (or [[values…]] in the order of fields).
+    const columns = body.columns && typeof body.columns === 'object' ? body.columns : {};
+    const col = (name) => {
+      const c = Array.isArray(columns) ? columns[fields.indexOf(name)] : columns[name];
+      return Array.isArray(c) ? c : null;
+    };
     for (const chart of [app.charts.power, app.charts.battery]) {
       // The whole range, also when only its last minutes are recorded.
       chart.options.scales.x.min = since;
@@ -649,7 +673,7 @@
     else
       first.setDate(first.getDate() - (ENERGY_PERIODS.day - 1));
     const url = API + 'inverters/' + encodeURIComponent(app.selected) + '/energy?period=' + period +
-      '&since=' + first.getTime() * US_PER_MS + '&until=' + now.getTime() * US_PER_MS;
+      '&since=' + Math.floor(first.getTime() / SECOND) + '&until=' + Math.ceil(now.getTime() / SECOND);
     chartBox('energy-box').box.dataset.state = 'loading';
     const got = await getJson(url);
     if (token !== app.energyToken)
@@ -672,8 +696,8 @@
     const last = rows[rows.length - 1];
     let today = '';
     if (period === 'day' && last && last.start / US_PER_MS === periodStart(now, 'day').getTime() &&
-        isNumber(last.Pv) && isNumber(last.Load))
-      today = 'today: PV ' + formatNumber(last.Pv, 1) + ' kWh · load ' + formatNumber(last.Load, 1) + ' kWh';
+        isNumber(last.pv) && isNumber(last.load))
+      today = 'today: PV ' + formatNumber(last.pv, 1) + ' kWh · load ' + formatNumber(last.load, 1) + ' kWh';
     setText($('energy-today'), today);
     showMessage('energy-box', rows.length ? '' : 'No energy recorded in this period yet.', rows.length ? 'ok' : 'empty');
   }
