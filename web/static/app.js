@@ -633,7 +633,7 @@
     const battery = app.charts.battery;
     battery.data.datasets = [
       dataset('Battery voltage', series(times, col('BatteryVoltage'), range.step), '--battery', 'y'),
-      dataset('State of charge', series(times, col('BatteryCapacity'), range.step), '--accent', 'soc'),
+      dataset('State of charge', series(times, col('BatteryCapacity'), range.step), '--soc', 'soc'),
     ];
     battery.update('none');
     const empty = times.length === 0;
