@@ -461,17 +461,16 @@
     return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
   }
 
-  // Ticks on round local times (every N hours from midnight, every N days), as many as fit:
-  // the linear scale's own "nice numbers" would be arbitrary milliseconds.
-  function alignedTicks(scale) {
-    const min = scale.min;
-    const max = scale.max;
+  // Tick times on round local times (every N hours from local midnight, every N calendar
+  // days), at most about FIT of them between MIN and MAX (ms): the linear scale's own "nice
+  // numbers" would be arbitrary milliseconds.
+  function tickTimes(min, max, fit, range) {
     if (!Number.isFinite(min) || !Number.isFinite(max) || max <= min)
-      return;
-    const fit = Math.max(2, Math.floor(scale.width / 80));
+      return [];
     const hour = 3600 * SECOND;
-    const choices = app.range === 'day' ? [1, 2, 3, 4, 6, 12, 24].map((h) => h * hour)
-      : [1, 2, 3, 5, 7, 10, 14].map((n) => n * 24 * hour);
+    const day = 24 * hour;
+    const choices = range === 'day' ? [1, 2, 3, 4, 6, 12, 24].map((h) => h * hour)
+      : [1, 2, 3, 5, 7, 10, 14].map((n) => n * day);
     let interval = choices[choices.length - 1];
     for (const c of choices) {
       if ((max - min) / c <= fit) {
@@ -479,23 +478,26 @@
         break;
       }
     }
+    // Counted in local calendar terms (hour h of day d), so that on a day with a DST change
+    // the ticks stay on round local hours.
     const start = new Date(min);
-    start.setHours(0, 0, 0, 0);
+    const hours = interval / hour;
     const ticks = [];
-    const day = 24 * hour;
-    for (let t = start.getTime(); t <= max && ticks.length < 100;) {
+    for (let k = 0; ticks.length < 100; k++) {
+      const t = new Date(start.getFullYear(), start.getMonth(), start.getDate(), k * hours).getTime();
+      if (t > max)
+        break;
       if (t >= min)
-        ticks.push({ value: t });
-      if (interval < day) {
-        t += interval;
-      } else {
-        // Whole days: step by calendar date, so a DST change does not shift the ticks.
-        const next = new Date(t);
-        next.setDate(next.getDate() + interval / day);
-        t = next.getTime();
-      }
+        ticks.push(t);
     }
-    scale.ticks = ticks;
+    return ticks;
+  }
+
+  function alignedTicks(scale) {
+    const fit = Math.max(2, Math.floor(scale.width / 80));
+    const ticks = tickTimes(scale.min, scale.max, fit, app.range);
+    if (ticks.length)
+      scale.ticks = ticks.map((value) => ({ value }));
   }
 
   function lineChart(canvasId, axes) {
@@ -524,7 +526,11 @@
         responsive: true,
         maintainAspectRatio: false,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        elements: { point: { radius: 0 }, line: { borderWidth: 2, tension: 0.2 } },
+        // Dense series as lines; a few samples (a recorder that just started) as visible dots.
+        elements: {
+          point: { radius: (ctx) => (ctx.dataset && ctx.dataset.data.length < 30 ? 2.5 : 0) },
+          line: { borderWidth: 2, tension: 0.2 },
+        },
         scales,
         plugins: {
           legend: { position: 'bottom', labels: { boxWidth: 12 } },
@@ -744,6 +750,9 @@
     // The "from HH:MM" texts name the day once midnight has passed.
     setInterval(scheduleRender, 30 * SECOND);
   }
+
+  // The pure functions, for tests/browser/test-app.js.
+  app.lib = { derive, series, humanize, formatNumber, tickTimes, periodStart };
 
   if (document.readyState === 'loading')
     document.addEventListener('DOMContentLoaded', start);
