@@ -334,7 +334,8 @@ class DashboardTest(daemonlib.DaemonTestCase):
 
     def test_dashboard(self):
         t0 = time.monotonic()
-        self.start('--scenario=static', daemon_args=('--poll-interval=0.5',))
+        # Two parallel units, so that the units table is tested too.
+        self.start('--scenario=static', '--units=2', daemon_args=('--poll-interval=0.5',))
         serial = self.dbus.get('SerialNumber')
         self.assertTrue(serial)
         self.start_history(serial)
@@ -360,6 +361,17 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.assertEqual(self.shown('mode')['text'], 'Line (grid)')
         self.assertEqual(self.shown('serial_number')['text'], serial)
         self.assertEqual(self.js("return document.body.dataset.live"), 'true')
+
+        # The parallel units, one row each, with the simulator's values.
+        def unit_rows():
+            return self.js('''return Array.from(document.querySelectorAll('#units tbody tr'))
+                              .map((tr) => Array.from(tr.cells).map((td) => td.textContent))''')
+        self.wait(lambda: len(unit_rows()) == 2, 'two unit rows')
+        self.assertFalse(self.js("return document.getElementById('units-card').hidden"))
+        for i, row in enumerate(unit_rows()):
+            watts = int(float(self.control.get('AcOutputActivePower', unit=i)))
+            self.assertEqual(row[0], str(i), row)
+            self.assertEqual(row[2], f'{watts:,} W', row)
 
         # Nothing from another origin (no CDN, no fonts), and the chart library is Debian's.
         origins = self.js('''return performance.getEntriesByType('resource')

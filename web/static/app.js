@@ -256,6 +256,8 @@
     renderChips($('warnings'), cur.warnings, live, 'Warnings');
     renderChips($('faults'), cur.faults, live, 'Faults');
 
+    $('units').classList.toggle('stale', !live);
+
     for (const el of document.querySelectorAll('.pv2'))
       el.hidden = cur.has_pv2 !== true;
 
@@ -308,9 +310,82 @@
     app.selected = serial;
     if (serial !== null)
       $('inverter').value = serial;
+    renderUnits([]);
     scheduleRender();
     loadHistory();
     loadEnergy();
+    loadUnits();
+  }
+
+  // --- parallel units --------------------------------------------------------------------
+
+  // The units have no event stream of their own: while the selected inverter is live and has
+  // units, their states are read every few seconds.
+  const UNITS_INTERVAL = 5 * SECOND;
+
+  function unitCells(u) {
+    const num = (v, digits, unit) => (isNumber(v) ? formatNumber(v, digits) + ' ' + unit : '—');
+    const pv = isNumber(u.pv_input_voltage) && isNumber(u.pv_input_current)
+      ? num(u.pv_input_voltage, 0, 'V') + ' · ' + num(u.pv_input_current, 1, 'A') : '—';
+    return [
+      ['', String(isNumber(u.index) ? u.index : '?')],
+      ['', u.mode ? humanize(u.mode) : '—'],
+      ['', num(u.ac_output_active_power, 0, 'W')],
+      ['', num(u.battery_voltage, 1, 'V') + (isNumber(u.battery_capacity) ? ' · ' + u.battery_capacity + ' %' : '')],
+      ['', pv],
+      ['', num(u.battery_charging_current, 0, 'A')],
+      [u.fault_code ? 'fault' : '', u.fault_code ? String(u.fault_code) : 'none'],
+    ];
+  }
+
+  function renderUnits(units) {
+    const body = $('units').querySelector('tbody');
+    while (body.firstChild)
+      body.removeChild(body.firstChild);
+    for (const u of units) {
+      const tr = document.createElement('tr');
+      tr.dataset.index = String(u.index);
+      if (u.serial_number)
+        tr.title = 'serial number ' + u.serial_number;
+      for (const [cls, text] of unitCells(u)) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        if (cls)
+          td.className = cls;
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+  }
+
+  async function loadUnits() {
+    const r = app.selected !== null ? app.inverters.get(app.selected) : null;
+    const live = app.streamUp && r && r.values.online === true;
+    const count = r && isNumber(r.values.parallel_units) ? r.values.parallel_units : 0;
+    $('units-card').hidden = !r || (count === 0 && !r.unitsShown);
+    $('units').classList.toggle('stale', !live);
+    if (!live || count === 0 || app.unitsBusy)
+      return; // offline: the last rows stay, dimmed
+    app.unitsBusy = true;
+    try {
+      const base = API + 'inverters/' + encodeURIComponent(app.selected) + '/units';
+      const list = await getJson(base);
+      if (list.error || !Array.isArray(list.body))
+        return;
+      const units = [];
+      for (const n of list.body) {
+        if (!Number.isInteger(n))
+          continue;
+        const got = await getJson(base + '/' + n);
+        if (got.body && typeof got.body === 'object')
+          units.push(Object.assign({ index: n }, got.body));
+      }
+      r.unitsShown = units.length > 0;
+      $('units-card').hidden = !r.unitsShown;
+      renderUnits(units);
+    } finally {
+      app.unitsBusy = false;
+    }
   }
 
   // --- the event stream ------------------------------------------------------------------
@@ -333,6 +408,8 @@
     app.daemonPresent = true;
     app.backoff = SECOND;
     scheduleRender();
+    if (d.serial === app.selected)
+      loadUnits();
   }
 
   function onChange(ev) {
@@ -341,6 +418,8 @@
       return;
     applyChanges(d.serial, d.changes);
     scheduleRender();
+    if (d.serial === app.selected && ('parallel_units' in d.changes || 'online' in d.changes))
+      loadUnits();
   }
 
   function onRemoved(ev) {
@@ -749,6 +828,7 @@
     }, 60 * SECOND);
     // The "from HH:MM" texts name the day once midnight has passed.
     setInterval(scheduleRender, 30 * SECOND);
+    setInterval(loadUnits, UNITS_INTERVAL);
   }
 
   // The pure functions, for tests/browser/test-app.js.
