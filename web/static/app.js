@@ -232,6 +232,11 @@
     const banner = $('banner');
     let msg = '';
     const since = r && r.lastGoodTime ? formatTime(r.lastGoodTime) : null;
+    // Opened while the inverter was already offline: no values to show, but the daemon still
+    // says when it last read some.
+    const ts = r ? r.values.last_update_timestamp : 0;
+    const lastRead = isNumber(ts) && ts > 0 ? 'Last complete reading: ' + formatTime(ts / US_PER_MS) + '.'
+      : 'No values read yet.';
     if (!app.streamUp && r) {
       msg = 'No connection to axpert-web, reconnecting… ' +
         (since ? 'The values shown (dimmed) are from ' + since + '.' : '');
@@ -240,7 +245,7 @@
         (since ? 'The values shown (dimmed) are the last ones, from ' + since + '.' : '');
     } else if (app.streamUp && r && !online) {
       msg = 'Inverter offline' + (r.values.last_error ? ': ' + r.values.last_error : '') + '. ' +
-        (since ? 'The values shown (dimmed) are the last ones, from ' + since + '.' : 'No values read yet.');
+        (since ? 'The values shown (dimmed) are the last ones, from ' + since + '.' : lastRead);
     } else if (app.streamUp && !r && app.inverters.size === 0) {
       msg = 'axpertd reports no inverter.';
     }
@@ -297,7 +302,12 @@
     }
     $('picker').hidden = serials.length < 2;
     if (app.selected === null || !app.inverters.has(app.selected)) {
-      const wanted = decodeURIComponent(location.hash.slice(1));
+      let wanted = '';
+      try {
+        wanted = decodeURIComponent(location.hash.slice(1));
+      } catch (e) {
+        // a malformed #fragment selects nothing in particular
+      }
       select2(app.inverters.has(wanted) ? wanted : (serials[0] !== undefined ? serials[0] : null));
     }
     if (app.selected !== null)
