@@ -841,6 +841,13 @@
     setInterval(loadUnits, UNITS_INTERVAL);
   }
 
+  // Loads the charts again now (the browser test, and people in the console, need not wait
+  // for the minute).
+  app.reload = () => {
+    loadHistory();
+    loadEnergy();
+  };
+
   // The pure functions, for tests/browser/test-app.js.
   app.lib = { derive, series, humanize, formatNumber, tickTimes, periodStart };
 
