@@ -68,6 +68,7 @@ static bool client_send(EventClient *c, GBytes *bytes, bool force)
                 return false;
         }
         c->pending += g_bytes_get_size(bytes);
+        log_debug("event client %p: %zu bytes pending", (void *)c, c->pending);
         soup_message_body_append_bytes(body, bytes);
         soup_server_message_unpause(c->msg);
         return true;

@@ -690,8 +690,14 @@ void server_mark_streaming(Web *w, SoupServerMessage *msg, bool streaming)
         while (g_hash_table_iter_next(&it, &value, NULL)) {
                 Conn *c = value;
 
-                if (g_str_equal(c->key, key))
-                        c->streaming = streaming;
+                if (!g_str_equal(c->key, key))
+                        continue;
+                c->streaming = streaming;
+                /* The kernel's share of a stream's backlog is bounded too (the kernel doubles
+                 * it): a client that stops reading is noticed after EventBufferSize plus this,
+                 * not after megabytes of autotuned buffer. */
+                if (streaming)
+                        (void)g_socket_set_option(c->socket, SOL_SOCKET, SO_SNDBUF, 4096, NULL);
         }
 }
 

@@ -248,7 +248,7 @@ static gboolean config_parse(WebConfig *c, GKeyFile *kf, const char *file, GErro
             !read_string(kf, file, "BasicAuthFile", &c->basic_auth_file, error) ||
             !read_uint(kf, file, "MaxConnections", 1, 65536, &c->max_connections, error) ||
             !read_uint(kf, file, "IdleTimeoutSec", 1, 86400, &c->idle_timeout, error) ||
-            !read_uint(kf, file, "EventBufferSize", 16384, 64 * 1024 * 1024, &c->event_buffer,
+            !read_uint(kf, file, "EventBufferSize", 4096, 64 * 1024 * 1024, &c->event_buffer,
                        error) ||
             !read_uint(kf, file, "KeepAliveSec", 1, 3600, &c->keepalive_interval, error))
                 return FALSE;

@@ -1,7 +1,6 @@
 #!/usr/bin/python3
 """axpert-web's read-only API against the simulator and axpertd: godenerg's /cmds keys and JSON
 types, merge, the native state (every property of the bus), units, the static table, errors."""
-import math
 import os
 
 import testlib
