@@ -459,6 +459,9 @@
     clearTimeout(app.reconnectTimer);
     if (app.es)
       app.es.close();
+    // Not live until this connection's full state event has arrived.
+    app.streamUp = false;
+    scheduleRender();
     const es = new EventSource(API + 'events');
     app.es = es;
     es.addEventListener('state', onState);
@@ -839,6 +842,23 @@
     // The "from HH:MM" texts name the day once midnight has passed.
     setInterval(scheduleRender, 30 * SECOND);
     setInterval(loadUnits, UNITS_INTERVAL);
+    // A phone that slept may hold a connection that died without a word (a static inverter
+    // sends no events, so silence proves nothing): after a while away, start afresh — the
+    // full state comes with the new connection.
+    let hiddenSince = 0;
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden) {
+        hiddenSince = Date.now();
+      } else if (hiddenSince && Date.now() - hiddenSince > 30 * SECOND) {
+        hiddenSince = 0;
+        connect();
+        app.reload();
+      }
+    });
+    window.addEventListener('online', () => {
+      connect();
+      app.reload();
+    });
   }
 
   // Loads the charts again now (the browser test, and people in the console, need not wait
