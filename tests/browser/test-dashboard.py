@@ -55,6 +55,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HISTORY_TEMPLATE = os.path.join(HERE, 'history_template.py')  # until axpert-history is built
 ARTIFACTS = os.environ.get('AXPERT_BROWSER_ARTIFACTS',
                            testlib.build_path('meson-logs', 'browser'))
+# Markup, if anything parsed it (the daemon's shape checks keep it out of real values, so the
+# test hands it to the page's own event handlers).
+MARKUP = '<img src=x onerror="window.pwned=1"><b>bold</b>'
 DESKTOP = (1280, 900)
 PHONE = (375, 812)
 
@@ -477,6 +480,28 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.assertEqual(self.js("return document.body.dataset.live"), 'false')
         self.assertEqual(self.js("return document.querySelectorAll('.link.active').length"), 0)
         self.screenshot('offline')
+        self.assert_console_clean(restart_errors + (('/history?', '503'), ('/energy?', '503')))
+        # Whatever the server sends is text: fed through the page's own event handlers, markup
+        # in every kind of field (a value, an enumeration, a list, a serial number) stays text.
+        self.js('''
+            const es = window.axpertDashboard.es, markup = arguments[0], serial = arguments[1];
+            es.dispatchEvent(new MessageEvent('change', {data: JSON.stringify({serial, changes: {
+                online: true, parallel_units: 0, model_name: markup, last_error: markup, mode: markup,
+                warnings: [markup], faults: [markup], battery_type: markup}})}));
+            es.dispatchEvent(new MessageEvent('state', {data: JSON.stringify({
+                serial: markup, state: {online: true, serial_number: markup}})}));
+        ''', MARKUP, serial)
+        self.wait(lambda: self.badge() == 'live', 'the injected state shown')
+        self.assertEqual(self.shown('model_name')['text'], MARKUP)
+        self.assertEqual(self.shown('last_error')['text'], MARKUP)
+        self.assertEqual(self.js("return document.querySelector('#warnings li').textContent"),
+                         MARKUP)
+        self.assertEqual(self.js("return document.querySelector('#faults li').textContent"),
+                         MARKUP)
+        self.assertEqual(self.js("return Array.from(document.querySelectorAll('#inverter option'))"
+                                 ".map((o) => o.textContent)"), sorted([serial, MARKUP]))
+        self.assertEqual(self.js('return document.querySelectorAll("img, b").length'), 0)
+        self.assertIsNone(self.js('return window.pwned === undefined ? null : window.pwned'))
         self.assert_console_clean(restart_errors + (('/history?', '503'), ('/energy?', '503')))
         print(f'scenario took {time.monotonic() - t0:.1f} s; screenshots in {ARTIFACTS}')
 
