@@ -444,6 +444,11 @@ void history_handle(Web *w, SoupServerMessage *msg, const char *serial, const ch
                 c->csv = v && g_str_equal(v, "csv");
                 if (!get_single(msg, params, "fields", &v))
                         goto fail;
+                if (v && !*v) {
+                        respond_error(msg, SOUP_STATUS_BAD_REQUEST,
+                                      "fields is empty; give field names separated by commas");
+                        goto fail;
+                }
                 if (v) {
                         g_auto(GStrv) names = g_strsplit(v, ",", -1);
 

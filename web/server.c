@@ -458,13 +458,17 @@ static void handle_units(Web *w, SoupServerMessage *msg, WebInverter *inv, const
                       inv->serial, n);
 }
 
-/* /api/v1/inverters/<serial>[/units[/<N>]|/history|/energy] */
+/* /api/v1/inverters/<serial>[/units[/<N>]|/history|/energy] (libsoup decoded the path). */
 static void route_inverter(Web *w, SoupServerMessage *msg, const char *rest)
 {
         g_auto(GStrv) parts = g_strsplit(rest, "/", 4);
         guint n = g_strv_length(parts);
         WebInverter *inv;
 
+        if (!g_utf8_validate(rest, -1, NULL)) {
+                respond_error(msg, SOUP_STATUS_BAD_REQUEST, "malformed path");
+                return;
+        }
         if (n == 0 || !*parts[0]) {
                 respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such path");
                 return;

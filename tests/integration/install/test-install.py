@@ -30,12 +30,16 @@ DOCUMENTED = {
     '/usr/share/man/man8/axpertd.8', '/usr/share/man/man1/axpertctl.1',
     '/usr/share/man/man8/axpert-mqtt.8', '/usr/share/man/man1/axpert-sim.1',
 }
-EXECUTABLES = {'axpertd', 'axpertctl', 'axpert-mqtt', 'axpert-sim'}
+EXECUTABLES = {'axpertd', 'axpertctl', 'axpert-mqtt', 'axpert-sim', 'axpert-web'}
 # Installed beyond the documented list, each for a stated reason.
 EXTRAS = {
     '/usr/lib/tmpfiles.d/axpert.conf',                   # /var/lib/axpert (history, later)
     '/usr/share/bash-completion/completions/axpertctl',  # branch ctl
     '/usr/share/doc/axpert/examples/50-axpert-mqtt.rules.example',  # branch setters
+    # branch websrv (issue 13): axpert-web, not yet in ARCHITECTURE.md "Files installed".
+    '/usr/libexec/axpert-web', '/usr/lib/systemd/system/axpert-web.service',
+    '/usr/lib/systemd/system/axpert-web.socket', '/etc/axpert/web.conf',
+    '/usr/share/man/man8/axpert-web.8',
 }
 # Which build option turns a program (and its unit, config and man page) off.
 COMPONENT = {'axpertd': 'daemon', 'axpertctl': 'client', 'axpert-mqtt': 'mqtt',
@@ -135,7 +139,9 @@ class Install(unittest.TestCase):
         for unit_doc, exe_doc in (('/usr/lib/systemd/system/axpertd.service',
                                    '/usr/libexec/axpertd'),
                                   ('/usr/lib/systemd/system/axpert-mqtt.service',
-                                   '/usr/libexec/axpert-mqtt')):
+                                   '/usr/libexec/axpert-mqtt'),
+                                  ('/usr/lib/systemd/system/axpert-web.service',
+                                   '/usr/libexec/axpert-web')):
             if self.paths[unit_doc] not in self.installed:
                 continue
             unit = unitfile.read_unit(self.at(unit_doc))

@@ -40,7 +40,7 @@ class SysusersTmpfiles(unittest.TestCase):
         self.run_tool('systemd-sysusers')
         passwd = read_db(os.path.join(self.root, 'etc/passwd'))
         group = read_db(os.path.join(self.root, 'etc/group'))
-        self.assertEqual(sorted(passwd), ['axpert', 'axpert-mqtt'])
+        self.assertEqual(sorted(passwd), ['axpert', 'axpert-mqtt', 'axpert-web'])
         self.assertIn('axpert', group)
         axpert, mqtt = passwd['axpert'], passwd['axpert-mqtt']
         self.assertEqual(axpert[3], group['axpert'][2], 'axpert is in group axpert')
@@ -50,6 +50,10 @@ class SysusersTmpfiles(unittest.TestCase):
             self.assertTrue(0 < uid < 1000, f'{entry[0]}: system uid, got {uid}')
             self.assertIn('nologin', entry[6])
         self.assertNotEqual(mqtt[3], group['axpert'][2], 'the publisher has no device group')
+        web = passwd['axpert-web']
+        self.assertTrue(0 < int(web[2]) < 1000, f'axpert-web: system uid, got {web[2]}')
+        self.assertIn('nologin', web[6])
+        self.assertNotEqual(web[3], group['axpert'][2], 'the web server has no device group')
 
     def test_state_directory(self):
         self.run_tool('systemd-sysusers')

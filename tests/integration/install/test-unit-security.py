@@ -21,6 +21,10 @@ UNIT = testlib.build_path('systemd', 'axpertd.service')
 # and network families only; 2.0 leaves room for the IP access a publisher needs.
 MQTT_UNIT = testlib.build_path('systemd', 'axpert-mqtt.service')
 MQTT_TARGET = 2.0
+# axpert-web.service (branch websrv): its own user, no devices, network families only; 2.0 as
+# for the publisher (issue 13).
+WEB_UNIT = testlib.build_path('systemd', 'axpert-web.service')
+WEB_TARGET = 2.0
 
 
 def exposure(unit):
@@ -115,6 +119,34 @@ class MqttUnitSecurity(unittest.TestCase):
         self.assertLessEqual(families, {'AF_UNIX', 'AF_INET', 'AF_INET6'})
         exe = unitfile.value(unit, 'Service', 'ExecStart')
         self.assertNotIn('@', exe, 'unsubstituted variable')
+
+
+class WebUnitSecurity(unittest.TestCase):
+    def setUp(self):
+        if not os.path.exists(WEB_UNIT):
+            self.fail('systemd/axpert-web.service.in (branch websrv) not in this tree yet')
+
+    def test_exposure_at_most_target(self):
+        level, rating, out = exposure(WEB_UNIT)
+        self.assertIsNotNone(level, out)
+        print(f'systemd-analyze security axpert-web.service: {level} {rating} '
+              f'(target <= {WEB_TARGET})')
+        self.assertLessEqual(level, WEB_TARGET, out)
+
+    def test_required_options(self):
+        unit = unitfile.read_unit(WEB_UNIT)
+        self.assertEqual(unitfile.value(unit, 'Service', 'User'), 'axpert-web')
+        self.assertEqual(unitfile.value(unit, 'Service', 'PrivateDevices'), 'yes')
+        families = set(' '.join(unitfile.values(unit, 'Service',
+                                                'RestrictAddressFamilies')).split())
+        self.assertEqual(families, {'AF_UNIX', 'AF_INET', 'AF_INET6'})
+        exe = unitfile.value(unit, 'Service', 'ExecStart')
+        self.assertTrue(exe.startswith('/') and exe.endswith('/axpert-web'), exe)
+        self.assertNotIn('@', exe, 'unsubstituted variable')
+        with open(testlib.source_path('systemd', 'axpert.sysusers')) as f:
+            self.assertRegex(f.read(), r'(?m)^u axpert-web\s')
+        sock = unitfile.read_unit(testlib.source_path('systemd', 'axpert-web.socket'))
+        self.assertEqual(unitfile.value(sock, 'Socket', 'ListenStream'), '127.0.0.1:8889')
 
 
 if __name__ == '__main__':

@@ -129,6 +129,28 @@ class WebLimitsTest(weblib.WebMixin, weblib.DaemonTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn('/nonexistent/web.conf', r.stderr)
 
+    def test_socket_activation(self):
+        # As systemd passes axpert-web.socket: fd 3, LISTEN_FDS=1, LISTEN_PID=the server's pid.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(listener.close)
+        listener.bind(('127.0.0.1', 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        empty = os.path.join(self.tmpdir, 'activated.conf')
+        with open(empty, 'w') as f:
+            f.write('[Web]\nListen=127.0.0.1:1\n')  # ignored: systemd's socket wins
+        fd = listener.fileno()
+        proc = self.spawn('axpert-web-activated', [
+            '/bin/sh', '-c', f'exec 3<&{fd}; LISTEN_FDS=1 LISTEN_PID=$$ exec "$0" "$@"',
+            weblib.web_binary(), f'--config={empty}'], pass_fds=(fd,))
+        testlib.wait_for(lambda: 'socket(s) from systemd' in proc.output() or
+                         not proc.running(), 20, what='axpert-web on the passed socket')
+        self.assertTrue(proc.running(), proc.output())
+        r = self.request('/metrics', port=port)
+        self.assertEqual(r.status, 200)
+        self.assertIn('axpert_web_daemon_up 0', r.body.decode())
+        self.assert_error('/cmds?cmd=status', 503, port=port)
+
     def test_basic_auth(self):
         import crypt  # noqa: F401 (deprecated, still in 3.11): makes the test's own hash
         htpasswd = os.path.join(self.tmpdir, 'users')
