@@ -354,8 +354,11 @@ class DashboardTest(daemonlib.DaemonTestCase):
 
     # --- the scenario ------------------------------------------------------------------
 
+    def phase(self, name):
+        print(f'{time.monotonic() - self.t0:6.1f} s  {name}', flush=True)
+
     def test_dashboard(self):
-        t0 = time.monotonic()
+        self.t0 = t0 = time.monotonic()
         # Two parallel units, so that the units table is tested too.
         self.start('--scenario=static', '--units=2', daemon_args=('--poll-interval=0.5',))
         serial = self.dbus.get('SerialNumber')
@@ -364,12 +367,14 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.port = free_port()
         self.start_web()
 
+        self.phase('services up; starting the browser')
         browser = Browser(self.tmpdir)
         self.addCleanup(browser.stop)
         self.driver = browser.start()
         url = f'http://127.0.0.1:{self.port}/'
         self.driver.get(url)
 
+        self.phase('page loading')
         # Live values: what the simulator says, through the bus and the event stream.
         self.wait(lambda: self.badge() == 'live', 'the page live')
         for key, name in (('battery_voltage', 'BatteryVoltage'),
@@ -402,6 +407,7 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.assertEqual(set(origins), {f'http://127.0.0.1:{self.port}'})
         self.assertEqual(self.js('return window.Chart && Chart.version'), '3.9.1')
 
+        self.phase('live values shown')
         # A change on the simulator reaches the page within a few poll cycles.
         self.control.set('BatteryVoltage', '49.60')
         self.control.set('AcOutputActivePower', '2345')
@@ -413,6 +419,7 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.assertEqual(self.js("return document.getElementById('warnings').dataset.count"),
                          str(len(self.dbus.get('Warnings'))))
 
+        self.phase('change followed')
         # Charts from the recorded history (day range) and the energy bars.
         power = self.wait_chart('chart-power', '--pv')
         self.wait_chart('chart-battery', '--battery')
@@ -427,6 +434,7 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.assert_console_clean()
         self.screenshot('desktop')
 
+        self.phase('charts drawn')
         # A phone: nothing wider than the screen.
         self.driver.set_window_size(*PHONE)
         self.wait(lambda: self.js('return window.innerWidth') <= PHONE[0], 'the narrow window')
@@ -437,6 +445,7 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.screenshot('phone')
         self.driver.set_window_size(*DESKTOP)
 
+        self.phase('phone layout checked')
         # axpert-web restarts: the page says so, dims what it shows, and comes back by itself.
         self.web.stop()
         self.wait(lambda: self.badge() in ('reconnecting…', 'connecting…'),
@@ -450,6 +459,7 @@ class DashboardTest(daemonlib.DaemonTestCase):
         restart_errors = (('/api/v1/', 'net::ERR_'),)
         self.assert_console_clean(restart_errors)
 
+        self.phase('back after the restart')
         # The history service goes away: a message in the chart area, live values unaffected.
         self.history.stop()
         self.wait(lambda: not self.bus_has('org.axpert.History'), 'the history service gone')
@@ -464,6 +474,7 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.wait_value('battery_voltage', 51.1, 'live values without history')
         self.assert_console_clean(restart_errors + (('/history?', '503'), ('/energy?', '503')))
 
+        self.phase('history message shown')
         # The inverter goes silent: offline, clearly, with the last values dimmed and dated.
         self.control.fault('silence')
         self.wait(lambda: self.badge() == 'offline', 'offline on the page', timeout=60)
@@ -481,6 +492,7 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.assertEqual(self.js("return document.querySelectorAll('.link.active').length"), 0)
         self.screenshot('offline')
         self.assert_console_clean(restart_errors + (('/history?', '503'), ('/energy?', '503')))
+        self.phase('offline shown')
         # Whatever the server sends is text: fed through the page's own event handlers, markup
         # in every kind of field (a value, an enumeration, a list, a serial number) stays text.
         self.js('''
