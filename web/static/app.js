@@ -36,7 +36,7 @@
   };
 
   const app = {
-    inverters: new Map(), // serial → {values, lastGood, lastGoodTime, fromStream}
+    inverters: new Map(), // serial → {values, lastGood, lastGoodTime, fresh}
     selected: null,
     es: null,
     streamUp: false,
@@ -86,7 +86,7 @@
   function record(serial) {
     let r = app.inverters.get(serial);
     if (!r) {
-      r = { values: {}, lastGood: {}, lastGoodTime: 0, fromStream: false };
+      r = { values: {}, lastGood: {}, lastGoodTime: 0, fresh: false };
       app.inverters.set(serial, r);
       updatePicker();
     }
@@ -113,7 +113,7 @@
   // Remembers the values of a live reading, so that when the inverter goes offline (the daemon
   // then reports null) the page can still show them — dimmed, with the time they are from.
   function remember(r) {
-    if (r.values.online !== true)
+    if (!r.fresh || r.values.online !== true)
       return;
     const d = derive(r.values);
     for (const [k, v] of Object.entries(d)) {
@@ -129,7 +129,7 @@
   function applyFull(serial, state) {
     const r = record(serial);
     r.values = Object.assign({}, state);
-    r.fromStream = true;
+    r.fresh = true;
     remember(r);
   }
 
@@ -207,7 +207,7 @@
   function render() {
     const r = app.selected !== null ? app.inverters.get(app.selected) : null;
     const cur = r ? derive(r.values) : {};
-    const online = !!(r && r.values.online === true);
+    const online = !!(r && r.fresh && r.values.online === true);
     const live = app.streamUp && online;
 
     document.body.classList.toggle('disconnected', !app.streamUp);
@@ -219,6 +219,9 @@
     if (!app.streamUp) {
       badge.classList.add('reconnecting');
       setText(badge, r ? 'reconnecting…' : 'connecting…');
+    } else if (!app.daemonPresent) {
+      badge.classList.add('offline');
+      setText(badge, 'axpertd stopped');
     } else if (!r) {
       setText(badge, 'no inverter');
     } else if (online) {
@@ -370,7 +373,7 @@
 
   async function loadUnits() {
     const r = app.selected !== null ? app.inverters.get(app.selected) : null;
-    const live = app.streamUp && r && r.values.online === true;
+    const live = app.streamUp && r && r.fresh && r.values.online === true;
     const count = r && isNumber(r.values.parallel_units) ? r.values.parallel_units : 0;
     $('units-card').hidden = !r || (count === 0 && !r.unitsShown);
     $('units').classList.toggle('stale', !live);
@@ -448,6 +451,9 @@
     const d = parseEvent(ev);
     if (!d || typeof d.present !== 'boolean')
       return;
+    // The first event of every connection: the stream is up, whether or not axpertd is.
+    app.streamUp = true;
+    app.backoff = SECOND;
     app.daemonPresent = d.present;
     if (!d.present)
       for (const r of app.inverters.values())
@@ -459,8 +465,11 @@
     clearTimeout(app.reconnectTimer);
     if (app.es)
       app.es.close();
-    // Not live until this connection's full state event has arrived.
+    // Not live until this connection's full state event has arrived (for each inverter: the
+    // "daemon" event comes first, and what we hold is from the previous connection).
     app.streamUp = false;
+    for (const r of app.inverters.values())
+      r.fresh = false;
     scheduleRender();
     const es = new EventSource(API + 'events');
     app.es = es;
@@ -481,22 +490,6 @@
         app.backoff = Math.min(app.backoff * 2, 15 * SECOND);
       }
     });
-  }
-
-  // The inverter list, so that the picker is filled even before the first event.
-  async function loadInverters() {
-    try {
-      const res = await fetch(API + 'inverters', { cache: 'no-store' });
-      if (!res.ok)
-        return;
-      const body = await res.json();
-      const list = Array.isArray(body) ? body : (Array.isArray(body.inverters) ? body.inverters : []);
-      for (const inv of list)
-        if (inv && typeof inv.serial === 'string' && inv.serial !== '')
-          record(inv.serial);
-    } catch (e) {
-      // The event stream reports the connection state; nothing to add here.
-    }
   }
 
   // --- charts ----------------------------------------------------------------------------
@@ -830,7 +823,7 @@
       select2(ev.target.value);
     });
     render();
-    loadInverters();
+    // The event stream's first events are the full state of every inverter: no list to fetch.
     connect();
     loadHistory();
     loadEnergy();
