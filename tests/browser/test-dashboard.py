@@ -460,6 +460,20 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.assert_console_clean(restart_errors)
 
         self.phase('back after the restart')
+        # axpertd stops: the stream stays, the page says so and shows nothing as live; it is
+        # live again when the daemon is back.
+        self.daemon.stop()
+        self.wait(lambda: self.badge() == 'axpertd stopped', 'axpertd stopped on the page')
+        self.assertIn('axpertd is not running', self.js(
+            "return document.getElementById('banner').textContent"))
+        bv = self.shown('battery_voltage')
+        self.assertEqual((bv['live'], bv['stale']), ('false', True), bv)
+        self.control.set('BatteryVoltage', '50.80')
+        self.start_daemon('--poll-interval=0.5')
+        self.wait_online()
+        self.wait_value('battery_voltage', 50.8, 'live again with axpertd back')
+        self.assertEqual(self.badge(), 'live')
+        self.phase('back after axpertd restarted')
         # The history service goes away: a message in the chart area, live values unaffected.
         self.history.stop()
         self.wait(lambda: not self.bus_has('org.axpert.History'), 'the history service gone')
