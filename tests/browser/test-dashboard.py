@@ -371,10 +371,11 @@ class DashboardTest(daemonlib.DaemonTestCase):
         browser = Browser(self.tmpdir)
         self.addCleanup(browser.stop)
         self.driver = browser.start()
+        self.phase('browser started; loading the page')
         url = f'http://127.0.0.1:{self.port}/'
         self.driver.get(url)
 
-        self.phase('page loading')
+        self.phase('page loaded')
         # Live values: what the simulator says, through the bus and the event stream.
         self.wait(lambda: self.badge() == 'live', 'the page live')
         for key, name in (('battery_voltage', 'BatteryVoltage'),
