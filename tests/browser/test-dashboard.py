@@ -413,12 +413,27 @@ class DashboardTest(daemonlib.DaemonTestCase):
         self.control.set('BatteryVoltage', '49.60')
         self.control.set('AcOutputActivePower', '2345')
         self.control.set('Mode', 'battery')
+        # QPIWS a5 line-fail (a warning), a1 inverter-fault + a9 over-temperature (faults
+        # while a1 is set); position N of the bit string is aN.
+        bits = ['0'] * 32
+        for n in (1, 5, 9):
+            bits[n] = '1'
+        self.control.set('WarningStatus', ''.join(bits))
         self.wait_value('battery_voltage', 49.6, 'the new battery voltage on the page')
         self.wait_value('ac_output_active_power', 2345)
         self.wait(lambda: self.shown('mode')['text'] == 'Battery', 'mode Battery')
-        # Warnings and faults are the bus's lists.
-        self.assertEqual(self.js("return document.getElementById('warnings').dataset.count"),
-                         str(len(self.dbus.get('Warnings'))))
+        # Warnings and faults are the bus's lists, in words.
+        warnings = testlib.wait_for(lambda: self.dbus.get('Warnings'), 20, 0.1,
+                                    what='a warning on the bus')
+
+        def chips(ul):
+            return self.js(f"return Array.from(document.querySelectorAll('#{ul} li'))"
+                           ".map((li) => li.textContent)")
+        faults = self.dbus.get('Faults')
+        self.assertTrue(faults)
+        self.wait(lambda: chips('warnings') == [w.replace('-', ' ') for w in warnings] and
+                  chips('faults') == [f.replace('-', ' ') for f in faults],
+                  f'the warnings {warnings} and faults {faults} on the page')
 
         self.phase('change followed')
         # Charts from the recorded history (day range) and the energy bars.
