@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "godenerg.h"
 #include "json-util.h"
 #include "log.h"
 #include "model.h"
@@ -20,6 +21,8 @@ static void inverter_free(gpointer data)
         g_free(inv->serial);
         g_clear_pointer(&inv->state, json_object_unref);
         g_clear_pointer(&inv->state_text, g_bytes_unref);
+        for (size_t i = 0; i < G_N_ELEMENTS(inv->cmds_text); i++)
+                g_clear_pointer(&inv->cmds_text[i], g_bytes_unref);
         g_free(inv);
 }
 
@@ -115,7 +118,21 @@ static void inverter_build(WebInverter *inv)
         inv->state = json_object_ref(json_node_get_object(node));
         g_clear_pointer(&inv->state_text, g_bytes_unref);
         inv->state_text = g_bytes_new_take(g_steal_pointer(&text), len);
+        for (size_t i = 0; i < G_N_ELEMENTS(inv->cmds_text); i++)
+                g_clear_pointer(&inv->cmds_text[i], g_bytes_unref);
         inv->dirty = false;
+}
+
+GBytes *web_inverter_cmds_text(Web *w, WebInverter *inv, guint index)
+{
+        g_assert(index < G_N_ELEMENTS(inv->cmds_text));
+        if (!inv->cmds_text[index]) {
+                g_autoptr(JsonNode) node = godenerg_build(godenerg_commands[index], inv->proxy);
+                char *text = json_util_to_string(node);
+
+                inv->cmds_text[index] = g_bytes_new_take(text, strlen(text));
+        }
+        return inv->cmds_text[index];
 }
 
 GBytes *web_inverter_state_text(Web *w, WebInverter *inv)

@@ -28,12 +28,10 @@
 /* Debian's libjs-chart.js, read when asked for: never a copy in the binary or the repository. */
 #define CHART_JS_PATH "/usr/share/javascript/chart.js/chart.min.js"
 
-/* One accepted connection; counted until libsoup lets go of it (weak reference). */
+/* One accepted connection; counted until libsoup lets go of its socket (weak reference). */
 typedef struct Conn {
         Web *w;
-        GSocketConnection *connection; /* not a reference */
-        GSocket *socket;
-        char *key; /* the remote address, which libsoup's messages carry too */
+        GSocket *socket; /* not a reference */
         gint64 accepted;
         bool streaming; /* an event stream: never evicted as idle */
 } Conn;
@@ -331,24 +329,49 @@ static void handle_cmds(Web *w, SoupServerMessage *msg)
         if (!inv)
                 return;
 
+        if (!merged) {
+                /* One key per command, each the text kept since the last change. */
+                g_autoptr(GString) text = g_string_sized_new(1024);
+                bool seen[G_N_ELEMENTS(inv->cmds_text)] = {false};
+
+                g_string_append_c(text, '{');
+                for (guint i = 0; i < params->len; i++) {
+                        QueryParam *q = &g_array_index(params, QueryParam, i);
+
+                        if (!g_str_equal(q->name, "cmd"))
+                                continue;
+                        for (guint k = 0; godenerg_commands[k]; k++) {
+                                GBytes *b;
+
+                                if (!g_str_equal(q->value, godenerg_commands[k]) || seen[k])
+                                        continue;
+                                seen[k] = true;
+                                b = web_inverter_cmds_text(w, inv, k);
+                                g_string_append_printf(text, "%s\"%s\":%.*s",
+                                                       text->len > 1 ? "," : "", q->value,
+                                                       (int)g_bytes_get_size(b),
+                                                       (const char *)g_bytes_get_data(b, NULL));
+                        }
+                }
+                g_string_append_c(text, '}');
+                respond_json_text(msg, SOUP_STATUS_OK, text->str, text->len);
+                return;
+        }
         out = json_object_new();
         for (guint i = 0; i < params->len; i++) {
                 QueryParam *q = &g_array_index(params, QueryParam, i);
                 g_autoptr(JsonNode) node = NULL;
+                JsonObject *o;
+                g_autoptr(GList) members = NULL;
 
                 if (!g_str_equal(q->name, "cmd"))
                         continue;
                 node = godenerg_build(q->value, inv->proxy);
-                if (merged) {
-                        JsonObject *o = json_node_get_object(node);
-                        g_autoptr(GList) members = json_object_get_members(o);
-
-                        for (GList *l = members; l; l = l->next)
-                                json_object_set_member(
-                                                out, l->data,
-                                                json_node_copy(json_object_get_member(o, l->data)));
-                } else
-                        json_object_set_member(out, q->value, g_steal_pointer(&node));
+                o = json_node_get_object(node);
+                members = json_object_get_members(o);
+                for (GList *l = members; l; l = l->next)
+                        json_object_set_member(out, l->data,
+                                               json_node_copy(json_object_get_member(o, l->data)));
         }
         root = json_node_new(JSON_NODE_OBJECT);
         json_node_set_object(root, out);
@@ -650,152 +673,131 @@ static gboolean on_auth(SoupAuthDomain *domain, SoupServerMessage *msg, const ch
         return ok;
 }
 
-/* ---- connections ---- */
-
-static char *address_key(GSocketAddress *address)
-{
-        if (G_IS_INET_SOCKET_ADDRESS(address)) {
-                GInetSocketAddress *a = G_INET_SOCKET_ADDRESS(address);
-                g_autofree char *ip =
-                                g_inet_address_to_string(g_inet_socket_address_get_address(a));
-
-                return g_strdup_printf("%s:%u", ip, g_inet_socket_address_get_port(a));
-        }
-        return g_strdup_printf("%p", (void *)address);
-}
+/* ---- connections ----
+ *
+ * libsoup accepts (its listeners are what keep-alive needs); every connection is first seen in
+ * request-started, where its socket gets the idle timeout and is counted until libsoup lets go
+ * of it (a weak reference). */
 
 static void conn_free(gpointer data)
 {
-        Conn *c = data;
-
-        g_free(c->key);
-        g_free(c);
+        g_free(data);
 }
 
-static void on_connection_gone(gpointer userdata, GObject *where_the_object_was)
+static void on_socket_gone(gpointer userdata, GObject *where_the_object_was)
 {
         Conn *c = userdata;
         Web *w = c->w;
 
         w->n_connections--;
-        g_hash_table_remove(w->connections, c);
+        g_hash_table_remove(w->connections, c->socket);
+}
+
+/* Closes c's socket and stops counting it at once (the cap is never exceeded). */
+static void conn_close(Web *w, Conn *c)
+{
+        (void)g_socket_close(c->socket, NULL);
+        g_object_weak_unref(G_OBJECT(c->socket), on_socket_gone, c);
+        w->n_connections--;
+        g_hash_table_remove(w->connections, c->socket);
+}
+
+/* libsoup 3.2 (Debian 12) neither closes nor frees a keep-alive connection that the client
+ * closed while it was idle (fixed upstream in 3.3.0): its descriptor would stay open for
+ * ever. A connection whose peer has ended it (a zero-byte peek) is closed here; one libsoup
+ * closed itself is no longer counted. */
+static gboolean on_sweep(gpointer userdata)
+{
+        Web *w = userdata;
+        g_autoptr(GPtrArray) dead = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, w->connections);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Conn *c = value;
+                char byte;
+
+                if (g_socket_is_closed(c->socket) ||
+                    recv(g_socket_get_fd(c->socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+                        g_ptr_array_add(dead, c);
+        }
+        for (guint i = 0; i < dead->len; i++)
+                conn_close(w, dead->pdata[i]);
+        return G_SOURCE_CONTINUE;
 }
 
 void server_mark_streaming(Web *w, SoupServerMessage *msg, bool streaming)
 {
-        g_autofree char *key = NULL;
-        GHashTableIter it;
-        gpointer value;
+        GSocket *socket = soup_server_message_get_socket(msg);
+        Conn *c = socket && w->connections ? g_hash_table_lookup(w->connections, socket) : NULL;
 
-        if (!w->connections)
+        if (!c)
                 return;
-        key = address_key(soup_server_message_get_remote_address(msg));
-        g_hash_table_iter_init(&it, w->connections);
-        while (g_hash_table_iter_next(&it, &value, NULL)) {
-                Conn *c = value;
-
-                if (!g_str_equal(c->key, key))
-                        continue;
-                c->streaming = streaming;
-                /* The kernel's share of a stream's backlog is bounded too (the kernel doubles
-                 * it): a client that stops reading is noticed after EventBufferSize plus this,
-                 * not after megabytes of autotuned buffer. */
-                if (streaming)
-                        (void)g_socket_set_option(c->socket, SOL_SOCKET, SO_SNDBUF, 4096, NULL);
-        }
+        c->streaming = streaming;
+        /* The kernel's share of a stream's backlog is bounded too (the kernel doubles it): a
+         * client that stops reading is noticed after EventBufferSize plus this, not after
+         * megabytes of autotuned buffer. */
+        if (streaming)
+                (void)g_socket_set_option(c->socket, SOL_SOCKET, SO_SNDBUF, 4096, NULL);
 }
 
 /* At the cap, the oldest connection that is not an event stream makes room: idle keep-alive
  * connections and clients that never finish their request go first, new clients are served. */
-static bool evict_one(Web *w)
+static bool evict_one(Web *w, GSocket *except)
 {
         GHashTableIter it;
         gpointer value;
         Conn *oldest = NULL;
 
         g_hash_table_iter_init(&it, w->connections);
-        while (g_hash_table_iter_next(&it, &value, NULL)) {
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
                 Conn *c = value;
 
-                if (!c->streaming && (!oldest || c->accepted < oldest->accepted))
+                if (!c->streaming && c->socket != except &&
+                    (!oldest || c->accepted < oldest->accepted))
                         oldest = c;
         }
         if (!oldest)
                 return false;
         w->connections_evicted++;
-        log_debug("At %u connections: closing the oldest (%s).", w->n_connections, oldest->key);
-        /* libsoup sees the end of the stream and lets go of the connection. */
-        (void)g_socket_shutdown(oldest->socket, TRUE, TRUE, NULL);
-        oldest->streaming = true; /* not again */
+        log_debug("At %u connections: closing the oldest.", w->n_connections);
+        /* Closed, not shut down: libsoup 3.2 never lets go of an idle connection whose peer
+         * ends it (it keeps the descriptor too), but an error on it it handles. */
+        conn_close(w, oldest);
         return true;
 }
 
-static void refuse(Web *w, GSocketConnection *connection)
-{
-        static const char answer[] =
-                        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                        "Content-Length: 34\r\nConnection: close\r\n\r\n"
-                        "{\"error\":\"too many connections\"}\n";
-        GSocket *socket = g_socket_connection_get_socket(connection);
-
-        w->connections_refused++;
-        (void)g_socket_send_with_blocking(socket, answer, sizeof answer - 1, FALSE, NULL, NULL);
-        (void)g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
-}
-
-static gboolean on_incoming(GSocketService *service, GSocketConnection *connection, GObject *source,
-                            gpointer userdata)
+static void on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer userdata)
 {
         Web *w = userdata;
-        g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, NULL);
-        g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(connection, NULL);
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GIOStream) stream = NULL;
-        GSocket *socket = g_socket_connection_get_socket(connection);
+        GSocket *socket = soup_server_message_get_socket(msg);
         Conn *c;
 
-        if (!local || !remote)
-                return TRUE; /* gone already */
-        if (w->n_connections >= w->config->max_connections && !evict_one(w)) {
-                refuse(w, connection);
-                return TRUE;
-        }
+        if (!socket || g_hash_table_contains(w->connections, socket))
+                return; /* a further request on a known connection */
+        /* Before counting this one: what closed meanwhile no longer counts. */
+        if (w->n_connections >= w->config->max_connections)
+                (void)on_sweep(w);
+        c = g_new0(Conn, 1);
+        c->w = w;
+        c->socket = socket;
+        c->accepted = g_get_monotonic_time();
+        g_hash_table_insert(w->connections, socket, c);
+        g_object_weak_ref(G_OBJECT(socket), on_socket_gone, c);
+        w->n_connections++;
         /* Every read and write waits at most this long: an idle keep-alive connection, a client
          * that sends its request slowly, and a client that stops reading are all closed. */
         g_socket_set_timeout(socket, w->config->idle_timeout);
-        if (G_IS_TCP_CONNECTION(connection))
-                (void)g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-
-        if (w->config->tls_certificate) {
-                g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_files(
-                                w->config->tls_certificate, w->config->tls_key, &error);
-
-                if (cert)
-                        stream = g_tls_server_connection_new(G_IO_STREAM(connection), cert, &error);
-                if (!stream) {
-                        log_warning("TLS connection refused: %s, ignoring", error->message);
-                        return TRUE;
-                }
-        } else
-                stream = g_object_ref(G_IO_STREAM(connection));
-
-        c = g_new0(Conn, 1);
-        c->w = w;
-        c->connection = connection;
-        c->socket = socket;
-        c->key = address_key(remote);
-        c->accepted = g_get_monotonic_time();
-        g_hash_table_add(w->connections, c);
-        w->n_connections++;
-        g_object_weak_ref(G_OBJECT(connection), on_connection_gone, c);
-
-        if (!soup_server_accept_iostream(w->server, stream, local, remote, &error))
-                log_warning("Cannot accept a connection: %s, ignoring", error->message);
-        return TRUE;
+        if (w->n_connections > w->config->max_connections && !evict_one(w, socket)) {
+                /* Every other connection is an event stream: this one goes. */
+                w->connections_refused++;
+                conn_close(w, c);
+        }
 }
 
 /* systemd socket activation (axpert-web.socket): LISTEN_FDS/LISTEN_PID, as sd_listen_fds(). */
-static int listen_fds(GSocketListener *listener, GError **error)
+static int listen_fds(Web *w, SoupServerListenOptions options, GError **error)
 {
         const char *pid = g_getenv("LISTEN_PID"), *fds = g_getenv("LISTEN_FDS");
         guint64 n;
@@ -809,38 +811,33 @@ static int listen_fds(GSocketListener *listener, GError **error)
         for (guint64 i = 0; i < n; i++) {
                 g_autoptr(GSocket) s = g_socket_new_from_fd(SD_LISTEN_FDS_START + (int)i, error);
 
-                if (!s)
-                        return -EBADF;
-                if (!g_socket_listener_add_socket(listener, s, NULL, error))
+                if (!s || !soup_server_listen_socket(w->server, s, options, error))
                         return -EBADF;
         }
         return (int)n;
 }
 
-static void log_listen_address(GSocketAddress *bound, bool tls)
-{
-        g_autofree char *key = address_key(bound);
-        bool v6 = G_IS_INET_SOCKET_ADDRESS(bound) &&
-                  g_inet_address_get_family(g_inet_socket_address_get_address(
-                                  G_INET_SOCKET_ADDRESS(bound))) == G_SOCKET_FAMILY_IPV6;
-        const char *colon = strrchr(key, ':');
-
-        if (v6 && colon)
-                log_info("Listening on %s://[%.*s]:%s/", tls ? "https" : "http", (int)(colon - key),
-                         key, colon + 1);
-        else
-                log_info("Listening on %s://%s/", tls ? "https" : "http", key);
-}
-
 int server_start(Web *w, GError **error)
 {
-        GSocketListener *listener;
+        SoupServerListenOptions options = 0;
+        GSList *uris;
         int n;
 
-        w->connections = g_hash_table_new_full(g_direct_hash, g_direct_equal, conn_free, NULL);
+        w->connections = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, conn_free);
         w->auth_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         w->server = soup_server_new("server-header", "axpert-web/" PACKAGE_VERSION " ", NULL);
+        if (w->config->tls_certificate) {
+                g_autoptr(GTlsCertificate) cert = g_tls_certificate_new_from_files(
+                                w->config->tls_certificate, w->config->tls_key, error);
+
+                if (!cert)
+                        return -EINVAL;
+                soup_server_set_tls_certificate(w->server, cert);
+                options |= SOUP_SERVER_LISTEN_HTTPS;
+        }
         soup_server_add_handler(w->server, NULL, on_request, w, NULL);
+        g_signal_connect(w->server, "request-started", G_CALLBACK(on_request_started), w);
+        w->sweep_source = g_timeout_add_seconds(1, on_sweep, w);
         if (w->config->users) {
                 SoupAuthDomain *domain = soup_auth_domain_basic_new("realm", "axpert", NULL);
 
@@ -850,26 +847,24 @@ int server_start(Web *w, GError **error)
                 g_object_unref(domain);
         }
 
-        w->service = g_socket_service_new();
-        listener = G_SOCKET_LISTENER(w->service);
-        n = listen_fds(listener, error);
+        n = listen_fds(w, options, error);
         if (n < 0)
                 return n;
-        if (n > 0)
+        if (n > 0) {
                 log_info("Listening on %d socket(s) from systemd.", n);
-        else {
-                g_autoptr(GSocketAddress) bound = NULL;
-
-                if (!g_socket_listener_add_address(listener, w->config->address,
-                                                   G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                                   NULL, &bound, error)) {
-                        g_prefix_error(error, "Cannot listen on %s: ", w->config->listen);
-                        return -EADDRNOTAVAIL;
-                }
-                log_listen_address(bound, w->config->tls_certificate != NULL);
+                return 0;
         }
-        g_signal_connect(w->service, "incoming", G_CALLBACK(on_incoming), w);
-        g_socket_service_start(w->service);
+        if (!soup_server_listen(w->server, w->config->address, options, error)) {
+                g_prefix_error(error, "Cannot listen on %s: ", w->config->listen);
+                return -EADDRNOTAVAIL;
+        }
+        uris = soup_server_get_uris(w->server);
+        for (GSList *l = uris; l; l = l->next) {
+                g_autofree char *text = g_uri_to_string(l->data);
+
+                log_info("Listening on %s", text);
+        }
+        g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
         return 0;
 }
 
@@ -878,18 +873,18 @@ void server_stop(Web *w)
         GHashTableIter it;
         gpointer value;
 
-        if (w->service) {
-                g_socket_service_stop(w->service);
-                g_socket_listener_close(G_SOCKET_LISTENER(w->service));
-                g_clear_object(&w->service);
-        }
+        if (w->sweep_source)
+                g_source_remove(w->sweep_source);
+        w->sweep_source = 0;
+        if (w->server)
+                soup_server_disconnect(w->server);
         /* The weak references must not fire into a freed table. */
         if (w->connections) {
                 g_hash_table_iter_init(&it, w->connections);
-                while (g_hash_table_iter_next(&it, &value, NULL)) {
+                while (g_hash_table_iter_next(&it, NULL, &value)) {
                         Conn *c = value;
 
-                        g_object_weak_unref(G_OBJECT(c->connection), on_connection_gone, c);
+                        g_object_weak_unref(G_OBJECT(c->socket), on_socket_gone, c);
                 }
         }
         g_clear_object(&w->server);

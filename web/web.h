@@ -18,11 +18,12 @@ typedef struct Bridge Bridge;
 typedef struct WebInverter {
         char *object_path;
         GDBusProxy *proxy;
-        char *serial;       /* SerialNumber; NULL until the daemon knows it */
-        JsonObject *state;  /* the native state as last served (for the event diffs) */
-        GBytes *state_text; /* its JSON text, what GET …/inverters/<serial> answers */
-        bool dirty;         /* PropertiesChanged since state was built */
-        bool refreshing;    /* a Get of LastUpdateTimestamp is on its way */
+        char *serial;         /* SerialNumber; NULL until the daemon knows it */
+        JsonObject *state;    /* the native state as last served (for the event diffs) */
+        GBytes *state_text;   /* its JSON text, what GET …/inverters/<serial> answers */
+        GBytes *cmds_text[2]; /* /cmds answers of godenerg_commands[i], built when asked */
+        bool dirty;           /* PropertiesChanged since state was built */
+        bool refreshing;      /* a Get of LastUpdateTimestamp is on its way */
 } WebInverter;
 
 typedef struct Web {
@@ -44,8 +45,8 @@ typedef struct Web {
 
         /* The HTTP side. */
         SoupServer *server;
-        GSocketService *service;
-        GHashTable *connections; /* remote address text -> Conn* */
+        GHashTable *connections; /* GSocket* -> Conn* */
+        guint sweep_source;
         guint n_connections;
         GList *event_clients; /* EventClient* */
         guint keepalive_source;
@@ -67,6 +68,8 @@ GPtrArray *web_inverter_units(Web *w, WebInverter *inv);
 guint web_unit_index(GDBusProxy *unit);
 /* The native JSON text of inv's state (built now if it is not yet). */
 GBytes *web_inverter_state_text(Web *w, WebInverter *inv);
+/* The JSON text of godenerg_commands[index] for inv, kept until the next change. */
+GBytes *web_inverter_cmds_text(Web *w, WebInverter *inv, guint index);
 
 /* events.c: the Server-Sent Events clients. */
 void events_handle(Web *w, SoupServerMessage *msg);

@@ -151,6 +151,33 @@ class WebLimitsTest(weblib.WebMixin, weblib.DaemonTestCase):
         self.assertIn('axpert_web_daemon_up 0', r.body.decode())
         self.assert_error('/cmds?cmd=status', 503, port=port)
 
+    def test_tls(self):
+        cert = os.path.join(self.tmpdir, 'web.crt')
+        key = os.path.join(self.tmpdir, 'web.key')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+                        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1',
+                        '-keyout', key, '-out', cert], check=True, capture_output=True,
+                       timeout=60)
+        self.start_web(config=f'[Web]\nTLSCertificate={cert}\nTLSKey={key}\n')
+        self.assertIn('Listening on https://', self.web.output())
+        import http.client
+        import ssl
+        ctx = ssl.create_default_context(cafile=cert)
+        conn = http.client.HTTPSConnection('127.0.0.1', self.web_port, context=ctx, timeout=10)
+        conn.request('GET', '/metrics')
+        r = conn.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertIn(b'axpert_web_daemon_up 0', r.read())
+        conn.close()
+        # Plain HTTP on the TLS port gets no answer in clear text.
+        with socket.create_connection(('127.0.0.1', self.web_port), timeout=10) as s:
+            s.sendall(b'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n')
+            try:
+                data = s.recv(4096)
+            except (ConnectionError, socket.timeout):
+                data = b''
+            self.assertNotIn(b'axpert_web', data)
+
     def test_basic_auth(self):
         import crypt  # noqa: F401 (deprecated, still in 3.11): makes the test's own hash
         htpasswd = os.path.join(self.tmpdir, 'users')
