@@ -311,13 +311,13 @@
       } catch (e) {
         // a malformed #fragment selects nothing in particular
       }
-      select2(app.inverters.has(wanted) ? wanted : (serials[0] !== undefined ? serials[0] : null));
+      selectInverter(app.inverters.has(wanted) ? wanted : (serials[0] !== undefined ? serials[0] : null));
     }
     if (app.selected !== null)
       select.value = app.selected;
   }
 
-  function select2(serial) {
+  function selectInverter(serial) {
     if (serial === app.selected)
       return;
     app.selected = serial;
@@ -820,7 +820,7 @@
     });
     $('inverter').addEventListener('change', (ev) => {
       history.replaceState(null, '', '#' + encodeURIComponent(ev.target.value));
-      select2(ev.target.value);
+      selectInverter(ev.target.value);
     });
     render();
     // The event stream's first events are the full state of every inverter: no list to fetch.
