@@ -32,6 +32,9 @@ echo "== axpert-mqtt with a mock daemon, 2 parallel units (tests/bench/bench-mqt
 echo
 echo "== axpert-history storage, one simulated year through the store (tests/bench/bench-history.py)"
 /usr/bin/python3 tests/bench/bench-history.py --build="$top/$build"
+echo
+echo "== axpert-web with the real daemon and simulator (tests/bench/bench-web.py)"
+/usr/bin/python3 tests/bench/bench-web.py --build="$top/$build"
 
 /usr/bin/python3 - "$figures" <<'PY'
 import json, sys
