@@ -1,8 +1,8 @@
 #!/bin/bash
 # The whole system on the simulator, with no hardware and no system-wide change beyond Debian
 # packages: a private system-like bus, axpert-sim (a compressed solar day, two parallel units,
-# 2400 baud) behind a pty, axpertd, axpert-history, a mosquitto on a loopback port, axpert-mqtt,
-# and a live `axpertctl monitor`. Ctrl-C (or any exit) stops every process it started.
+# 2400 baud) behind a pty, axpertd, axpert-history, axpert-web, a mosquitto on a loopback port,
+# axpert-mqtt, and a live view. Ctrl-C (or any exit) stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -105,6 +105,19 @@ CONF
         pids+=($!)
 fi
 
+web_url=""
+if [ -x "$build/web/axpert-web" ]; then
+        : >"$state/web.conf"
+        "$build/web/axpert-web" --config="$state/web.conf" --listen=127.0.0.1:0 \
+                >"$state/axpert-web.log" 2>&1 &
+        pids+=($!)
+        for _ in $(seq 100); do
+                web_url=$(sed -n 's/.*Listening on \(http[^ ]*\).*/\1/p' "$state/axpert-web.log" | head -1)
+                [ -n "$web_url" ] && break
+                sleep 0.05
+        done
+fi
+
 if [ -x "$build/history/axpert-history" ]; then
         printf '[History]\nPollInterval=2\nCommitInterval=10\n' >"$state/history.conf"
         "$build/history/axpert-history" --config="$state/history.conf" \
@@ -126,6 +139,9 @@ axpert demo is running (logs in $state). From a second terminal:
 TEXT
         if [ -n "$port" ]; then
                 echo "  mosquitto_sub -h 127.0.0.1 -p $port -v -t 'axpert/#' -t 'power/#'"
+        fi
+        if [ -n "$web_url" ]; then
+                echo "  xdg-open $web_url        # the dashboard;  curl '${web_url}cmds?cmd=status'"
         fi
         cat <<TEXT
   echo "fault silence" | socat - UNIX-CONNECT:$state/sim.control   # make the inverter go quiet
