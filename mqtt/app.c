@@ -25,6 +25,7 @@ struct App {
         Commands *commands;        /* NULL unless [Commands] Enabled */
         GCancellable *cancellable; /* the D-Bus calls of app.c (LastUpdateTimestamp reads) */
         guint flush_source;
+        GHashTable *compat_cleared; /* hassio-axpert topics whose retained copy was removed */
         int exit_code; /* what app_run returns: 0 after a signal, negative errno on a failure */
 };
 
@@ -39,11 +40,31 @@ static void publish(App *app, const char *topic, const char *payload, bool retai
         (void)publisher_publish_string(app->publisher, topic, payload, app->config->qos, retain);
 }
 
-static void publish_json(App *app, const char *topic, JsonNode *node)
+static void publish_json_with(App *app, const char *topic, JsonNode *node, bool retain)
 {
         g_autofree char *payload = json_util_to_string(node);
 
-        publish(app, topic, payload, true);
+        publish(app, topic, payload, retain);
+}
+
+static void publish_json(App *app, const char *topic, JsonNode *node)
+{
+        publish_json_with(app, topic, node, true);
+}
+
+/* A hassio-axpert topic, as the add-on published it: not retained, so that a consumer's
+ * expire_after sees the values stop while the inverter is offline (they are not published
+ * then). Before the first message of a topic, an empty retained one removes what an earlier
+ * version of axpert-mqtt left retained there (once per topic and run). */
+static void publish_compat_topic(App *app, const char *topic, JsonNode *node)
+{
+        if (!publisher_has_connected(app->publisher))
+                return;
+        if (!g_hash_table_contains(app->compat_cleared, topic)) {
+                (void)publisher_publish(app->publisher, topic, "", 0, app->config->qos, true);
+                g_hash_table_add(app->compat_cleared, g_strdup(topic));
+        }
+        publish_json_with(app, topic, node, false);
 }
 
 static bool discovery_possible(App *app)
@@ -189,19 +210,19 @@ static void publish_compat(App *app, Inverter *inv, unsigned mask)
                 g_autoptr(JsonNode) node =
                                 compat_build(COMPAT_TOPIC_PARALLEL, inv->proxy, unit0_proxy);
 
-                publish_json(app, topic, node);
+                publish_compat_topic(app, topic, node);
         }
         if (mask & COMPAT_TOPIC_INVERTER) {
                 g_autofree char *topic = topic_name_compat_inverter(app->config, inv->serial);
                 g_autoptr(JsonNode) node = compat_build(COMPAT_TOPIC_INVERTER, inv->proxy, NULL);
 
-                publish_json(app, topic, node);
+                publish_compat_topic(app, topic, node);
         }
         if (mask & COMPAT_TOPIC_SETTINGS) {
                 g_autofree char *topic = topic_name_compat_settings(app->config);
                 g_autoptr(JsonNode) node = compat_build(COMPAT_TOPIC_SETTINGS, inv->proxy, NULL);
 
-                publish_json(app, topic, node);
+                publish_compat_topic(app, topic, node);
         }
 }
 
@@ -622,6 +643,7 @@ App *app_new(MqttConfig *config, GError **error)
         app->loop = g_main_loop_new(NULL, FALSE);
         app->model = model_new();
         app->cancellable = g_cancellable_new();
+        app->compat_cleared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         app->publisher = publisher_new(config, &callbacks, app, error);
         if (!app->publisher)
                 return NULL;
@@ -644,6 +666,7 @@ App *app_free(App *app)
         app->bridge = bridge_free(app->bridge);
         app->publisher = publisher_free(app->publisher);
         app->model = model_free(app->model);
+        g_clear_pointer(&app->compat_cleared, g_hash_table_unref);
         g_clear_pointer(&app->loop, g_main_loop_unref);
         g_free(app);
         return NULL;
