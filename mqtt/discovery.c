@@ -119,9 +119,10 @@ static void add_device(JsonBuilder *b, const Target *t)
 }
 
 /* object_id: the entity's, with the unit's prefix. extra_availability: a third topic that must
- * say online too (the energy counters': axpert-history's), or NULL. */
-static void add_common_with(JsonBuilder *b, const Target *t, const char *object_id,
-                            const char *name, const char *extra_availability)
+ * say online too (the energy counters': axpert-history's), or NULL. bridge_only: the bridge's
+ * availability alone (not the inverter's). */
+static void add_common_full(JsonBuilder *b, const Target *t, const char *object_id,
+                            const char *name, const char *extra_availability, bool bridge_only)
 {
         g_autofree char *unique_id = topic_name_unique_id(t->inv->serial, object_id);
         g_autofree char *bridge = topic_name_bridge_availability(t->config);
@@ -135,9 +136,11 @@ static void add_common_with(JsonBuilder *b, const Target *t, const char *object_
         json_builder_begin_object(b);
         add_string(b, "topic", bridge);
         json_builder_end_object(b);
-        json_builder_begin_object(b);
-        add_string(b, "topic", inverter);
-        json_builder_end_object(b);
+        if (!bridge_only) {
+                json_builder_begin_object(b);
+                add_string(b, "topic", inverter);
+                json_builder_end_object(b);
+        }
         if (extra_availability) {
                 json_builder_begin_object(b);
                 add_string(b, "topic", extra_availability);
@@ -146,6 +149,12 @@ static void add_common_with(JsonBuilder *b, const Target *t, const char *object_
         json_builder_end_array(b);
         add_string(b, "availability_mode", "all");
         add_device(b, t);
+}
+
+static void add_common_with(JsonBuilder *b, const Target *t, const char *object_id,
+                            const char *name, const char *extra_availability)
+{
+        add_common_full(b, t, object_id, name, extra_availability, false);
 }
 
 static void add_common(JsonBuilder *b, const Target *t, const char *object_id, const char *name)
@@ -181,7 +190,7 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
         g_autofree char *tmpl = value_template(e, key);
 
         json_builder_begin_object(b);
-        add_common(b, t, object_id, e->name);
+        add_common_full(b, t, object_id, e->name, NULL, e->bridge_only);
         add_string(b, "value_template", tmpl);
         add_string(b, "device_class", e->device_class);
         add_string(b, "state_class", e->state_class);

@@ -53,7 +53,8 @@ const TopicEntity topic_entities[] = {
                 /* Connection and identity */
                 ONLY(INV, "Online"),
                 ONLY(INV, "LastUpdateTimestamp"),
-                S(INV, "LastError", "Last error", NULL, NULL, true),
+                {INV, "LastError", "sensor", "Last error", NULL, NULL, true, NULL,
+                 TOPIC_COMMAND_NONE, NULL, NULL, true},
                 S(INV, "DevicePath", "Device path", NULL, NULL, true),
                 ENUM(INV, "Transport", "Transport", true),
                 S(INV, "ProtocolId", "Protocol", NULL, NULL, true),

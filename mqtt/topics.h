@@ -40,6 +40,9 @@ typedef struct TopicEntity {
         TopicCommandKind command;
         const char *setting; /* the topic's last level; NULL for a switch (topic_entity_setting) */
         const char *method;  /* the D-Bus setter */
+        /* Available while the bridge is (not also the inverter): what explains an offline
+         * inverter (LastError) must be readable exactly then. */
+        bool bridge_only;
 } TopicEntity;
 
 extern const TopicEntity topic_entities[];

@@ -66,9 +66,11 @@ class DiscoveryTest(mqttlib.MqttTestCase):
             # The energy counters also need axpert-history (its own availability topic).
             extra = ([{'topic': f'axpert/{SERIAL}/history/availability'}]
                      if object_id in ENERGY_IDS else [])
+            # What explains an offline inverter stays available while it is offline.
+            inverter = ([] if object_id == 'last_error'
+                        else [{'topic': f'axpert/{SERIAL}/availability'}])
             self.assertEqual(cfg['availability'], [
-                {'topic': 'axpert/bridge/availability'},
-                {'topic': f'axpert/{SERIAL}/availability'}] + extra, where)
+                {'topic': 'axpert/bridge/availability'}] + inverter + extra, where)
             self.assertEqual(cfg['availability_mode'], 'all')
             self.assertEqual(cfg['device']['manufacturer'], 'Voltronic Power')
             self.assertEqual(cfg['device']['model'], 'MKS2-5000')
@@ -151,6 +153,9 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         self.assertNotIn('unit_of_measurement', mode)
         self.assertNotIn('state_class', mode)
         self.assertIn('sbu', inv['output_source_priority']['options'])
+        # "Last error" is available with the bridge alone: it matters while offline.
+        self.assertEqual(inv['last_error']['availability'],
+                         [{'topic': 'axpert/bridge/availability'}])
         # Diagnostics.
         for oid in ('firmware_version', 'serial_number', 'model_name', 'protocol_id'):
             self.assertEqual(inv[oid]['entity_category'], 'diagnostic', oid)
