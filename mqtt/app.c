@@ -312,6 +312,11 @@ static gboolean on_flush(gpointer userdata)
                         continue;
                 publish_availability(app, inv, false);
                 publish_energy_availability(app, inv, false);
+                /* A value reported for the first time (e.g. after the first cycle): its sensor,
+                 * omitted so far, is published now. */
+                if (inv->dirty_state && !inv->dirty_discovery && discovery_possible(app) &&
+                    discovery_sensor_pending(inv, inv->proxy, false, 0))
+                        inv->dirty_discovery = true;
                 /* The energy sensors carry the device block too. */
                 if (inv->dirty_energy || inv->dirty_discovery)
                         publish_energy_discovery(app, inv);
@@ -327,7 +332,9 @@ static gboolean on_flush(gpointer userdata)
                 for (guint i = 0; i < units->len; i++) {
                         Unit *u = units->pdata[i];
 
-                        if (!u->announced_serial)
+                        if (!u->announced_serial ||
+                            (u->dirty && discovery_possible(app) &&
+                             discovery_sensor_pending(inv, u->proxy, true, model_unit_index(u))))
                                 publish_unit_discovery(app, inv, u);
                         if (u->dirty)
                                 publish_unit_state(app, inv, u);

@@ -12,6 +12,7 @@
 #include "contract.h"
 #include "energy.h"
 #include "json-util.h"
+#include "discovery.h"
 #include "mqtt-config.h"
 #include "publisher.h"
 #include "state-json.h"
@@ -432,6 +433,36 @@ static void test_topic_serial(void)
                 g_autofree char *id = topic_name_serial(cases[i].raw);
 
                 g_assert_cmpstr(id, ==, cases[i].id);
+        }
+}
+
+/* Every QPIWS identifier of the contract gets a readable Home Assistant name. */
+static void test_condition_names(void)
+{
+        static const struct {
+                const char *condition, *name;
+        } cases[] = {
+                        {"eeprom-fault", "EEPROM fault"},
+                        {"mppt-overload-fault", "MPPT overload fault"},
+                        {"pv-voltage-high", "PV voltage high"},
+                        {"opv-short", "OPV short"},
+                        {"op-dc-voltage-over", "OP DC voltage over"},
+                        {"battery-too-low-to-charge", "Battery too low to charge"},
+                        {"fan-locked", "Fan locked"},
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *name = discovery_condition_name(cases[i].condition);
+
+                g_assert_cmpstr(name, ==, cases[i].name);
+        }
+        for (const char *const *c = axpert_contract_warning_names; *c; c++) {
+                g_autofree char *name = discovery_condition_name(*c);
+
+                /* Starts with a capital, words separated by single spaces, no identifier left. */
+                g_assert_true(g_ascii_isupper(name[0]));
+                g_assert_null(strchr(name, '-'));
+                g_assert_null(strstr(name, "  "));
         }
 }
 
@@ -980,6 +1011,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/contract/energy", test_energy_contract);
         g_test_add_func("/mqtt/topic-names", test_topic_names);
         g_test_add_func("/mqtt/topic-names/serial", test_topic_serial);
+        g_test_add_func("/mqtt/discovery/condition-names", test_condition_names);
         g_test_add_func("/mqtt/config/defaults", test_config_defaults);
         g_test_add_func("/mqtt/config/password-file", test_config_password_file);
         g_test_add_func("/mqtt/config/errors", test_config_errors);

@@ -32,6 +32,12 @@
         {                                                                                          \
                 scope, prop, NULL, NULL, NULL, NULL, false, NULL, TOPIC_COMMAND_NONE, NULL, NULL   \
         }
+/* State JSON only, a sensor in earlier versions: its retained config is emptied. */
+#define RETIRED(scope, prop)                                                                       \
+        {                                                                                          \
+                scope, prop, NULL, NULL, NULL, NULL, false, NULL, TOPIC_COMMAND_NONE, NULL, NULL,  \
+                                false, "sensor"                                                    \
+        }
 /* A setting shown as a sensor, with a command entity when Commands Enabled. */
 #define SELECT(prop, name, setting, method)                                                        \
         {                                                                                          \
@@ -200,12 +206,12 @@ const TopicEntity topic_entities[] = {
                 S(UNIT, "Pv2InputCurrent", "PV2 input current", "current", MEAS, false),
                 S(UNIT, "BatteryDischargeCurrent", "Battery discharge current", "current", MEAS,
                   false),
-                S(UNIT, "TotalChargingCurrent", "Total charging current", "current", MEAS, false),
-                S(UNIT, "TotalAcOutputApparentPower", "Total AC output apparent power",
-                  "apparent_power", MEAS, false),
-                S(UNIT, "TotalAcOutputActivePower", "Total AC output active power", "power", MEAS,
-                  false),
-                S(UNIT, "TotalAcOutputLoadPercent", "Total AC output load", NULL, MEAS, false),
+                /* The system's totals, the same in every unit: shown once, by the inverter's
+                 * entities (a state key here). */
+                RETIRED(UNIT, "TotalChargingCurrent"),
+                RETIRED(UNIT, "TotalAcOutputApparentPower"),
+                RETIRED(UNIT, "TotalAcOutputActivePower"),
+                RETIRED(UNIT, "TotalAcOutputLoadPercent"),
                 S(UNIT, "MaxChargingCurrent", "Max charging current", "current", NULL, true),
                 S(UNIT, "MaxChargerRange", "Max charger range", "current", NULL, true),
                 S(UNIT, "MaxAcChargingCurrent", "Max AC charging current", "current", NULL, true),

@@ -43,6 +43,9 @@ typedef struct TopicEntity {
         /* Available while the bridge is (not also the inverter): what explains an offline
          * inverter (LastError) must be readable exactly then. */
         bool bridge_only;
+        /* The component an earlier version published the row as, whose retained config is
+         * emptied now (NULL: none). */
+        const char *retired;
 } TopicEntity;
 
 extern const TopicEntity topic_entities[];
