@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #include "macros.h"
@@ -11,9 +13,9 @@
 void log_set_max_level(int level);
 int log_get_max_level(void);
 
-/* Logs and returns -abs(error) (or 0 when error is 0), so callers can "return log_error_errno(r, …)".
- * The format is checked by the compiler; "%m" is not ISO C (-Wpedantic), so the error's text is
- * passed as strerror(abs(error)) like every other argument. */
+/* Logs and returns -abs(error) (or 0 when error is 0), so callers can "return log_error_errno(r,
+ * …)". The format is checked by the compiler; "%m" is not ISO C (-Wpedantic), so the error's text
+ * is passed as strerror(abs(error)) like every other argument. */
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *format, ...) _printf_(6, 7);
 
@@ -34,3 +36,19 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, (error), __VA_ARGS__)
 
 #define log_oom() log_error_errno(-ENOMEM, "Out of memory.")
+
+/* One field of a structured entry ("AXPERT_DEVICE", "inv"); a NULL value is left out. */
+typedef struct LogField {
+        const char *name;
+        const char *value;
+} LogField;
+
+/* A structured entry for stderr, where there is no journal to take it: the human line
+ * "<N>text". Its MESSAGE_ID and fields are for the journal and for programs that read the
+ * output: they follow the text (" MESSAGE_ID=… NAME=value …") only when log_struct_fields()
+ * says so, never in a person's log. One write, so that a kill never cuts a line in two. */
+void log_struct(int priority, const char *message_id, const char *text, const LogField *fields,
+                size_t n_fields);
+/* Whether log_struct() appends the fields: with AXPERT_LOG_FIELDS=1 in the environment, or at
+ * debug level (AXPERT_DEBUG=1); AXPERT_LOG_FIELDS=0 never. */
+bool log_struct_fields(void);
