@@ -13,9 +13,9 @@
 void log_set_max_level(int level);
 int log_get_max_level(void);
 
-/* Logs and returns -abs(error) (or 0 when error is 0), so callers can "return log_error_errno(r,
- * …)". The format is checked by the compiler; "%m" is not ISO C (-Wpedantic), so the error's text
- * is passed as strerror(abs(error)) like every other argument. */
+/* Logs and returns -abs(error) (or 0 when error is 0), so callers can "return log_error_errno(r, …)".
+ * The format is checked by the compiler; "%m" is not ISO C (-Wpedantic), so the error's text is
+ * passed as strerror(abs(error)) like every other argument. */
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *format, ...) _printf_(6, 7);
 
