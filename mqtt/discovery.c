@@ -529,7 +529,7 @@ static void publish_command(const Target *t, const TopicEntity *e, bool controls
         }
 
         json_builder_begin_object(b);
-        add_common(b, t, object_id, e->name);
+        add_common(b, t, object_id, e->command_name ? e->command_name : e->name);
         add_string(b, "command_topic", command_topic);
         add_string(b, "entity_category", "config");
         if (g_strcmp0(component, "select") == 0) {

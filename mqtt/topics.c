@@ -117,8 +117,11 @@ const TopicEntity topic_entities[] = {
                 S(INV, "GridRatingVoltage", "Grid rating voltage", "voltage", NULL, true),
                 S(INV, "GridRatingCurrent", "Grid rating current", "current", NULL, true),
                 S(INV, "AcOutputRatingVoltage", "AC output rating voltage", "voltage", NULL, true),
-                S(INV, "AcOutputRatingFrequency", "AC output rating frequency", "frequency", NULL,
-                  true),
+                /* The output frequency is a rating on the bus, and its setting: one entity with
+                 * Commands (the control), the rating's sensor without. */
+                {INV, "AcOutputRatingFrequency", "sensor", "AC output rating frequency",
+                 "frequency", NULL, true, NULL, TOPIC_COMMAND_NUMBER, "output_frequency",
+                 AXPERT_METHOD_SET_OUTPUT_FREQUENCY, false, NULL, "Output frequency"},
                 S(INV, "AcOutputRatingCurrent", "AC output rating current", "current", NULL, true),
                 S(INV, "AcOutputRatingApparentPower", "AC output rating apparent power",
                   "apparent_power", NULL, true),
@@ -159,11 +162,6 @@ const TopicEntity topic_entities[] = {
                 S(INV, "MaxChargingTimeAtCv", "Max charging time at CV", "duration", NULL, true),
                 ENUM(INV, "OperationLogic", "Operation logic", true),
                 S(INV, "MaxDischargingCurrent", "Max discharging current", "current", NULL, true),
-                /* The output frequency is a rating on the bus (AcOutputRatingFrequency); its setter
-                 * gets a number entity of its own. */
-                {INV, "AcOutputRatingFrequency", NULL, "Output frequency", "frequency", NULL, false,
-                 NULL, TOPIC_COMMAND_NUMBER, "output_frequency",
-                 AXPERT_METHOD_SET_OUTPUT_FREQUENCY},
                 FLAG("BuzzerEnabled", "Buzzer"),
                 FLAG("OverloadBypassEnabled", "Overload bypass"),
                 FLAG("PowerSavingEnabled", "Power saving"),

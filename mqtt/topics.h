@@ -46,6 +46,8 @@ typedef struct TopicEntity {
         /* The component an earlier version published the row as, whose retained config is
          * emptied now (NULL: none). */
         const char *retired;
+        /* The control's name when it is not the sensor's (NULL: name). */
+        const char *command_name;
 } TopicEntity;
 
 extern const TopicEntity topic_entities[];

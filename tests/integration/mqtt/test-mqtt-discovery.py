@@ -314,12 +314,16 @@ class DiscoveryTest(mqttlib.MqttTestCase):
             self.assertIn((comp, oid), by)
         for comp, oid in [('sensor', 'battery_type'), ('sensor', 'max_ac_charging_current'),
                           ('sensor', 'battery_bulk_voltage'), ('sensor', 'output_source_priority'),
-                          ('binary_sensor', 'buzzer_enabled')]:
+                          ('binary_sensor', 'buzzer_enabled'),
+                          ('sensor', 'ac_output_rating_frequency')]:
             self.assertNotIn((comp, oid), by)
+        # The output frequency is the rating's value: its select, named as the setting.
+        self.assertEqual(by[('select', 'set_output_frequency')]['name'], 'Output frequency')
         self.assertEqual(self.recorder.last(old), b'')
         # Without Commands the settings are sensors, as before.
         by = {(comp, oid) for (comp, _, oid) in self.collect_again()}
         self.assertIn(('sensor', 'battery_type'), by)
+        self.assertIn(('sensor', 'ac_output_rating_frequency'), by)
 
     def collect_again(self):
         self.bridge.stop()
