@@ -48,3 +48,41 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         errno = saved;
         return ret;
 }
+
+bool log_struct_fields(void)
+{
+        const char *e = getenv("AXPERT_LOG_FIELDS");
+
+        if (e && *e)
+                return !streq(e, "0");
+        return log_get_max_level() >= LOG_DEBUG;
+}
+
+void log_struct(int priority, const char *message_id, const char *text, const LogField *fields,
+                size_t n_fields)
+{
+        int saved = errno;
+        char line[4096];
+        size_t len;
+
+        if (priority > log_get_max_level()) {
+                errno = saved;
+                return;
+        }
+        len = (size_t)snprintf(line, sizeof line, "<%d>%s", priority, text);
+        if (log_struct_fields()) {
+                if (message_id && len < sizeof line)
+                        len += (size_t)snprintf(line + len, sizeof line - len, " MESSAGE_ID=%s",
+                                                message_id);
+                for (size_t i = 0; i < n_fields && len < sizeof line; i++)
+                        if (fields[i].value)
+                                len += (size_t)snprintf(line + len, sizeof line - len, " %s=%s",
+                                                        fields[i].name, fields[i].value);
+        }
+        if (len > sizeof line - 2)
+                len = sizeof line - 2;
+        line[len++] = '\n';
+        line[len] = 0;
+        fputs(line, stderr);
+        errno = saved;
+}

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 #include "macros.h"
@@ -34,3 +36,19 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, (error), __VA_ARGS__)
 
 #define log_oom() log_error_errno(-ENOMEM, "Out of memory.")
+
+/* One field of a structured entry ("AXPERT_DEVICE", "inv"); a NULL value is left out. */
+typedef struct LogField {
+        const char *name;
+        const char *value;
+} LogField;
+
+/* A structured entry for stderr, where there is no journal to take it: the human line
+ * "<N>text". Its MESSAGE_ID and fields are for the journal and for programs that read the
+ * output: they follow the text (" MESSAGE_ID=… NAME=value …") only when log_struct_fields()
+ * says so, never in a person's log. One write, so that a kill never cuts a line in two. */
+void log_struct(int priority, const char *message_id, const char *text, const LogField *fields,
+                size_t n_fields);
+/* Whether log_struct() appends the fields: with AXPERT_LOG_FIELDS=1 in the environment, or at
+ * debug level (AXPERT_DEBUG=1); AXPERT_LOG_FIELDS=0 never. */
+bool log_struct_fields(void);

@@ -25,6 +25,7 @@ struct App {
         Commands *commands;        /* NULL unless [Commands] Enabled */
         GCancellable *cancellable; /* the D-Bus calls of app.c (LastUpdateTimestamp reads) */
         guint flush_source;
+        GHashTable *compat_cleared; /* hassio-axpert topics whose retained copy was removed */
         int exit_code; /* what app_run returns: 0 after a signal, negative errno on a failure */
 };
 
@@ -39,11 +40,31 @@ static void publish(App *app, const char *topic, const char *payload, bool retai
         (void)publisher_publish_string(app->publisher, topic, payload, app->config->qos, retain);
 }
 
-static void publish_json(App *app, const char *topic, JsonNode *node)
+static void publish_json_with(App *app, const char *topic, JsonNode *node, bool retain)
 {
         g_autofree char *payload = json_util_to_string(node);
 
-        publish(app, topic, payload, true);
+        publish(app, topic, payload, retain);
+}
+
+static void publish_json(App *app, const char *topic, JsonNode *node)
+{
+        publish_json_with(app, topic, node, true);
+}
+
+/* A hassio-axpert topic, as the add-on published it: not retained, so that a consumer's
+ * expire_after sees the values stop while the inverter is offline (they are not published
+ * then). Before the first message of a topic, an empty retained one removes what an earlier
+ * version of axpert-mqtt left retained there (once per topic and run). */
+static void publish_compat_topic(App *app, const char *topic, JsonNode *node)
+{
+        if (!publisher_has_connected(app->publisher))
+                return;
+        if (!g_hash_table_contains(app->compat_cleared, topic)) {
+                (void)publisher_publish(app->publisher, topic, "", 0, app->config->qos, true);
+                g_hash_table_add(app->compat_cleared, g_strdup(topic));
+        }
+        publish_json_with(app, topic, node, false);
 }
 
 static bool discovery_possible(App *app)
@@ -189,19 +210,19 @@ static void publish_compat(App *app, Inverter *inv, unsigned mask)
                 g_autoptr(JsonNode) node =
                                 compat_build(COMPAT_TOPIC_PARALLEL, inv->proxy, unit0_proxy);
 
-                publish_json(app, topic, node);
+                publish_compat_topic(app, topic, node);
         }
         if (mask & COMPAT_TOPIC_INVERTER) {
                 g_autofree char *topic = topic_name_compat_inverter(app->config, inv->serial);
                 g_autoptr(JsonNode) node = compat_build(COMPAT_TOPIC_INVERTER, inv->proxy, NULL);
 
-                publish_json(app, topic, node);
+                publish_compat_topic(app, topic, node);
         }
         if (mask & COMPAT_TOPIC_SETTINGS) {
                 g_autofree char *topic = topic_name_compat_settings(app->config);
                 g_autoptr(JsonNode) node = compat_build(COMPAT_TOPIC_SETTINGS, inv->proxy, NULL);
 
-                publish_json(app, topic, node);
+                publish_compat_topic(app, topic, node);
         }
 }
 
@@ -239,6 +260,42 @@ static void publish_all(App *app)
                 publish_inverter_full(app, value);
 }
 
+/* A unit is really gone, not just unreadable, when the inverter answered this many cycles in a
+ * row without it: the daemon removes a unit only after a complete scan of the units, and all of
+ * them at once when the inverter goes offline, so a short outage never reaches this. */
+#define UNIT_SETTLE_CYCLES 3
+
+/* One cycle of inv (dirty_state): counts it for the units that vanished, and removes the
+ * entities and state of those missing for UNIT_SETTLE_CYCLES cycles while online. An offline
+ * inverter restarts the count: only cycles in a row without the unit say it is gone. */
+static void settle_gone_units(App *app, Inverter *inv)
+{
+        bool online = model_inverter_online(app->model, inv);
+        GHashTableIter it;
+        gpointer key, value;
+
+        g_hash_table_iter_init(&it, inv->gone_units);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+                guint index = GPOINTER_TO_UINT(key);
+                guint cycles = online ? GPOINTER_TO_UINT(value) + 1 : 0;
+                g_autofree char *topic = NULL;
+
+                if (cycles < UNIT_SETTLE_CYCLES) {
+                        g_hash_table_iter_replace(&it, GUINT_TO_POINTER(cycles));
+                        continue;
+                }
+                log_info("Parallel unit %u of %s is gone (%u cycles online without it); removing "
+                         "its entities.",
+                         index, inv->serial, cycles);
+                /* An empty retained config is how Home Assistant is told to forget an entity. */
+                if (app->config->discovery)
+                        discovery_remove_unit(app->publisher, app->config, inv->serial, index);
+                topic = topic_name_unit_state(app->config, inv->serial, index);
+                (void)publisher_publish(app->publisher, topic, "", 0, app->config->qos, true);
+                g_hash_table_iter_remove(&it);
+        }
+}
+
 static gboolean on_flush(gpointer userdata)
 {
         App *app = userdata;
@@ -255,6 +312,11 @@ static gboolean on_flush(gpointer userdata)
                         continue;
                 publish_availability(app, inv, false);
                 publish_energy_availability(app, inv, false);
+                /* A value reported for the first time (e.g. after the first cycle): its sensor,
+                 * omitted so far, is published now. */
+                if (inv->dirty_state && !inv->dirty_discovery && discovery_possible(app) &&
+                    discovery_sensor_pending(inv, inv->proxy, false, 0))
+                        inv->dirty_discovery = true;
                 /* The energy sensors carry the device block too. */
                 if (inv->dirty_energy || inv->dirty_discovery)
                         publish_energy_discovery(app, inv);
@@ -262,13 +324,17 @@ static gboolean on_flush(gpointer userdata)
                         discovery_publish_inverter(app->publisher, app->config, inv);
                 else if (inv->dirty_controls && app->config->commands && discovery_possible(app))
                         discovery_publish_controls(app->publisher, app->config, inv);
-                if (inv->dirty_state)
+                if (inv->dirty_state) {
                         publish_state(app, inv);
+                        settle_gone_units(app, inv);
+                }
                 units = model_inverter_units(app->model, inv);
                 for (guint i = 0; i < units->len; i++) {
                         Unit *u = units->pdata[i];
 
-                        if (!u->announced_serial)
+                        if (!u->announced_serial ||
+                            (u->dirty && discovery_possible(app) &&
+                             discovery_sensor_pending(inv, u->proxy, true, model_unit_index(u))))
                                 publish_unit_discovery(app, inv, u);
                         if (u->dirty)
                                 publish_unit_state(app, inv, u);
@@ -307,6 +373,8 @@ static void inverter_update_serial(App *app, Inverter *inv)
         inv->serial = g_steal_pointer(&serial);
         /* What was published under the old serial says nothing about the new one's topics. */
         g_hash_table_remove_all(inv->controls);
+        g_hash_table_remove_all(inv->gone_units);
+        g_hash_table_remove_all(inv->reported);
         if (inv->serial)
                 log_info("Inverter %s has serial number %s.", inv->object_path, inv->serial);
         inv->availability = -1;
@@ -376,8 +444,11 @@ static void on_unit_added(void *userdata, const char *path, GDBusProxy *proxy)
         log_info("Parallel unit %s appeared.", path);
 
         inv = model_unit_inverter(app->model, u);
-        if (inv)
+        if (inv) {
+                /* Back (after an outage): its entities were kept, nothing to remove. */
+                g_hash_table_remove(inv->gone_units, GUINT_TO_POINTER(model_unit_index(u)));
                 inv->dirty_compat |= COMPAT_TOPIC_PARALLEL;
+        }
         schedule_flush(app);
 }
 
@@ -390,18 +461,14 @@ static void on_unit_removed(void *userdata, const char *path)
         if (!u)
                 return;
         log_info("Parallel unit %s vanished.", path);
-        /* A unit that left a running system is gone for good: drop its entities and state.
-         * When the whole daemon went away, keep them (availability says why). */
-        if (app->model->daemon_present && u->announced_serial) {
-                g_autofree char *topic = topic_name_unit_state(app->config, u->announced_serial,
-                                                               u->announced_index);
-
-                if (app->config->discovery)
-                        discovery_remove_unit(app->publisher, app->config, u->announced_serial,
-                                              u->announced_index);
-                (void)publisher_publish(app->publisher, topic, "", 0, app->config->qos, true);
-        }
         inv = model_unit_inverter(app->model, u);
+        /* The daemon drops the units of an inverter that went offline (a USB hiccup): that unit
+         * is unavailable, not gone, and Home Assistant must keep its entities with their names,
+         * areas and settings. So its configs and state stay; on_flush removes them only once
+         * the inverter reported UNIT_SETTLE_CYCLES cycles without it while online. */
+        if (inv && u->announced_serial && g_strcmp0(u->announced_serial, inv->serial) == 0)
+                g_hash_table_replace(inv->gone_units, GUINT_TO_POINTER(u->announced_index),
+                                     GUINT_TO_POINTER(0));
         if (inv) {
                 inv->dirty_compat |= COMPAT_TOPIC_PARALLEL;
                 schedule_flush(app);
@@ -622,6 +689,7 @@ App *app_new(MqttConfig *config, GError **error)
         app->loop = g_main_loop_new(NULL, FALSE);
         app->model = model_new();
         app->cancellable = g_cancellable_new();
+        app->compat_cleared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         app->publisher = publisher_new(config, &callbacks, app, error);
         if (!app->publisher)
                 return NULL;
@@ -644,6 +712,7 @@ App *app_free(App *app)
         app->bridge = bridge_free(app->bridge);
         app->publisher = publisher_free(app->publisher);
         app->model = model_free(app->model);
+        g_clear_pointer(&app->compat_cleared, g_hash_table_unref);
         g_clear_pointer(&app->loop, g_main_loop_unref);
         g_free(app);
         return NULL;

@@ -119,9 +119,10 @@ static void add_device(JsonBuilder *b, const Target *t)
 }
 
 /* object_id: the entity's, with the unit's prefix. extra_availability: a third topic that must
- * say online too (the energy counters': axpert-history's), or NULL. */
-static void add_common_with(JsonBuilder *b, const Target *t, const char *object_id,
-                            const char *name, const char *extra_availability)
+ * say online too (the energy counters': axpert-history's), or NULL. bridge_only: the bridge's
+ * availability alone (not the inverter's). */
+static void add_common_full(JsonBuilder *b, const Target *t, const char *object_id,
+                            const char *name, const char *extra_availability, bool bridge_only)
 {
         g_autofree char *unique_id = topic_name_unique_id(t->inv->serial, object_id);
         g_autofree char *bridge = topic_name_bridge_availability(t->config);
@@ -135,9 +136,11 @@ static void add_common_with(JsonBuilder *b, const Target *t, const char *object_
         json_builder_begin_object(b);
         add_string(b, "topic", bridge);
         json_builder_end_object(b);
-        json_builder_begin_object(b);
-        add_string(b, "topic", inverter);
-        json_builder_end_object(b);
+        if (!bridge_only) {
+                json_builder_begin_object(b);
+                add_string(b, "topic", inverter);
+                json_builder_end_object(b);
+        }
         if (extra_availability) {
                 json_builder_begin_object(b);
                 add_string(b, "topic", extra_availability);
@@ -146,6 +149,12 @@ static void add_common_with(JsonBuilder *b, const Target *t, const char *object_
         json_builder_end_array(b);
         add_string(b, "availability_mode", "all");
         add_device(b, t);
+}
+
+static void add_common_with(JsonBuilder *b, const Target *t, const char *object_id,
+                            const char *name, const char *extra_availability)
+{
+        add_common_full(b, t, object_id, name, extra_availability, false);
 }
 
 static void add_common(JsonBuilder *b, const Target *t, const char *object_id, const char *name)
@@ -164,6 +173,66 @@ static void publish_config(const Target *t, const char *component, const char *o
         (void)publisher_publish_string(t->publisher, topic, payload, t->config->qos, true);
 }
 
+/* Whether the row's cached value is a number the inverter does not report (NaN: no PV2, a
+ * setting this firmware lacks, or no cycle yet). */
+static bool value_unreported(GDBusProxy *proxy, const TopicEntity *e)
+{
+        g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(proxy, e->property);
+
+        return v && g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) &&
+               isnan(g_variant_get_double(v));
+}
+
+/* A sensor whose value the inverter never reported gets no entity: Home Assistant would show
+ * "Unknown" for ever (pv2_* without PV2, max_charging_time_at_cv on firmware without it). It
+ * is published once a value came, and kept after (a NaN then is an outage, not a missing
+ * feature). Omitted rather than enabled_by_default: false, as the latter still creates an
+ * entity the user has to find and cannot ever fill. */
+static bool sensor_wanted(const Target *t, const TopicEntity *e, const char *object_id)
+{
+        return g_hash_table_contains(t->inv->reported, object_id) || !value_unreported(t->proxy, e);
+}
+
+/* Records that the row's value was reported (publish_target), whatever entity shows it. */
+static void note_reported(const Target *t, const TopicEntity *e)
+{
+        g_autofree char *key = NULL;
+        g_autofree char *object_id = NULL;
+
+        if (value_unreported(t->proxy, e))
+                return;
+        key = state_json_key(e->property);
+        object_id = target_object_id(t, key);
+        if (!g_hash_table_contains(t->inv->reported, object_id))
+                g_hash_table_add(t->inv->reported, g_steal_pointer(&object_id));
+}
+
+bool discovery_sensor_pending(Inverter *inv, GDBusProxy *proxy, bool unit, guint index)
+{
+        TopicScope scope = unit ? TOPIC_SCOPE_UNIT : TOPIC_SCOPE_INVERTER;
+
+        for (size_t i = 0; i < topic_n_entities; i++) {
+                const TopicEntity *e = &topic_entities[i];
+                g_autofree char *key = NULL;
+                g_autofree char *object_id = NULL;
+
+                g_autoptr(GVariant) v = NULL;
+
+                if (e->scope != scope || !e->component)
+                        continue;
+                v = g_dbus_proxy_get_cached_property(proxy, e->property);
+                /* Only numbers can be unreported (NaN). */
+                if (!v || !g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE) ||
+                    isnan(g_variant_get_double(v)))
+                        continue;
+                key = state_json_key(e->property);
+                object_id = unit ? topic_name_unit_object_id(index, key) : g_strdup(key);
+                if (!g_hash_table_contains(inv->reported, object_id))
+                        return true;
+        }
+        return false;
+}
+
 static char *value_template(const TopicEntity *e, const char *key)
 {
         if (e->value_template)
@@ -180,8 +249,10 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
         g_autofree char *object_id = target_object_id(t, key);
         g_autofree char *tmpl = value_template(e, key);
 
+        if (!sensor_wanted(t, e, object_id))
+                return;
         json_builder_begin_object(b);
-        add_common(b, t, object_id, e->name);
+        add_common_full(b, t, object_id, e->name, NULL, e->bridge_only);
         add_string(b, "value_template", tmpl);
         add_string(b, "device_class", e->device_class);
         add_string(b, "state_class", e->state_class);
@@ -198,23 +269,54 @@ static void publish_sensor(const Target *t, const TopicEntity *e)
         publish_config(t, e->component, object_id, b);
 }
 
+char *discovery_condition_name(const char *condition)
+{
+        /* The words of the contract's identifiers that are abbreviations, as people write
+         * them; every other word stays as it is. */
+        static const char *const acronyms[] = {"ac", "dc",  "eeprom", "mppt",
+                                               "op", "opv", "pv",     "scc"};
+        g_auto(GStrv) words = g_strsplit(condition, "-", -1);
+        GString *name = g_string_new(NULL);
+
+        for (size_t i = 0; words[i]; i++) {
+                bool acronym = false;
+
+                for (size_t a = 0; a < G_N_ELEMENTS(acronyms); a++)
+                        if (g_str_equal(words[i], acronyms[a]))
+                                acronym = true;
+                if (acronym) {
+                        g_autofree char *up = g_ascii_strup(words[i], -1);
+
+                        g_free(words[i]);
+                        words[i] = g_steal_pointer(&up);
+                } else if (i == 0)
+                        words[i][0] = g_ascii_toupper(words[i][0]);
+                if (i > 0)
+                        g_string_append_c(name, ' ');
+                g_string_append(name, words[i]);
+        }
+        return g_string_free(name, FALSE);
+}
+
+/* One QPIWS condition: diagnostic, so that 29 rarely-on problem sensors do not crowd the
+ * device's main card (the Warning and Fault sensors sum them up there). */
 static void publish_condition(const Target *t, const char *condition)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autofree char *key = topic_name_condition_object_id(condition);
         g_autofree char *object_id = target_object_id(t, key);
-        g_autofree char *name = g_strdelimit(g_strdup(condition), "-", ' ');
+        g_autofree char *name = discovery_condition_name(condition);
         g_autofree char *tmpl = g_strdup_printf("{{ 'ON' if '%s' in (value_json.warnings + "
                                                 "value_json.faults) else 'OFF' }}",
                                                 condition);
 
-        name[0] = g_ascii_toupper(name[0]);
         json_builder_begin_object(b);
         add_common(b, t, object_id, name);
         add_string(b, "value_template", tmpl);
         add_string(b, "device_class", "problem");
         add_string(b, "payload_on", "ON");
         add_string(b, "payload_off", "OFF");
+        add_string(b, "entity_category", "diagnostic");
         json_builder_end_object(b);
         publish_config(t, "binary_sensor", object_id, b);
 }
@@ -357,7 +459,36 @@ static void publish_control(const Target *t, const TopicEntity *e, const char *s
                 publish_config(t, component, object_id, b);
 }
 
-static void publish_command(const Target *t, const TopicEntity *e)
+static void publish_sensor(const Target *t, const TopicEntity *e);
+
+/* Empties the retained config of the row's sensor. */
+static void remove_sensor(const Target *t, const TopicEntity *e)
+{
+        g_autofree char *key = state_json_key(e->property);
+        g_autofree char *object_id = target_object_id(t, key);
+        g_autofree char *topic =
+                        topic_name_discovery(t->config, e->component, t->inv->serial, object_id);
+
+        (void)publisher_publish(t->publisher, topic, "", 0, t->config->qos, true);
+}
+
+/* With [Commands] Enabled a setting is one entity: its control, which shows the value too. The
+ * sensor of the same name is shown only while the setting cannot be set (no control); its
+ * config is emptied when a control takes over (and once at start: an earlier version published
+ * both). previous: what the control was published as before ("" none), NULL unknown. */
+static void publish_command_sensor(const Target *t, const TopicEntity *e, const char *component,
+                                   const char *previous, bool controls_only)
+{
+        if (!e->component)
+                return;
+        if (component) {
+                if (!previous || !*previous)
+                        remove_sensor(t, e);
+        } else if (!controls_only || !previous || *previous)
+                publish_sensor(t, e);
+}
+
+static void publish_command(const Target *t, const TopicEntity *e, bool controls_only)
 {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autofree char *key = state_json_key(e->property);
@@ -369,6 +500,8 @@ static void publish_command(const Target *t, const TopicEntity *e)
         g_auto(GStrv) options = NULL;
         const char *component = NULL;
         double min = NAN, max = NAN, step = NAN;
+        gpointer previous = NULL;
+        g_autofree char *previous_text = NULL;
 
         if (!setting)
                 return;
@@ -396,7 +529,7 @@ static void publish_command(const Target *t, const TopicEntity *e)
         }
 
         json_builder_begin_object(b);
-        add_common(b, t, object_id, e->name);
+        add_common(b, t, object_id, e->command_name ? e->command_name : e->name);
         add_string(b, "command_topic", command_topic);
         add_string(b, "entity_category", "config");
         if (g_strcmp0(component, "select") == 0) {
@@ -421,7 +554,23 @@ static void publish_command(const Target *t, const TopicEntity *e)
                 add_string(b, "state_off", "OFF");
         }
         json_builder_end_object(b);
+        if (!g_hash_table_lookup_extended(t->inv->controls, setting, NULL, &previous))
+                previous = NULL;
+        previous_text = g_strdup(previous);
         publish_control(t, e, setting, object_id, component, b);
+        publish_command_sensor(t, e, component, previous_text, controls_only);
+}
+
+/* Empties the config a row had in earlier versions (the units' system totals, which the
+ * inverter's own entities show once). */
+static void remove_retired(const Target *t, const TopicEntity *e)
+{
+        g_autofree char *key = state_json_key(e->property);
+        g_autofree char *object_id = target_object_id(t, key);
+        g_autofree char *topic =
+                        topic_name_discovery(t->config, e->retired, t->inv->serial, object_id);
+
+        (void)publisher_publish(t->publisher, topic, "", 0, t->config->qos, true);
 }
 
 /* controls_only: the command entities alone (what SettingLimits … decide). */
@@ -433,10 +582,13 @@ static void publish_target(const Target *t, TopicScope scope, bool controls_only
                 /* Only what this daemon really exports: no entity that could never have a value. */
                 if (e->scope != scope || !proxy_has_property(t->proxy, e->property))
                         continue;
-                if (e->component && !controls_only)
-                        publish_sensor(t, e);
+                note_reported(t, e);
                 if (e->command != TOPIC_COMMAND_NONE && t->config->commands)
-                        publish_command(t, e);
+                        publish_command(t, e, controls_only);
+                else if (e->component && !controls_only)
+                        publish_sensor(t, e);
+                if (e->retired && !controls_only)
+                        remove_retired(t, e);
         }
         if (scope == TOPIC_SCOPE_INVERTER && !controls_only &&
             proxy_has_property(t->proxy, AXPERT_PROPERTY_WARNINGS) &&
@@ -557,11 +709,12 @@ void discovery_remove_unit(Publisher *p, const MqttConfig *c, const char *serial
                 g_autofree char *object_id = NULL;
                 g_autofree char *topic = NULL;
 
-                if (e->scope != TOPIC_SCOPE_UNIT || !e->component)
+                if (e->scope != TOPIC_SCOPE_UNIT || !(e->component || e->retired))
                         continue;
                 key = state_json_key(e->property);
                 object_id = topic_name_unit_object_id(index, key);
-                topic = topic_name_discovery(c, e->component, serial, object_id);
+                topic = topic_name_discovery(c, e->component ? e->component : e->retired, serial,
+                                             object_id);
                 /* An empty retained config is how Home Assistant is told to forget an entity. */
                 (void)publisher_publish(p, topic, "", 0, c->qos, true);
         }

@@ -30,3 +30,8 @@ void discovery_publish_energy(Publisher *p, const MqttConfig *c, Inverter *inv,
                               GDBusProxy *history);
 /* Empties the retained configs of a unit that vanished (announced as that serial and index). */
 void discovery_remove_unit(Publisher *p, const MqttConfig *c, const char *serial, guint index);
+/* Whether a sensor of this inverter (unit: of its unit index) whose value was never reported
+ * has one now: its config is then to be published (discovery omits the others). */
+bool discovery_sensor_pending(Inverter *inv, GDBusProxy *proxy, bool unit, guint index);
+/* The Home Assistant name of a QPIWS condition: "eeprom-fault" -> "EEPROM fault". */
+char *discovery_condition_name(const char *condition);

@@ -83,6 +83,8 @@ static void inverter_free(gpointer data)
         g_clear_object(&inv->proxy);
         g_free(inv->serial);
         g_hash_table_destroy(inv->controls);
+        g_hash_table_destroy(inv->gone_units);
+        g_hash_table_destroy(inv->reported);
         g_free(inv);
 }
 
@@ -126,6 +128,8 @@ Inverter *model_add_inverter(Model *m, const char *path, GDBusProxy *proxy)
         inv->availability = -1;
         inv->energy_availability = -1;
         inv->controls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        inv->gone_units = g_hash_table_new(g_direct_hash, g_direct_equal);
+        inv->reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_hash_table_replace(m->inverters, inv->object_path, inv);
         return inv;
 }

@@ -31,6 +31,12 @@ typedef struct Inverter {
          * change of kind leaves behind. A suffix not in it: not known (since the object
          * appeared or the serial changed), so every other kind is emptied. */
         GHashTable *controls;
+        /* Parallel units whose objects vanished while their entities are kept: index ->
+         * inverter cycles (online) seen without them since (app.c, UNIT_SETTLE_CYCLES). */
+        GHashTable *gone_units;
+        /* Object ids of the sensors published under serial whose value may be NaN: published
+         * once the value was reported, kept after (discovery.c). */
+        GHashTable *reported;
         /* The energy counters of its org.axpert.History object (axpert-history). */
         bool dirty_energy;       /* their discovery configs are to be published */
         int energy_availability; /* last published: -1 none, 0 offline, 1 online */

@@ -120,23 +120,31 @@ static gboolean read_string(GKeyFile *kf, const char *file, const char *group, c
         return TRUE;
 }
 
+/* Booleans as systemd and NUT users write them, not only GKeyFile's true/false. */
 static gboolean read_bool(GKeyFile *kf, const char *file, const char *group, const char *key,
                           bool *ret, GError **error)
 {
-        g_autoptr(GError) e = NULL;
+        static const char *const yes[] = {"true", "yes", "on", "1", NULL};
+        static const char *const no[] = {"false", "no", "off", "0", NULL};
         g_autofree char *raw = NULL;
-        gboolean v;
 
         if (!g_key_file_has_key(kf, group, key, NULL))
                 return TRUE;
-        v = g_key_file_get_boolean(kf, group, key, &e);
-        if (e) {
-                raw = g_key_file_get_value(kf, group, key, NULL);
-                return set_error(error, file, group, key, "'%s' is not a boolean (true or false)",
-                                 raw ? raw : "");
-        }
-        *ret = v;
-        return TRUE;
+        raw = g_key_file_get_value(kf, group, key, NULL);
+        if (raw)
+                g_strstrip(raw);
+        for (size_t i = 0; raw && yes[i]; i++)
+                if (g_ascii_strcasecmp(raw, yes[i]) == 0) {
+                        *ret = true;
+                        return TRUE;
+                }
+        for (size_t i = 0; raw && no[i]; i++)
+                if (g_ascii_strcasecmp(raw, no[i]) == 0) {
+                        *ret = false;
+                        return TRUE;
+                }
+        return set_error(error, file, group, key,
+                         "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)", raw ? raw : "");
 }
 
 static const char *file_type_name(mode_t mode)
@@ -257,7 +265,58 @@ static gboolean check_readable(const char *file, const char *key, const char *pa
         return TRUE;
 }
 
-static gboolean check_broker(const char *file, const char *url, GError **error)
+/* Whether the host part of a URL (after the scheme) names a port: the text after the last ':'
+ * outside an IPv6 literal's brackets. */
+static bool url_has_port(const char *rest)
+{
+        const char *colon = strrchr(rest, ':');
+
+        return colon && !strchr(colon, ']');
+}
+
+/* Paho knows tcp:// and ssl:// only; mqtt:// and mqtts:// (what most brokers' documentation and
+ * Home Assistant write) mean the same, with the default ports 1883 and 8883, and are rewritten
+ * into them. */
+static gboolean normalize_broker(const char *file, char **url, GError **error)
+{
+        static const struct {
+                const char *scheme, *paho;
+                unsigned port;
+        } schemes[] = {
+                        {"mqtt://", "tcp://", 1883},
+                        {"mqtts://", "ssl://", 8883},
+                        {"tcp://", "tcp://", 1883},
+                        {"ssl://", "ssl://", 8883},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(schemes); i++) {
+                const char *rest;
+                g_autofree char *host = NULL;
+                char *slash;
+
+                if (!g_str_has_prefix(*url, schemes[i].scheme))
+                        continue;
+                rest = *url + strlen(schemes[i].scheme);
+                host = g_strdup(rest);
+                /* A trailing '/' (mqtt://host/) is no path Paho would understand. */
+                slash = strchr(host, '/');
+                if (slash && slash[1] == '\0')
+                        *slash = '\0';
+                if (*host && !url_has_port(host)) {
+                        g_free(*url);
+                        *url = g_strdup_printf("%s%s:%u", schemes[i].paho, host, schemes[i].port);
+                } else {
+                        g_free(*url);
+                        *url = g_strconcat(schemes[i].paho, host, NULL);
+                }
+                return TRUE;
+        }
+        return set_error(error, file, "MQTT", "Broker",
+                         "'%s' is not a mqtt://, mqtts://, tcp:// or ssl:// URL", *url);
+}
+
+/* url: what Paho gets (tcp:// or ssl://); shown: what the file says, for the messages. */
+static gboolean check_broker(const char *file, const char *url, const char *shown, GError **error)
 {
         const char *rest, *colon;
 
@@ -267,13 +326,13 @@ static gboolean check_broker(const char *file, const char *url, GError **error)
                 rest = url + 6;
         else
                 return set_error(error, file, "MQTT", "Broker",
-                                 "'%s' is not a tcp:// or ssl:// URL", url);
+                                 "'%s' is not a mqtt://, mqtts://, tcp:// or ssl:// URL", shown);
         if (!*rest || *rest == ':' || *rest == '/')
-                return set_error(error, file, "MQTT", "Broker", "'%s' names no host", url);
+                return set_error(error, file, "MQTT", "Broker", "'%s' names no host", shown);
         for (const char *p = rest; *p; p++)
                 if (g_ascii_isspace(*p) || (unsigned char)*p < 0x20)
                         return set_error(error, file, "MQTT", "Broker", "'%s' contains white space",
-                                         url);
+                                         shown);
         /* IPv6 literals are bracketed; the port is what follows the last ':' outside them. */
         colon = strrchr(rest, ':');
         if (colon && !strchr(colon, ']')) {
@@ -284,7 +343,7 @@ static gboolean check_broker(const char *file, const char *url, GError **error)
                 port = g_ascii_strtoull(colon + 1, &end, 10);
                 if (errno || end == colon + 1 || (*end && *end != '/') || port == 0 || port > 65535)
                         return set_error(error, file, "MQTT", "Broker",
-                                         "'%s' has no valid port (1-65535)", url);
+                                         "'%s' has no valid port (1-65535)", shown);
         }
         return TRUE;
 }
@@ -332,6 +391,7 @@ static gboolean config_parse(MqttConfig *c, GKeyFile *kf, const char *file, GErr
 {
         g_autofree char *password_file = NULL;
         g_autofree char *qos = NULL;
+        g_autofree char *broker = NULL; /* as the file says it */
 
         if (!check_unknown_keys(kf, file, error))
                 return FALSE;
@@ -356,7 +416,9 @@ static gboolean config_parse(MqttConfig *c, GKeyFile *kf, const char *file, GErr
             !read_bool(kf, file, "Commands", "Enabled", &c->commands, error))
                 return FALSE;
 
-        if (!check_broker(file, c->broker, error))
+        broker = g_strdup(c->broker);
+        if (!normalize_broker(file, &c->broker, error) ||
+            !check_broker(file, c->broker, broker, error))
                 return FALSE;
 
         for (const char *p = c->client_id; *p; p++)

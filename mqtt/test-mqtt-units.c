@@ -12,6 +12,7 @@
 #include "contract.h"
 #include "energy.h"
 #include "json-util.h"
+#include "discovery.h"
 #include "mqtt-config.h"
 #include "publisher.h"
 #include "state-json.h"
@@ -435,6 +436,36 @@ static void test_topic_serial(void)
         }
 }
 
+/* Every QPIWS identifier of the contract gets a readable Home Assistant name. */
+static void test_condition_names(void)
+{
+        static const struct {
+                const char *condition, *name;
+        } cases[] = {
+                        {"eeprom-fault", "EEPROM fault"},
+                        {"mppt-overload-fault", "MPPT overload fault"},
+                        {"pv-voltage-high", "PV voltage high"},
+                        {"opv-short", "OPV short"},
+                        {"op-dc-voltage-over", "OP DC voltage over"},
+                        {"battery-too-low-to-charge", "Battery too low to charge"},
+                        {"fan-locked", "Fan locked"},
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *name = discovery_condition_name(cases[i].condition);
+
+                g_assert_cmpstr(name, ==, cases[i].name);
+        }
+        for (const char *const *c = axpert_contract_warning_names; *c; c++) {
+                g_autofree char *name = discovery_condition_name(*c);
+
+                /* Starts with a capital, words separated by single spaces, no identifier left. */
+                g_assert_true(g_ascii_isupper(name[0]));
+                g_assert_null(strchr(name, '-'));
+                g_assert_null(strstr(name, "  "));
+        }
+}
+
 static char *write_config(const char *text)
 {
         g_autoptr(GError) error = NULL;
@@ -489,6 +520,61 @@ static void test_config_password_file(void)
         g_unlink(path);
 }
 
+/* mqtt.conf as systemd and NUT users write it: yes/no, on/off, 1/0 booleans; mqtt:// and
+ * mqtts:// URLs, rewritten for Paho (tcp://, ssl://) with the default ports. */
+static void test_config_spellings(void)
+{
+        static const struct {
+                const char *value;
+                bool expect;
+        } bools[] = {
+                        {"yes", true}, {"no", false},  {"on", true},   {"off", false},
+                        {"1", true},   {"0", false},   {"true", true}, {"false", false},
+                        {"Yes", true}, {"OFF", false}, {"TRUE", true},
+        };
+        static const struct {
+                const char *value, *expect;
+        } brokers[] = {
+                        {"mqtt://broker.lan", "tcp://broker.lan:1883"},
+                        {"mqtt://broker.lan:1884", "tcp://broker.lan:1884"},
+                        {"mqtts://broker.lan", "ssl://broker.lan:8883"},
+                        {"mqtts://broker.lan:9883", "ssl://broker.lan:9883"},
+                        {"mqtt://[::1]", "tcp://[::1]:1883"},
+                        {"mqtt://[::1]:1999", "tcp://[::1]:1999"},
+                        {"mqtt://broker.lan/", "tcp://broker.lan:1883"},
+                        {"tcp://broker.lan", "tcp://broker.lan:1883"},
+                        {"ssl://broker.lan:8884", "ssl://broker.lan:8884"},
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(bools); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *text = g_strdup_printf(
+                                "[HomeAssistant]\nDiscovery=%s\n[MindFreeze]\nEnabled=%s\n"
+                                "[Commands]\nEnabled=%s\n",
+                                bools[i].value, bools[i].value, bools[i].value);
+                g_autofree char *path = write_config(text);
+                g_autoptr(MqttConfig) c = mqtt_config_load(path, &error);
+
+                if (!c)
+                        g_error("'%s' refused: %s", bools[i].value, error->message);
+                g_assert_cmpint(c->discovery, ==, bools[i].expect);
+                g_assert_cmpint(c->mindfreeze, ==, bools[i].expect);
+                g_assert_cmpint(c->commands, ==, bools[i].expect);
+                g_unlink(path);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(brokers); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *text = g_strdup_printf("[MQTT]\nBroker=%s\n", brokers[i].value);
+                g_autofree char *path = write_config(text);
+                g_autoptr(MqttConfig) c = mqtt_config_load(path, &error);
+
+                if (!c)
+                        g_error("'%s' refused: %s", brokers[i].value, error->message);
+                g_assert_cmpstr(c->broker, ==, brokers[i].expect);
+                g_unlink(path);
+        }
+}
+
 static void test_config_errors(void)
 {
         static const struct {
@@ -510,6 +596,16 @@ static void test_config_errors(void)
                         {"[MindFreeze]\nEnabled=2\n", "[MindFreeze] Enabled"},
                         {"[MindFreeze]\nInverterTopic=power/#\n", "[MindFreeze] InverterTopic"},
                         {"[Commands]\nEnabled=yes please\n", "[Commands] Enabled"},
+                        {"[Commands]\nEnabled=enable\n",
+                         "[Commands] Enabled: 'enable' is not a boolean (true/false, yes/no, "
+                         "on/off, 1/0)"},
+                        {"[MQTT]\nBroker=mqtts//x\n", "[MQTT] Broker: 'mqtts//x' is not a mqtt://, "
+                                                      "mqtts://, tcp:// or ssl:// URL"},
+                        {"[MQTT]\nBroker=mqtt://\n", "[MQTT] Broker: 'mqtt://' names no host"},
+                        {"[MQTT]\nBroker=mqtts://h:0\n",
+                         "[MQTT] Broker: 'mqtts://h:0' has no valid port (1-65535)"},
+                        {"[MQTT]\nBroker=mqtt://h\nCAFile=/etc/hostname\n",
+                         "[MQTT] CAFile: TLS files need an ssl:// Broker"},
                         {"[MQTT]\nUsername=u\nPassword=p\nPasswordFile=/x\n",
                          "[MQTT] PasswordFile"},
                         {"[MQTT]\nUsername=u\nPasswordFile=/nonexistent/pw\n",
@@ -915,9 +1011,11 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/contract/energy", test_energy_contract);
         g_test_add_func("/mqtt/topic-names", test_topic_names);
         g_test_add_func("/mqtt/topic-names/serial", test_topic_serial);
+        g_test_add_func("/mqtt/discovery/condition-names", test_condition_names);
         g_test_add_func("/mqtt/config/defaults", test_config_defaults);
         g_test_add_func("/mqtt/config/password-file", test_config_password_file);
         g_test_add_func("/mqtt/config/errors", test_config_errors);
+        g_test_add_func("/mqtt/config/spellings", test_config_spellings);
         g_test_add_func("/mqtt/config/secret-files", test_config_secret_files);
         g_test_add_func("/mqtt/config/file-bounded", test_config_file_bounded);
         g_test_add_func("/mqtt/commands/number-payloads", test_number_payloads);

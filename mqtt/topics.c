@@ -32,6 +32,12 @@
         {                                                                                          \
                 scope, prop, NULL, NULL, NULL, NULL, false, NULL, TOPIC_COMMAND_NONE, NULL, NULL   \
         }
+/* State JSON only, a sensor in earlier versions: its retained config is emptied. */
+#define RETIRED(scope, prop)                                                                       \
+        {                                                                                          \
+                scope, prop, NULL, NULL, NULL, NULL, false, NULL, TOPIC_COMMAND_NONE, NULL, NULL,  \
+                                false, "sensor"                                                    \
+        }
 /* A setting shown as a sensor, with a command entity when Commands Enabled. */
 #define SELECT(prop, name, setting, method)                                                        \
         {                                                                                          \
@@ -53,7 +59,8 @@ const TopicEntity topic_entities[] = {
                 /* Connection and identity */
                 ONLY(INV, "Online"),
                 ONLY(INV, "LastUpdateTimestamp"),
-                S(INV, "LastError", "Last error", NULL, NULL, true),
+                {INV, "LastError", "sensor", "Last error", NULL, NULL, true, NULL,
+                 TOPIC_COMMAND_NONE, NULL, NULL, true},
                 S(INV, "DevicePath", "Device path", NULL, NULL, true),
                 ENUM(INV, "Transport", "Transport", true),
                 S(INV, "ProtocolId", "Protocol", NULL, NULL, true),
@@ -110,8 +117,11 @@ const TopicEntity topic_entities[] = {
                 S(INV, "GridRatingVoltage", "Grid rating voltage", "voltage", NULL, true),
                 S(INV, "GridRatingCurrent", "Grid rating current", "current", NULL, true),
                 S(INV, "AcOutputRatingVoltage", "AC output rating voltage", "voltage", NULL, true),
-                S(INV, "AcOutputRatingFrequency", "AC output rating frequency", "frequency", NULL,
-                  true),
+                /* The output frequency is a rating on the bus, and its setting: one entity with
+                 * Commands (the control), the rating's sensor without. */
+                {INV, "AcOutputRatingFrequency", "sensor", "AC output rating frequency",
+                 "frequency", NULL, true, NULL, TOPIC_COMMAND_NUMBER, "output_frequency",
+                 AXPERT_METHOD_SET_OUTPUT_FREQUENCY, false, NULL, "Output frequency"},
                 S(INV, "AcOutputRatingCurrent", "AC output rating current", "current", NULL, true),
                 S(INV, "AcOutputRatingApparentPower", "AC output rating apparent power",
                   "apparent_power", NULL, true),
@@ -152,11 +162,6 @@ const TopicEntity topic_entities[] = {
                 S(INV, "MaxChargingTimeAtCv", "Max charging time at CV", "duration", NULL, true),
                 ENUM(INV, "OperationLogic", "Operation logic", true),
                 S(INV, "MaxDischargingCurrent", "Max discharging current", "current", NULL, true),
-                /* The output frequency is a rating on the bus (AcOutputRatingFrequency); its setter
-                 * gets a number entity of its own. */
-                {INV, "AcOutputRatingFrequency", NULL, "Output frequency", "frequency", NULL, false,
-                 NULL, TOPIC_COMMAND_NUMBER, "output_frequency",
-                 AXPERT_METHOD_SET_OUTPUT_FREQUENCY},
                 FLAG("BuzzerEnabled", "Buzzer"),
                 FLAG("OverloadBypassEnabled", "Overload bypass"),
                 FLAG("PowerSavingEnabled", "Power saving"),
@@ -199,12 +204,12 @@ const TopicEntity topic_entities[] = {
                 S(UNIT, "Pv2InputCurrent", "PV2 input current", "current", MEAS, false),
                 S(UNIT, "BatteryDischargeCurrent", "Battery discharge current", "current", MEAS,
                   false),
-                S(UNIT, "TotalChargingCurrent", "Total charging current", "current", MEAS, false),
-                S(UNIT, "TotalAcOutputApparentPower", "Total AC output apparent power",
-                  "apparent_power", MEAS, false),
-                S(UNIT, "TotalAcOutputActivePower", "Total AC output active power", "power", MEAS,
-                  false),
-                S(UNIT, "TotalAcOutputLoadPercent", "Total AC output load", NULL, MEAS, false),
+                /* The system's totals, the same in every unit: shown once, by the inverter's
+                 * entities (a state key here). */
+                RETIRED(UNIT, "TotalChargingCurrent"),
+                RETIRED(UNIT, "TotalAcOutputApparentPower"),
+                RETIRED(UNIT, "TotalAcOutputActivePower"),
+                RETIRED(UNIT, "TotalAcOutputLoadPercent"),
                 S(UNIT, "MaxChargingCurrent", "Max charging current", "current", NULL, true),
                 S(UNIT, "MaxChargerRange", "Max charger range", "current", NULL, true),
                 S(UNIT, "MaxAcChargingCurrent", "Max AC charging current", "current", NULL, true),

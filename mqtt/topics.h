@@ -40,6 +40,14 @@ typedef struct TopicEntity {
         TopicCommandKind command;
         const char *setting; /* the topic's last level; NULL for a switch (topic_entity_setting) */
         const char *method;  /* the D-Bus setter */
+        /* Available while the bridge is (not also the inverter): what explains an offline
+         * inverter (LastError) must be readable exactly then. */
+        bool bridge_only;
+        /* The component an earlier version published the row as, whose retained config is
+         * emptied now (NULL: none). */
+        const char *retired;
+        /* The control's name when it is not the sensor's (NULL: name). */
+        const char *command_name;
 } TopicEntity;
 
 extern const TopicEntity topic_entities[];

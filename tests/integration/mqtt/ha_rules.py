@@ -143,6 +143,8 @@ def check_payload(component, cfg):
             problems.append(f'binary_sensor device_class {dc!r} does not exist')
         if unit is not None or sc is not None:
             problems.append('binary_sensor with a unit or state_class')
+        if cfg.get('entity_category') == 'config':
+            problems.append('a binary_sensor cannot have entity_category config')
     elif component == 'number':
         if dc is not None and unit not in NUMBER_UNITS.get(dc, set()):
             problems.append(f'number unit {unit!r} not valid for device_class {dc!r}')
@@ -156,6 +158,12 @@ def check_payload(component, cfg):
     cat = cfg.get('entity_category')
     if cat is not None and cat not in ENTITY_CATEGORIES:
         problems.append(f'entity_category {cat!r} does not exist')
+    if component in ('select', 'number', 'switch') and cat == 'diagnostic':
+        problems.append(f'a {component} (a control) cannot be diagnostic')
+    if 'enabled_by_default' in cfg and not isinstance(cfg['enabled_by_default'], bool):
+        problems.append('enabled_by_default is no boolean')
+    if 'name' in cfg and not (isinstance(cfg['name'], str) and cfg['name'].strip()):
+        problems.append(f'name {cfg["name"]!r} is empty')
     if cfg.get('availability_mode') != 'all':
         problems.append('availability_mode is not all')
     availability = cfg.get('availability')
@@ -163,4 +171,19 @@ def check_payload(component, cfg):
             not all(isinstance(a, dict) and isinstance(a.get('topic'), str) and a['topic']
                     for a in availability):
         problems.append('availability is not a list of {topic: …}')
+    return problems
+
+
+def check_device_names(cfgs):
+    """Problems across the configs of one broker: two entities of one device with the same
+    name (Home Assistant shows both, as "Battery type" and "Battery type_2" in automations).
+    cfgs: (component, object_id) -> payload."""
+    seen = {}
+    problems = []
+    for (component, object_id), cfg in sorted(cfgs.items()):
+        key = (cfg['device']['identifiers'][0], cfg.get('name'))
+        if key in seen:
+            problems.append(f'{component}/{object_id} has the name {key[1]!r} of {seen[key]}')
+        else:
+            seen[key] = f'{component}/{object_id}'
     return problems

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The hassio-axpert (MindFreeze) topics: exactly the keys, spellings, JSON types and value texts
 of MQTT.md, from the mock daemon's values."""
+import time
+
 import mqttlib
 from mqttlib import SERIAL, testlib
 import axpert_template as t
@@ -124,13 +126,7 @@ class CompatTest(mqttlib.MqttTestCase):
                                               'charged power and loads power')
         for key, texts in TEXTS.items():
             self.assertIn(s[key], texts, key)
-        # Retained, as the add-on's users expect after a restart of Home Assistant.
-        topics = ('power/axpert', f'power/axpert{SERIAL}', 'power/axpert_settings')
-        late = mqttlib.Recorder(self.broker.port, topics=topics)
-        self.addCleanup(late.close)
-        for topic in topics:
-            late.wait(topic)
-            self.assertTrue(late.all(topic)[0][2], topic)  # the replay on subscribing
+        # Not retained, as the add-on published them: test_not_retained_like_the_add_on.
 
     def test_every_text(self):
         """Each enum value of the bus maps to MQTT.md's text."""
@@ -195,6 +191,38 @@ class CompatTest(mqttlib.MqttTestCase):
         self.mock_update(INV, 'org.axpert.Inverter', {'BusVoltage': 402.0})
         self.recorder.wait_json(f'axpert/{SERIAL}/state', lambda j: j['bus_voltage'] == 402.0)
         self.assertEqual(self.recorder.all(f'power/axpert{SERIAL}'), [])
+
+    def test_not_retained_like_the_add_on(self):
+        """The add-on published without the retain flag, so that expire_after in the users'
+        sensor configs marks the values stale while the inverter is offline: nothing is kept
+        by the broker, and what an earlier version left retained is removed."""
+        stale = b'{"BusVoltage": 1.0}'
+        for topic in ('power/axpert', f'power/axpert{SERIAL}', 'power/axpert_settings'):
+            self.recorder.publish(topic, stale, retain=True)
+            self.recorder.wait(topic)
+        self.recorder.clear()
+        self.start()
+        self.mock_update(INV, 'org.axpert.Inverter', {'BusVoltage': 401.0})
+        self.recorder.wait_json(f'power/axpert{SERIAL}', lambda j: j['BusVoltage'] == 401.0)
+        topics = ('power/axpert', f'power/axpert{SERIAL}', 'power/axpert_settings')
+        late = mqttlib.Recorder(self.broker.port, topics=topics)
+        self.addCleanup(late.close)
+        # A subscriber that comes later gets nothing: neither the values nor the stale copies.
+        # (Its subscription is confirmed by a message of its own.)
+        late.client.subscribe('late/probe', 1)
+        time.sleep(0.5)
+        self.recorder.publish('late/probe', b'x')
+        testlib.wait_for(lambda: late.all('late/probe') or None, 10, what='the probe')
+        self.assertEqual([m for m in late.all() if m[0] in topics and m[1]], [])
+        # Offline: the values stop; nothing retained is left to look current.
+        self.mock_update(INV, 'org.axpert.Inverter', {'Online': False})
+        self.recorder.wait(f'axpert/{SERIAL}/availability', lambda p: p == b'offline')
+        later = mqttlib.Recorder(self.broker.port, topics=topics + ('late/probe',))
+        self.addCleanup(later.close)
+        time.sleep(0.5)
+        self.recorder.publish('late/probe', b'y')
+        testlib.wait_for(lambda: later.all('late/probe') or None, 10, what='the probe')
+        self.assertEqual([m for m in later.all() if m[0] in topics and m[1]], [])
 
     def test_unexpected_types_from_the_bus(self):
         """A daemon sending other types than the contract says: nulls, no crash, no made-up

@@ -21,7 +21,8 @@ class ConfigTest(mqttlib.MqttTestCase):
     def test_bad_values(self):
         cases = [
             ('[MQTT]\nQoS=7\n', '[MQTT] QoS'),
-            ('[MQTT]\nBroker=mqtt://x:1883\n', '[MQTT] Broker'),
+            ('[MQTT]\nBroker=http://x:1883\n', '[MQTT] Broker'),
+            ('[MQTT]\nBroker=mqtts//x\n', '[MQTT] Broker'),
             ('[MQTT]\nBroker=tcp://x:0\n', '[MQTT] Broker'),
             ('[MQTT]\nTopicPrefix=a/#\n', '[MQTT] TopicPrefix'),
             ('[MQTT]\nTopicPrefix=axpert/\n', '[MQTT] TopicPrefix'),
@@ -30,7 +31,7 @@ class ConfigTest(mqttlib.MqttTestCase):
             ('[MQTT]\nPort=1883\n', '[MQTT] Port: unknown key'),
             ('[HomeAssistant]\nDiscovery=perhaps\n', '[HomeAssistant] Discovery'),
             ('[HomeAssistant]\nDiscoveryPrefix=\n', '[HomeAssistant] DiscoveryPrefix'),
-            ('[MindFreeze]\nEnabled=on\n', '[MindFreeze] Enabled'),
+            ('[MindFreeze]\nEnabled=enable\n', '[MindFreeze] Enabled'),
             ('[MindFreeze]\nParallelTopic=power/+\n', '[MindFreeze] ParallelTopic'),
             ('[Commands]\nEnabled=1x\n', '[Commands] Enabled'),
             ('[Command]\nEnabled=true\n', '[Command]: unknown group'),
@@ -131,6 +132,23 @@ class ConfigTest(mqttlib.MqttTestCase):
                                 'Username': 'axpert', 'PasswordFile': limit})
         testlib.wait_for(lambda: 'Connected to the MQTT broker' in self.bridge.output(), 20,
                          what='the login with a 4095-byte password')
+
+    def test_mqtt_url_and_yes_no(self):
+        """mqtt:// (the broker's own spelling) reaches Paho as tcp://, and yes/no, on/off and
+        1/0 are booleans: this bridge connects, publishes discovery and the compatible topics,
+        and says what it uses."""
+        self.start_mock()
+        self.start_bridge(MQTT={'Broker': f'mqtt://127.0.0.1:{self.broker.port}'},
+                          HomeAssistant={'Discovery': 'yes'}, MindFreeze={'Enabled': 'on'},
+                          Commands={'Enabled': '0'})
+        self.wait_online()
+        self.recorder.wait(f'homeassistant/sensor/axpert_{SERIAL}/battery_voltage/config')
+        self.recorder.wait('power/axpert_settings')
+        testlib.wait_for(lambda: f'Publishing to tcp://127.0.0.1:{self.broker.port}'
+                         in self.bridge.output(), 10, what='the rewritten URL in the log')
+        time.sleep(0.5)
+        self.assertFalse([t for t in self.recorder.latest()
+                          if t.startswith(('homeassistant/select/', 'homeassistant/switch/'))])
 
     def test_missing_file_and_bad_arguments(self):
         r = self.run_bridge(os.path.join(self.tmpdir, 'nonexistent.conf'))

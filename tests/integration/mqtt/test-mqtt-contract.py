@@ -164,8 +164,12 @@ class PublishedTest(mqttlib.MqttTestCase):
                 seen['select'] += 1
         self.assertEqual(seen['switch'], len(flags))
         self.assertEqual(seen['condition'], len(warnings))
-        self.assertGreaterEqual(seen['enum'], 15)
-        self.assertGreater(seen['sensor'], 80)
+        # With Commands the settings' enums (battery type, priorities, input range) are their
+        # selects only, checked above.
+        self.assertGreaterEqual(seen['enum'], 11)
+        # Fewer than without Commands: a setting is its control alone; nor are the units'
+        # totals or what this inverter never reports (NaN) sensors.
+        self.assertGreater(seen['sensor'], 65)
         self.assertGreaterEqual(seen['number'], 4)
         self.assertGreaterEqual(seen['select'], 8)
 

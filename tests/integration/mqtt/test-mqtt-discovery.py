@@ -66,9 +66,11 @@ class DiscoveryTest(mqttlib.MqttTestCase):
             # The energy counters also need axpert-history (its own availability topic).
             extra = ([{'topic': f'axpert/{SERIAL}/history/availability'}]
                      if object_id in ENERGY_IDS else [])
+            # What explains an offline inverter stays available while it is offline.
+            inverter = ([] if object_id == 'last_error'
+                        else [{'topic': f'axpert/{SERIAL}/availability'}])
             self.assertEqual(cfg['availability'], [
-                {'topic': 'axpert/bridge/availability'},
-                {'topic': f'axpert/{SERIAL}/availability'}] + extra, where)
+                {'topic': 'axpert/bridge/availability'}] + inverter + extra, where)
             self.assertEqual(cfg['availability_mode'], 'all')
             self.assertEqual(cfg['device']['manufacturer'], 'Voltronic Power')
             self.assertEqual(cfg['device']['model'], 'MKS2-5000')
@@ -90,6 +92,19 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         """The checker itself: each of these is something Home Assistant rejects or warns about."""
         base = {'name': 'x', 'unique_id': 'x', 'state_topic': 't', 'value_template': 'v',
                 'availability': [], 'availability_mode': 'all', 'device': {}}
+        for component, extra in [('binary_sensor', {'payload_on': 'ON', 'payload_off': 'OFF',
+                                                      'entity_category': 'config'}),
+                                 ('switch', {'payload_on': 'ON', 'payload_off': 'OFF',
+                                             'state_on': 'ON', 'state_off': 'OFF',
+                                             'command_topic': 'c',
+                                             'entity_category': 'diagnostic'}),
+                                 ('sensor', {'enabled_by_default': 'no'}),
+                                 ('sensor', {'name': ' '})]:
+            self.assertNotEqual(ha_rules.check_payload(component, {**base, **extra}), [], extra)
+        device = {'identifiers': ['d']}
+        self.assertNotEqual(ha_rules.check_device_names({
+            ('sensor', 'battery_type'): {'name': 'Battery type', 'device': device},
+            ('select', 'set_battery_type'): {'name': 'Battery type', 'device': device}}), [])
         bad = [
             {'device_class': 'voltage', 'unit_of_measurement': 'W'},
             {'device_class': 'power', 'unit_of_measurement': 'VA'},
@@ -151,6 +166,9 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         self.assertNotIn('unit_of_measurement', mode)
         self.assertNotIn('state_class', mode)
         self.assertIn('sbu', inv['output_source_priority']['options'])
+        # "Last error" is available with the bridge alone: it matters while offline.
+        self.assertEqual(inv['last_error']['availability'],
+                         [{'topic': 'axpert/bridge/availability'}])
         # Diagnostics.
         for oid in ('firmware_version', 'serial_number', 'model_name', 'protocol_id'):
             self.assertEqual(inv[oid]['entity_category'], 'diagnostic', oid)
@@ -256,10 +274,13 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         self.assertEqual(types['options'], ['agm', 'flooded', 'user', 'pylontech'])
         time.sleep(1)
         seen = self.recorder.latest()
-        # Nothing of the bulk voltage is offered, and no sensor config was sent again.
+        # Nothing of the bulk voltage is offered: it is a sensor now (one entity per setting),
+        # and no other sensor config was sent again.
         self.assertNotIn(node.format('select', 'set_battery_bulk_voltage'), seen)
-        self.assertFalse([t for t in seen if t.startswith('homeassistant/sensor/')], seen)
-        self.assertFalse([t for t in seen if t.startswith('homeassistant/binary_sensor/')])
+        self.assertEqual([t for t in seen if t.startswith('homeassistant/sensor/')],
+                         [node.format('sensor', 'battery_bulk_voltage')])
+        self.assertEqual([t for t in seen if t.startswith('homeassistant/binary_sensor/')],
+                         [node.format('binary_sensor', 'buzzer_enabled')])
         # Unchanged controls are published again as they were; the other kind stays unused.
         self.assertEqual(json.loads(seen[node.format('number', 'set_battery_float_voltage')])
                          ['max'], 58.4)
@@ -276,6 +297,91 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         self.recorder.wait(node.format('select', 'set_battery_recharge_voltage'),
                            lambda p: p == b'')
         self.recorder.wait(node.format('number', 'set_battery_bulk_voltage'), lambda p: len(p) > 0)
+        self.recorder.wait(node.format('sensor', 'battery_bulk_voltage'), lambda p: p == b'')
+
+    def test_one_entity_per_setting(self):
+        """With Commands a setting is its control alone (which shows the value too), not also
+        a sensor of the same name; a sensor config an earlier version left is emptied."""
+        old = f'homeassistant/sensor/axpert_{SERIAL}/battery_type/config'
+        self.recorder.publish(old, b'{"name": "Battery type"}', retain=True)
+        self.recorder.wait(old)
+        cfgs = self.collect(commands=True)
+        by = {(comp, oid): c for (comp, _, oid), c in cfgs.items()}
+        self.assertEqual(ha_rules.check_device_names(by), [])
+        for comp, oid in [('select', 'set_battery_type'), ('select', 'set_output_frequency'),
+                          ('select', 'set_max_ac_charging_current'),
+                          ('number', 'set_battery_bulk_voltage'), ('switch', 'set_flag_buzzer')]:
+            self.assertIn((comp, oid), by)
+        for comp, oid in [('sensor', 'battery_type'), ('sensor', 'max_ac_charging_current'),
+                          ('sensor', 'battery_bulk_voltage'), ('sensor', 'output_source_priority'),
+                          ('binary_sensor', 'buzzer_enabled'),
+                          ('sensor', 'ac_output_rating_frequency')]:
+            self.assertNotIn((comp, oid), by)
+        # The output frequency is the rating's value: its select, named as the setting.
+        self.assertEqual(by[('select', 'set_output_frequency')]['name'], 'Output frequency')
+        self.assertEqual(self.recorder.last(old), b'')
+        # Without Commands the settings are sensors, as before.
+        by = {(comp, oid) for (comp, _, oid) in self.collect_again()}
+        self.assertIn(('sensor', 'battery_type'), by)
+        self.assertIn(('sensor', 'ac_output_rating_frequency'), by)
+
+    def collect_again(self):
+        self.bridge.stop()
+        self.recorder.clear()
+        self.start_bridge()
+        self.recorder.wait(f'homeassistant/sensor/axpert_{SERIAL}/battery_type/config',
+                           lambda p: len(p) > 0)
+        time.sleep(1)
+        return configs(self.recorder)
+
+    def test_no_clutter(self):
+        """Entities whose value this inverter never reported (NaN: no PV2, no max discharging
+        current on this firmware) are omitted until a value comes, and kept after; the system
+        totals are the inverter's alone (not again per unit); the QPIWS conditions are
+        diagnostic, with readable names from the contract's identifiers."""
+        cfgs = self.collect(units=2)
+        self.check_all(cfgs)
+        by = {(comp, oid): c for (comp, _, oid), c in cfgs.items()}
+        oids = {oid for _, oid in by}
+        for oid in ('pv2_input_voltage', 'pv2_input_current', 'pv2_input_power',
+                    'max_discharging_current', 'unit0_pv2_input_voltage',
+                    'unit1_pv2_input_current'):
+            self.assertNotIn(oid, oids)
+        self.assertIn('max_charging_time_at_cv', oids)  # reported (224 min) here
+        totals = [oid for oid in oids if 'total_ac_output_active_power' in oid]
+        self.assertEqual(totals, ['total_ac_output_active_power'])
+        self.assertFalse([oid for oid in oids if oid.startswith('unit') and '_total_' in oid])
+        conditions = {oid: c for (comp, oid), c in by.items() if oid.startswith('condition_')}
+        self.assertEqual(len(conditions), 29)
+        for oid, cfg in conditions.items():
+            self.assertEqual(cfg['entity_category'], 'diagnostic', oid)
+            self.assertEqual(cfg['device_class'], 'problem', oid)
+        names = {oid: c['name'] for oid, c in conditions.items()}
+        self.assertEqual(names['condition_eeprom_fault'], 'EEPROM fault')
+        self.assertEqual(names['condition_mppt_overload_warning'], 'MPPT overload warning')
+        self.assertEqual(names['condition_pv_voltage_high'], 'PV voltage high')
+        self.assertEqual(names['condition_op_dc_voltage_over'], 'OP DC voltage over')
+        self.assertEqual(names['condition_fan_locked'], 'Fan locked')
+        # The sums stay on the main card.
+        self.assertNotIn('entity_category', by[('binary_sensor', 'warnings')])
+        # A value comes (PV2 connected): its entity appears, and stays through a NaN.
+        self.recorder.clear()
+        node = f'homeassistant/sensor/axpert_{SERIAL}/{{}}/config'
+        self.mock_update('/org/axpert/Inverter/0', 'org.axpert.Inverter',
+                         {'Pv2InputVoltage': 121.5})
+        cfg = json.loads(self.recorder.wait(node.format('pv2_input_voltage'), lambda p: len(p) > 0))
+        self.assertEqual(cfg['unit_of_measurement'], 'V')
+        self.mock_update('/org/axpert/Inverter/0', 'org.axpert.Inverter',
+                         {'Pv2InputVoltage': float('nan'), 'BatteryVoltage': 51.0})
+        self.recorder.wait_json(f'axpert/{SERIAL}/state', lambda j: j['battery_voltage'] == 51.0)
+        self.recorder.clear()
+        self.recorder.publish('homeassistant/status', b'online')
+        self.recorder.wait(node.format('pv2_input_voltage'), lambda p: len(p) > 0)
+        # The units' totals an earlier version published are emptied (the units come last).
+        self.recorder.wait(node.format('unit1_total_ac_output_active_power'), lambda p: p == b'')
+        self.assertNotIn(node.format('pv2_input_current'), self.recorder.latest())
+        self.assertFalse([t for t, p in self.recorder.latest().items() if p == b'' and
+                          '/sensor/' in t and 'total' not in t])
 
     def test_stale_control_of_another_kind_is_removed(self):
         """A number config an earlier version left retained for what is a select now (or one

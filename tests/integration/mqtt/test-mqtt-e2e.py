@@ -193,12 +193,30 @@ class EndToEndTest(mqttlib.EndToEndTestCase):
                                 lambda s: s['output_source_priority'] == 'sbu', timeout=90)
 
     def test_inverter_goes_silent(self):
-        serial = self.up()
+        """An outage with parallel units: the daemon drops the units while the inverter is
+        offline, but Home Assistant must keep them (unavailable): no config of theirs is
+        emptied, before, during or after it; their states come back."""
+        serial = self.up('--units=2')
+        cfg = f'homeassistant/sensor/axpert_{serial}/unit1_battery_voltage/config'
+        self.recorder.wait(cfg, lambda p: len(p) > 0, timeout=30)
         self.control('fault silence')
         self.recorder.wait(f'axpert/{serial}/availability', lambda p: p == b'offline', timeout=60)
         self.recorder.wait_json(f'axpert/{serial}/state', lambda s: s['online'] is False)
+        last_error = json.loads(self.recorder.last(
+            f'homeassistant/sensor/axpert_{serial}/last_error/config'))
+        self.assertEqual(last_error['availability'], [{'topic': 'axpert/bridge/availability'}])
         self.control('fault none')
         self.recorder.wait(f'axpert/{serial}/availability', lambda p: p == b'online', timeout=60)
+        # The units are back (a state of theirs after the outage) and, some cycles later,
+        # nothing of theirs was removed. (Waiting for an absence: under load this checks fewer
+        # cycles, it cannot fail wrongly.)
+        n = len(self.recorder.all(f'axpert/{serial}/unit1/state'))
+        testlib.wait_for(lambda: len(self.recorder.all(f'axpert/{serial}/unit1/state')) > n
+                         or None, 30, what='unit 1 back')
+        time.sleep(5)
+        emptied = [m[0] for m in self.recorder.all()
+                   if m[1] == b'' and '/unit' in m[0] and '_total_' not in m[0]]
+        self.assertEqual(emptied, [])
 
     def test_daemon_stops_and_starts(self):
         serial = self.up()

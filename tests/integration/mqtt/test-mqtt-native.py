@@ -193,27 +193,102 @@ class NativeTest(mqttlib.MqttTestCase):
         self.addCleanup(self.recorder.close)
         self.wait_online(timeout=40)
 
+    def cycle(self, voltage):
+        """One poll cycle of the inverter (a PropertiesChanged), seen through on the state."""
+        self.mock_update(INV, 'org.axpert.Inverter', {'BatteryVoltage': voltage})
+        self.recorder.wait_json(STATE, lambda s: s['battery_voltage'] == voltage)
+
+    def remove_unit(self, n):
+        path = UNIT0.replace('unit0', f'unit{n}')
+        # python-dbusmock's RemoveObject does not signal it; the daemon would.
+        self.mock_call('/org/axpert/Inverter', 'EmitSignal', 'org.freedesktop.DBus.ObjectManager',
+                       'InterfacesRemoved', 'oas', [path, ['org.axpert.Inverter.Unit']])
+        self.mock_call('/org/axpert/Inverter', 'RemoveObject', path)
+
+    def add_unit(self, n):
+        import axpert_template as t
+        path = UNIT0.replace('unit0', f'unit{n}')
+        props = t.unit_properties(n, '9293170110%04d' % (200 + n))
+        self.mock_call('/org/axpert/Inverter', 'AddObject', path, 'org.axpert.Inverter.Unit',
+                       props, [])
+        # Signalled explicitly, as for RemoveObject.
+        import dbus
+        self.mock_call('/org/axpert/Inverter', 'EmitSignal', 'org.freedesktop.DBus.ObjectManager',
+                       'InterfacesAdded', 'oa{sa{sv}}', [
+                           dbus.ObjectPath(path),
+                           dbus.Dictionary({'org.axpert.Inverter.Unit':
+                                            dbus.Dictionary(props, signature='sv')},
+                                           signature='sa{sv}')])
+
+    def emptied(self):
+        """The retained configs and states emptied so far (Home Assistant deletes those),
+        but for the units' totals, which are always emptied (the inverter's entities show
+        them)."""
+        return [m[0] for m in self.recorder.all()
+                if m[1] == b'' and (m[0].endswith('/config') or '/unit' in m[0]) and
+                '_total_' not in m[0]]
+
     def test_unit_vanishes_and_returns(self):
+        """A unit that the online inverter stops reporting is removed, but only after 3 cycles
+        without it (a settle time): one missed scan does not delete it in Home Assistant."""
         self.start_mock(units=2)
         self.start_bridge()
         self.wait_online()
         cfg = f'homeassistant/sensor/axpert_{SERIAL}/unit1_battery_voltage/config'
         self.recorder.wait(cfg, lambda p: len(p) > 0)
         self.recorder.wait(f'axpert/{SERIAL}/unit1/state', lambda p: len(p) > 0)
-        unit1 = UNIT0.replace('unit0', 'unit1')
-        # python-dbusmock's RemoveObject does not signal it; the daemon would.
-        self.mock_call('/org/axpert/Inverter', 'EmitSignal', 'org.freedesktop.DBus.ObjectManager',
-                       'InterfacesRemoved', 'oas', [unit1, ['org.axpert.Inverter.Unit']])
-        self.mock_call('/org/axpert/Inverter', 'RemoveObject', unit1)
-        # Gone for good while the daemon runs: its entities and retained state are emptied.
+        self.remove_unit(1)
+        self.cycle(50.1)
+        self.cycle(50.2)
+        time.sleep(0.5)
+        self.assertEqual(self.emptied(), [])
+        # The third cycle online without it: gone for good, its entities and state emptied.
+        self.cycle(50.3)
         self.recorder.wait(cfg, lambda p: p == b'')
         self.recorder.wait(f'axpert/{SERIAL}/unit1/state', lambda p: p == b'')
-        import axpert_template as t
-        self.mock_call('/org/axpert/Inverter', 'AddObject', UNIT0.replace('unit0', 'unit1'),
-                       'org.axpert.Inverter.Unit', t.unit_properties(1, '92931701100201'), [])
+        self.assertNotIn(f'homeassistant/sensor/axpert_{SERIAL}/unit0_battery_voltage/config',
+                         self.emptied())
+        self.recorder.clear()
+        self.add_unit(1)
         self.recorder.wait(cfg, lambda p: len(p) > 0)
         unit = self.recorder.wait_json(f'axpert/{SERIAL}/unit1/state')
         self.assertEqual(unit['serial_number'], '92931701100201')
+
+    def test_units_survive_an_outage(self):
+        """The daemon drops the units when the inverter goes offline (a USB hiccup): their
+        entities are unavailable, not deleted, however long the outage, and come back as they
+        were; the count of cycles without a unit starts again after an outage."""
+        self.start_mock(units=2)
+        self.start_bridge()
+        self.wait_online()
+        for n in (0, 1):
+            self.recorder.wait(f'homeassistant/sensor/axpert_{SERIAL}/unit{n}_battery_voltage/'
+                               'config', lambda p: len(p) > 0)
+        self.recorder.clear()
+        self.mock_update(INV, 'org.axpert.Inverter', {'Online': False, 'LastError': 'timeout'})
+        self.remove_unit(0)
+        self.remove_unit(1)
+        self.recorder.wait(AVAIL, lambda p: p == b'offline')
+        for i in range(5):  # offline cycles (LastError changes)
+            self.mock_update(INV, 'org.axpert.Inverter', {'LastError': f'timeout {i}'})
+            self.recorder.wait_json(STATE, lambda s, i=i: s['last_error'] == f'timeout {i}')
+        # Back online with unit 0 only, first: 2 cycles, then an outage again, then 2 more.
+        self.mock_update(INV, 'org.axpert.Inverter', {'Online': True})
+        self.add_unit(0)
+        self.recorder.wait(AVAIL, lambda p: p == b'online')
+        self.cycle(50.1)
+        self.mock_update(INV, 'org.axpert.Inverter', {'Online': False})
+        self.recorder.wait(AVAIL, lambda p: p == b'offline')
+        self.mock_update(INV, 'org.axpert.Inverter', {'Online': True})
+        self.recorder.wait(AVAIL, lambda p: p == b'online')
+        self.cycle(50.2)
+        self.add_unit(1)
+        self.recorder.wait_json(f'axpert/{SERIAL}/unit1/state', lambda s: s is not None)
+        self.cycle(50.3)
+        self.cycle(50.4)
+        time.sleep(0.5)
+        self.assertEqual(self.emptied(), [])
+        self.assertTrue(self.bridge.running())
 
     def test_two_inverters(self):
         self.start_mock(second='55500011122233')
