@@ -22,7 +22,9 @@ UNIT = 'org.axpert.Inverter.Unit'
 COMPAT = 'compat-mindfreeze.c'
 # Home Assistant's own words that happen to equal a bus value: device_class "battery" is not
 # Mode "battery".
-HA_WORDS = {'battery'}
+# Home Assistant's own words that happen to equal a contract string: its device class
+# "battery", and the energy units its energy device class accepts (mqtt/energy.c's rule).
+HA_WORDS = {'battery', 'Wh', 'kWh', 'MWh'}
 
 
 def annotations(elem):
