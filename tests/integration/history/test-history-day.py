@@ -4,9 +4,12 @@ axpertd into axpert-history; every energy counter agrees with the simulator's ex
 (`energy` on its control socket) within 1 %, the totals survive a restart, and GetSamples
 returns the recorded series."""
 import bisect
+import datetime
+import json
 import math
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -127,6 +130,30 @@ class Day(historylib.HistoryTestCase):
         self.assertEqual(props['LastSampleTimestamp'], times[-1])
         self.assertIn('PvInputPower', props['Fields'])
         self.assertEqual(props['Fields'], sorted(props['Fields']))
+
+        # axpertctl prints the same, from the real service: the series as CSV (one row per
+        # recorded cycle, the values exact) and the day's bill (GetEnergy's kWh).
+        def ctl(*args):
+            p = subprocess.run([testlib.build_path('client', 'axpertctl'), *args],
+                               env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.address),
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, f'axpertctl {args}: {p.stderr}')
+            return p.stdout
+
+        def iso(t_us):
+            return datetime.datetime.fromtimestamp(t_us / 1e6, datetime.timezone.utc).isoformat()
+        lines = ctl('history', '--csv', f'--since={iso(times[0])}', f'--until={iso(times[-1])}',
+                    'PvInputPower').splitlines()
+        self.assertEqual(lines[0], 'datetime,PvInputPower')
+        self.assertEqual(len(lines) - 1, len(times))
+        self.assertEqual([float(x.split(',')[1]) for x in lines[1:]], pv)
+        bill = json.loads(ctl('energy', '--day', '--json=short'))
+        self.assertTrue(bill)
+        for kind in TRUTH_KEYS:
+            self.assertTrue(math.isclose(sum(d[kind] for d in bill),
+                                         historylib.energy_sum(periods, kind), rel_tol=1e-9,
+                                         abs_tol=1e-9), (kind, bill))
+        self.assertIn('This month', ctl('energy'))
 
 
 if __name__ == '__main__':
