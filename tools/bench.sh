@@ -33,6 +33,9 @@ echo
 echo "== axpert-history storage, one simulated year through the store (tests/bench/bench-history.py)"
 /usr/bin/python3 tests/bench/bench-history.py --build="$top/$build"
 echo
+echo "== axpert-history as a service on the simulator (tests/bench/bench-history-service.py)"
+/usr/bin/python3 tests/bench/bench-history-service.py --build="$top/$build"
+echo
 echo "== axpert-web with the real daemon and simulator (tests/bench/bench-web.py)"
 /usr/bin/python3 tests/bench/bench-web.py --build="$top/$build"
 
