@@ -1090,13 +1090,24 @@ int store_energy_set(Store *s, const char *serial, const char *day, StoreEnergyK
 
 /* ---- commit: buffer, tiers, retention ---- */
 
-/* The average to 3 decimals (the inverter's finest resolution is 0.01), an integer when it is
- * one: the shortest JSON. */
-#define AVG_SHORT                                                                                  \
-        "(CASE WHEN round(a.av, 3) = CAST(round(a.av, 3) AS INTEGER) THEN CAST(round(a.av, 3) AS " \
-        "INTEGER) ELSE round(a.av, 3) END)"
+/* The number of decimals X is written with (SQLite prints a REAL with at most 15 significant
+ * digits: the inverter's 230.1 reads back as "230.1"); 6 for an exponent form. */
+#define DECIMALS(x)                                                                                \
+        "(CASE WHEN (" x ") = CAST((" x ") AS INTEGER) THEN 0 "                                    \
+        "WHEN instr(CAST((" x ") AS TEXT), 'e') THEN 6 "                                           \
+        "ELSE length(CAST((" x ") AS TEXT)) - instr(CAST((" x ") AS TEXT), '.') END)"
 
-/* Folds the rows of SRC_SELECT (inverter, b, slot, mn, av, mx, c) with the cycle counts of
+/* The average to one decimal more than the finest value it averages (a.d decimals: 0.1 V →
+ * 0.01 V, 1 W → 0.1 W; at most 6), an integer when it is one: the shortest JSON that keeps the
+ * average well below the inverter's own resolution. 3 fixed decimals made every average of a
+ * watt or percent field two characters longer than it can mean. */
+#define AVG_ROUND "round(a.av, min(6, a.d + 1))"
+#define AVG_SHORT                                                                                  \
+        "(CASE WHEN " AVG_ROUND " = CAST(" AVG_ROUND " AS INTEGER) THEN CAST(" AVG_ROUND           \
+        " AS INTEGER) ELSE " AVG_ROUND " END)"
+
+/* Folds the rows of SRC_SELECT (inverter, b, slot, mn, av, mx, c, d = the decimals of its
+ * values) with the cycle counts of
  * N_SELECT (inverter, b, n) into TABLE's JSON rows; see the layout comment at the top. */
 static int fold_tier(Store *s, const char *table, const char *key, const char *src_select,
                      const char *n_select, int64_t lo, int64_t hi)
@@ -1127,16 +1138,19 @@ static int fold_tier(Store *s, const char *table, const char *key, const char *s
 static int fold_minutes(Store *s, int64_t lo, int64_t hi)
 {
         /* ?1, ?2: minutes [lo, hi). */
-        return fold_tier(s, "minute", "m",
-                         "SELECT r.inverter, r.t / 60000 AS b, j.key AS slot, min(j.value) AS mn, "
-                         "avg(j.value) AS av, max(j.value) AS mx, count(j.value) AS c "
-                         "FROM raw AS r, json_each(r.v) AS j "
-                         "WHERE r.inverter IN (SELECT id FROM inverters) "
-                         "AND r.t >= ?1 * 60000 AND r.t < ?2 * 60000 GROUP BY 1, 2, 3",
-                         "SELECT inverter, t / 60000 AS b, count(*) AS n FROM raw "
-                         "WHERE inverter IN (SELECT id FROM inverters) "
-                         "AND t >= ?1 * 60000 AND t < ?2 * 60000 GROUP BY 1, 2",
-                         lo, hi);
+        return fold_tier(
+                        s, "minute", "m",
+                        "SELECT r.inverter, r.t / 60000 AS b, j.key AS slot, min(j.value) AS mn, "
+                        "avg(j.value) AS av, max(j.value) AS mx, count(j.value) AS c, "
+                        "max(" DECIMALS("j.value") ") AS d "
+                                                   "FROM raw AS r, json_each(r.v) AS j "
+                                                   "WHERE r.inverter IN (SELECT id FROM inverters) "
+                                                   "AND r.t >= ?1 * 60000 AND r.t < ?2 * 60000 "
+                                                   "GROUP BY 1, 2, 3",
+                        "SELECT inverter, t / 60000 AS b, count(*) AS n FROM raw "
+                        "WHERE inverter IN (SELECT id FROM inverters) "
+                        "AND t >= ?1 * 60000 AND t < ?2 * 60000 GROUP BY 1, 2",
+                        lo, hi);
 }
 
 /* The per-element accessors of a tier row's JSON (element e of a row with n cycles). */
@@ -1155,10 +1169,13 @@ static int fold_hours(Store *s, int64_t lo, int64_t hi)
                          "min(" TIER_MIN ") AS mn, "
                          "sum((" TIER_AVG ") * (" TIER_COUNT ")) * 1.0 / "
                          "nullif(sum(" TIER_COUNT "), 0) AS av, "
-                         "max(" TIER_MAX ") AS mx, sum(" TIER_COUNT ") AS c "
-                         "FROM minute AS m, json_each(m.v) AS j "
-                         "WHERE m.inverter IN (SELECT id FROM inverters) "
-                         "AND m.m >= ?1 * 60 AND m.m < ?2 * 60 GROUP BY 1, 2, 3",
+                         "max(" TIER_MAX ") AS mx, sum(" TIER_COUNT ") AS c, "
+                         "max(max(" DECIMALS(TIER_MIN) ", " DECIMALS(
+                                         TIER_MAX) ")) AS d "
+                                                   "FROM minute AS m, json_each(m.v) AS j "
+                                                   "WHERE m.inverter IN (SELECT id FROM inverters) "
+                                                   "AND m.m >= ?1 * 60 AND m.m < ?2 * 60 GROUP BY "
+                                                   "1, 2, 3",
                          "SELECT inverter, m / 60 AS b, sum(n) AS n FROM minute "
                          "WHERE inverter IN (SELECT id FROM inverters) "
                          "AND m >= ?1 * 60 AND m < ?2 * 60 GROUP BY 1, 2",
