@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "macros.h"
 #include "store.h"
@@ -432,6 +433,29 @@ static void test_avg_decimals(void)
         rm_rf(dir);
 }
 
+/* The JSON of packed hour H (minutes since T0 / 60), uncompressed as the sqlite3 shell's
+ * sqlar_uncompress(z, sz) does: what `sqlite3 history.db` shows. Checks its first bytes. */
+static void check_packed_hour(const char *path, int64_t h, const char *want_prefix)
+{
+        sqlite3 *db = NULL;
+        CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+        sqlite3_stmt *st = NULL;
+        CHECK(sqlite3_prepare_v2(db, "SELECT sz, z FROM minute_packed WHERE h = ?", -1, &st,
+                                 NULL) == SQLITE_OK);
+        sqlite3_bind_int64(st, 1, (int64_t)(T0 / HOUR) + h);
+        CHECK(sqlite3_step(st) == SQLITE_ROW);
+        uLongf sz = (uLongf)sqlite3_column_int64(st, 0);
+        int n = sqlite3_column_bytes(st, 1);
+        g_autofree char *json = g_malloc0(sz + 1);
+        CHECK_MSG((uLongf)n < sz, "stored uncompressed: %d of %lu bytes", n, (unsigned long)sz);
+        uLongf out = sz;
+        CHECK(uncompress((Bytef *)json, &out, sqlite3_column_blob(st, 1), (uLong)n) == Z_OK);
+        CHECK_INT(out, sz);
+        CHECK_MSG(g_str_has_prefix(json, want_prefix), "%.200s", json);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+}
+
 /* Tier folding at the boundary, late samples, and the retention of each tier. */
 static void test_tiers_retention(void)
 {
@@ -494,19 +518,43 @@ static void test_tiers_retention(void)
         CHECK_INT(sql_int(path, "SELECT count(*) FROM raw"), 720);
         CHECK_INT(store_commit(s, T0 + DAY + 3 * HOUR), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM raw"), 0);
-        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 120);
-        /* Raw expired: STEP 0 answers from the minute tier. */
+        /* Both hours are older than the raw retention: packed, one compressed row each */
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        check_packed_hour(path, 0,
+                          "[[0,13,[[50,66.6,200],[7,7,7,11]]],[1,12,[[50,55.5,61],[7,7,7,11]]]");
+        /* Raw expired: STEP 0 answers from the minute tier, packed, as before; STEP 120 too */
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + DAY + 3 * HOUR, &r,
                                     NULL),
                   0);
         CHECK(r && r->n_times == 120);
         if (r && r->n_times == 120) {
-                CHECK_INT(r->times[1], T0 + MINUTE);
-                CHECK_DOUBLE(r->columns[0][1], 55.5);
+                CHECK_INT(r->times[0], T0);
+                CHECK_DOUBLE(r->columns[0][0], 66.6);
+                CHECK_INT(r->times[119], T0 + 119 * MINUTE);
+                CHECK_DOUBLE(r->columns[0][119], 55.5);
         }
         store_samples_free(r);
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 120, f, 1, T0 + 2 * DAY, &r, NULL),
+                  0);
+        CHECK(r && r->n_times == 60);
+        if (r && r->n_times == 60)
+                CHECK_MSG(fabs(r->columns[0][0] - (66.6 * 13 + 55.5 * 12) / 25) < 1e-9, "%g",
+                          r->columns[0][0]);
+        store_samples_free(r);
+        /* a late sample never folds into a packed hour again (nor does raw keep one that old) */
+        CHECK_INT(store_add_sample(s, "S", T0 + HOUR + 1000, "V", 1000), 0);
+        CHECK_INT(store_commit(s, T0 + DAY + 3 * HOUR + MINUTE), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM raw"), 0);
         CHECK_INT(store_commit(s, T0 + 3 * DAY + 90 * MINUTE), 0);
-        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 30);
+        /* Minutes after 3 days: a packed hour goes once all of it is older (hour 1 stays) */
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 1);
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + 3 * DAY, &r, NULL), 0);
+        CHECK(r && r->n_times == 60);
+        if (r && r->n_times == 60)
+                CHECK_INT(r->times[0], T0 + HOUR);
+        store_samples_free(r);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM hour"), 2);
         /* SINCE beyond the minutes' retention: the hour tier. */
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + 3 * DAY + 90 * MINUTE,
@@ -844,7 +892,7 @@ static void test_migration_v1(void)
         store_open_info_done(&info);
         if (!s)
                 return;
-        CHECK_INT(sql_int(path, "PRAGMA user_version"), 2);
+        CHECK_INT(sql_int(path, "PRAGMA user_version"), 3);
 
         const char *f[] = {"BatteryVoltage", "PvInputPower"};
         StoreSamples *r = NULL;
@@ -884,6 +932,65 @@ static void test_migration_v1(void)
         store_free(s);
         g_autofree char *row = sql_text(path, "SELECT v FROM raw ORDER BY t DESC LIMIT 1");
         CHECK_STR(row, "[null,52.2]");
+        rm_rf(dir);
+}
+
+/* A version-2 database (minute rows, no minute_packed) is migrated to version 3, and its minutes
+ * older than the raw retention are packed at the next commit and read back the same. */
+static void test_migration_v2(void)
+{
+        g_autofree char *dir = tmp_dir();
+        g_autofree char *path = g_strconcat(dir, "/history.db", NULL);
+        Store *s = open_store(path, NULL, T0);
+        for (uint64_t i = 0; i < 2 * 720; i++)
+                CHECK_INT(store_add_sample(s, "S", T0 + i * 5 * SEC, "V", (double)(i % 12)), 0);
+        CHECK_INT(store_commit(s, T0 + 2 * HOUR + 1), 0);
+        store_free(s);
+        /* What version 2 was: the same tables without minute_packed. */
+        sqlite3 *db = NULL;
+        CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db,
+                           "DROP TABLE minute_packed; DELETE FROM meta WHERE key = "
+                           "'packed_done'; PRAGMA user_version = 2;",
+                           NULL, NULL, NULL) == SQLITE_OK);
+        sqlite3_close(db);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 120);
+
+        StoreOpenInfo info = {0};
+        s = NULL;
+        CHECK_INT(store_open(path, NULL, T0 + 2 * HOUR + 1, &s, &info), 0);
+        CHECK(!info.recovered);
+        CHECK_INT(info.from_version, 2);
+        store_open_info_done(&info);
+        if (!s)
+                return;
+        CHECK_INT(sql_int(path, "PRAGMA user_version"), 3);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 0);
+        /* 15 days later both hours are older than the raw retention (14 days) */
+        uint64_t now = T0 + 15 * DAY;
+        CHECK_INT(store_commit(s, now), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        check_packed_hour(path, 1, "[[0,12,[[0,5.5,11]]],[1,12,[[0,5.5,11]]]");
+        const char *f[] = {"V"};
+        StoreSamples *r = NULL;
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, now, &r, NULL), 0);
+        CHECK(r && r->n_times == 120);
+        if (r && r->n_times == 120) {
+                CHECK_INT(r->times[119], T0 + 119 * MINUTE);
+                CHECK_DOUBLE(r->columns[0][119], 5.5);
+        }
+        store_samples_free(r);
+        uint64_t first = 0, last = 0;
+        CHECK_INT(store_get_sample_range(s, "S", &first, &last), 0);
+        CHECK_INT(first, T0);
+        CHECK_INT(last, T0 + 119 * MINUTE);
+        store_free(s);
+        /* reopened: the packed watermark is kept */
+        s = open_store(path, NULL, now);
+        CHECK_INT(store_commit(s, now + HOUR), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        store_free(s);
         rm_rf(dir);
 }
 
@@ -1051,6 +1158,7 @@ int main(int argc, char **argv)
         test_energy_dst();
         test_corrupt();
         test_migration_v1();
+        test_migration_v2();
         test_bounded_buffer();
         return tests_finish("test-store");
 }
