@@ -1503,10 +1503,24 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
         int64_t packed_done = s->packed_done;
         int64_t ph = MIN(cutoff(now_usec, ret->raw_days, USEC_PER_HOUR), hour_hi);
         if (ph > packed_done) {
-                r = pack_minutes(s, packed_done, ph);
+                /* From the oldest minute row on, at most a day per commit: a database migrated
+                 * from version 2 with a year of minutes is packed over a few hours of commits,
+                 * not in one transaction the size of the file. */
+                int64_t first = INT64_MAX;
+                r = query_int64(s->db,
+                                "SELECT coalesce(min(m), 9223372036854775807) FROM minute WHERE "
+                                "inverter IN (SELECT id FROM inverters)",
+                                &first);
                 if (r < 0)
                         return r;
-                packed_done = ph;
+                int64_t lo_h = MAX(packed_done, first / 60);
+                int64_t hi_h = lo_h < ph ? MIN(ph, lo_h + 24) : ph;
+                if (lo_h < hi_h) {
+                        r = pack_minutes(s, lo_h, hi_h);
+                        if (r < 0)
+                                return r;
+                }
+                packed_done = hi_h;
         }
         *ret_packed_done = packed_done;
 

@@ -942,9 +942,13 @@ static void test_migration_v2(void)
         g_autofree char *dir = tmp_dir();
         g_autofree char *path = g_strconcat(dir, "/history.db", NULL);
         Store *s = open_store(path, NULL, T0);
+        /* hours 0 and 1, and 25 and 26: more than a day of minutes to pack */
         for (uint64_t i = 0; i < 2 * 720; i++)
-                CHECK_INT(store_add_sample(s, "S", T0 + i * 5 * SEC, "V", (double)(i % 12)), 0);
-        CHECK_INT(store_commit(s, T0 + 2 * HOUR + 1), 0);
+                for (uint64_t h = 0; h <= 25; h += 25)
+                        CHECK_INT(store_add_sample(s, "S", T0 + h * HOUR + i * 5 * SEC, "V",
+                                                   (double)(i % 12)),
+                                  0);
+        CHECK_INT(store_commit(s, T0 + 27 * HOUR + 1), 0);
         store_free(s);
         /* What version 2 was: the same tables without minute_packed. */
         sqlite3 *db = NULL;
@@ -954,7 +958,7 @@ static void test_migration_v2(void)
                            "'packed_done'; PRAGMA user_version = 2;",
                            NULL, NULL, NULL) == SQLITE_OK);
         sqlite3_close(db);
-        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 120);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 240);
 
         StoreOpenInfo info = {0};
         s = NULL;
@@ -966,11 +970,16 @@ static void test_migration_v2(void)
                 return;
         CHECK_INT(sql_int(path, "PRAGMA user_version"), 3);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 0);
-        /* 15 days later both hours are older than the raw retention (14 days) */
-        uint64_t now = T0 + 15 * DAY;
+        /* 16 days later all four hours are older than the raw retention (14 days): packed a day
+         * (from the oldest minute) per commit */
+        uint64_t now = T0 + 16 * DAY;
+        CHECK_INT(store_commit(s, now), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 120);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        now += MINUTE;
         CHECK_INT(store_commit(s, now), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
-        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 4);
         check_packed_hour(path, 1, "[[0,12,[[0,5.5,11]]],[1,12,[[0,5.5,11]]]");
         const char *f[] = {"V"};
         StoreSamples *r = NULL;
@@ -984,12 +993,12 @@ static void test_migration_v2(void)
         uint64_t first = 0, last = 0;
         CHECK_INT(store_get_sample_range(s, "S", &first, &last), 0);
         CHECK_INT(first, T0);
-        CHECK_INT(last, T0 + 119 * MINUTE);
+        CHECK_INT(last, T0 + 26 * HOUR + 59 * MINUTE);
         store_free(s);
         /* reopened: the packed watermark is kept */
         s = open_store(path, NULL, now);
         CHECK_INT(store_commit(s, now + HOUR), 0);
-        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 4);
         store_free(s);
         rm_rf(dir);
 }
