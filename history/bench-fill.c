@@ -249,14 +249,16 @@ int main(int argc, char **argv)
                 return 1;
         }
         const char *serial = "92932004102443";
+        uint64_t first_start = start; /* the first simulated day's midnight */
         if (resume) {
-                uint64_t last = 0;
-                r = store_get_sample_range(s, serial, NULL, &last);
+                uint64_t last = 0, first = 0;
+                r = store_get_sample_range(s, serial, &first, &last);
                 if (r < 0 || last == 0) {
                         fprintf(stderr, "--continue: nothing to continue\n");
                         return 1;
                 }
                 start = last + interval * SEC;
+                first_start = first;
         }
 
         uint64_t cycles = (uint64_t)(days * 86400 / interval);
@@ -404,9 +406,9 @@ int main(int argc, char **argv)
                 double oms_cpu;
                 double oms = MEDIAN_MS(21, &oms_cpu, {
                         StoreSamples *res = NULL;
-                        r = store_get_samples(s, serial, start + 86400 * SEC,
-                                              start + 2 * 86400 * SEC - 1, 60, f4, 4, end, &res,
-                                              NULL);
+                        r = store_get_samples(s, serial, first_start + 86400 * SEC,
+                                              first_start + 2 * 86400 * SEC - 1, 60, f4, 4, end,
+                                              &res, NULL);
                         orows = res ? res->n_times : 0;
                         store_samples_free(res);
                 });
