@@ -522,7 +522,8 @@ static void test_tiers_retention(void)
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
         check_packed_hour(path, 0,
-                          "[[0,13,[[50,66.6,200],[7,7,7,11]]],[1,12,[[50,55.5,61],[7,7,7,11]]]");
+                          "[[0,13,\"[[50,66.6,200],[7,7,7,11]]\"],[1,12,\"[[50,55.5,61],[7,7,7,11]]"
+                          "\"]");
         /* Raw expired: STEP 0 answers from the minute tier, packed, as before; STEP 120 too */
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + DAY + 3 * HOUR, &r,
                                     NULL),
@@ -980,7 +981,7 @@ static void test_migration_v2(void)
         CHECK_INT(store_commit(s, now), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 4);
-        check_packed_hour(path, 1, "[[0,12,[[0,5.5,11]]],[1,12,[[0,5.5,11]]]");
+        check_packed_hour(path, 1, "[[0,12,\"[[0,5.5,11]]\"],[1,12,\"[[0,5.5,11]]\"]");
         const char *f[] = {"V"};
         StoreSamples *r = NULL;
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, now, &r, NULL), 0);
