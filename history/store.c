@@ -1754,8 +1754,11 @@ static int store_raw_never_expired(Store *s, Inverter *inv, bool *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s->db,
+                        /* The oldest folded minute, packed or not (a packed hour's start:
+                         * raw never holds a packed hour). */
                         "SELECT (SELECT min(t) FROM raw WHERE inverter = ?1), "
-                        "(SELECT min(m) FROM minute WHERE inverter = ?1)",
+                        "coalesce((SELECT min(h) * 60 FROM minute_packed WHERE inverter = ?1), "
+                        "(SELECT min(m) FROM minute WHERE inverter = ?1))",
                         &st);
         if (r < 0)
                 return r;
