@@ -139,9 +139,15 @@ static double noise(double sigma)
         return (uniform() + uniform() + uniform() - 1.5) * 2 * sigma;
 }
 
+/* V to a multiple of RES as axpertd reads it from the inverter's decimal text: the double
+ * nearest to k / 10^d (k / scale, correctly rounded), not k * RES, which is often one ulp off
+ * and then needs 17 digits to print exactly ("229.60000000000002"). */
 static double quantise(double v, double res)
 {
-        return round(v / res) * res;
+        if (res >= 1)
+                return round(v / res) * res;
+        double scale = round(1 / res);
+        return round(v * scale) / scale;
 }
 
 static uint64_t cpu_usec(void)
