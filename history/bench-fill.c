@@ -139,9 +139,15 @@ static double noise(double sigma)
         return (uniform() + uniform() + uniform() - 1.5) * 2 * sigma;
 }
 
+/* V to a multiple of RES as axpertd reads it from the inverter's decimal text: the double
+ * nearest to k / 10^d (k / scale, correctly rounded), not k * RES, which is often one ulp off
+ * and then needs 17 digits to print exactly ("229.60000000000002"). */
 static double quantise(double v, double res)
 {
-        return round(v / res) * res;
+        if (res >= 1)
+                return round(v / res) * res;
+        double scale = round(1 / res);
+        return round(v * scale) / scale;
 }
 
 static uint64_t cpu_usec(void)
@@ -187,6 +193,7 @@ int main(int argc, char **argv)
         double days = 365;
         unsigned interval = 5, commit_interval = 60;
         bool resume = false, query = true;
+        const char *start_day = "2026-01-01";
         static const struct option options[] = {
                         {"database", required_argument, NULL, 'd'},
                         {"days", required_argument, NULL, 'n'},
@@ -194,6 +201,7 @@ int main(int argc, char **argv)
                         {"commit-interval", required_argument, NULL, 'c'},
                         {"continue", no_argument, NULL, 'C'},
                         {"no-query", no_argument, NULL, 'Q'},
+                        {"start", required_argument, NULL, 's'},
                         {NULL, 0, NULL, 0},
         };
         int c;
@@ -217,6 +225,9 @@ int main(int argc, char **argv)
                 case 'Q':
                         query = false;
                         break;
+                case 's':
+                        start_day = optarg;
+                        break;
                 default:
                         return 2;
                 }
@@ -224,15 +235,18 @@ int main(int argc, char **argv)
         if (!database || days <= 0 || interval == 0 || commit_interval < interval) {
                 fprintf(stderr,
                         "usage: %s --database=PATH [--days=N] [--interval=S] "
-                        "[--commit-interval=S] [--continue] [--no-query]\n",
+                        "[--commit-interval=S] [--continue] [--no-query] [--start=YYYY-MM-DD]\n",
                         argv[0]);
                 return 2;
         }
 
-        /* 2026-01-01 00:00 local: a whole calendar year, both DST changes included. */
+        /* 2026-01-01 00:00 local by default: a whole calendar year, both DST changes included;
+         * --start samples another season (the sun decides how many fields move). */
         uint64_t start;
-        if (store_day_start("2026-01-01", &start) < 0)
-                return 1;
+        if (store_day_start(start_day, &start) < 0) {
+                fprintf(stderr, "--start=%s: not a day (YYYY-MM-DD)\n", start_day);
+                return 2;
+        }
 
         Store *s = NULL;
         int r = store_open(database, NULL, start, &s, NULL);
@@ -241,14 +255,16 @@ int main(int argc, char **argv)
                 return 1;
         }
         const char *serial = "92932004102443";
+        uint64_t first_start = start; /* the first simulated day's midnight */
         if (resume) {
-                uint64_t last = 0;
-                r = store_get_sample_range(s, serial, NULL, &last);
+                uint64_t last = 0, first = 0;
+                r = store_get_sample_range(s, serial, &first, &last);
                 if (r < 0 || last == 0) {
                         fprintf(stderr, "--continue: nothing to continue\n");
                         return 1;
                 }
                 start = last + interval * SEC;
+                first_start = first;
         }
 
         uint64_t cycles = (uint64_t)(days * 86400 / interval);
@@ -391,6 +407,17 @@ int main(int argc, char **argv)
                         StoreEnergy e[4];
                         r = store_energy_sums(s, serial, day, &e[0], &e[1], &e[2], &e[3], NULL);
                 });
+                /* The first whole simulated day at 60 s: after 15 days its minutes are packed. */
+                size_t orows = 0;
+                double oms_cpu;
+                double oms = MEDIAN_MS(21, &oms_cpu, {
+                        StoreSamples *res = NULL;
+                        r = store_get_samples(s, serial, first_start + 86400 * SEC,
+                                              first_start + 2 * 86400 * SEC - 1, 60, f4, 4, end,
+                                              &res, NULL);
+                        orows = res ? res->n_times : 0;
+                        store_samples_free(res);
+                });
                 /* A week at 5 minutes, from the minute tier: a longer chart. */
                 size_t wrows = 0;
                 double wms = MEDIAN_MS(5, &wms_cpu, {
@@ -406,8 +433,12 @@ int main(int argc, char **argv)
                        ", \"energy_days\": %zu"
                        ", \"energy_sums_ms\": %.3f, \"energy_sums_cpu_ms\": %.3f"
                        ", \"week_300s_4_fields_ms\": %.3f, \"week_300s_4_fields_cpu_ms\": %.3f"
-                       ", \"week_300s_rows\": %zu",
-                       ms, ms_cpu, rows, ems, ems_cpu, periods, sms, sms_cpu, wms, wms_cpu, wrows);
+                       ", \"week_300s_rows\": %zu"
+                       ", \"first_day_60s_4_fields_ms\": %.3f, \"first_day_60s_4_fields_cpu_ms\": "
+                       "%.3f"
+                       ", \"first_day_60s_rows\": %zu",
+                       ms, ms_cpu, rows, ems, ems_cpu, periods, sms, sms_cpu, wms, wms_cpu, wrows,
+                       oms, oms_cpu, orows);
         }
         s = store_free(s);
 
@@ -433,6 +464,20 @@ int main(int argc, char **argv)
                         printf("}");
                 }
                 sqlite3_finalize(q);
+                /* The rows of each tier (minute_packed: hours), for the extrapolation. */
+                static const char *const tiers[] = {"raw", "minute", "minute_packed", "hour"};
+                printf(", \"rows\": {");
+                for (size_t i = 0; i < ELEMENTSOF(tiers); i++) {
+                        g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM %s", tiers[i]);
+                        long long n = 0;
+                        if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK &&
+                            sqlite3_step(q) == SQLITE_ROW)
+                                n = sqlite3_column_int64(q, 0);
+                        sqlite3_finalize(q);
+                        q = NULL;
+                        printf("%s\"%s\": %lld", i ? ", " : "", tiers[i], n);
+                }
+                printf("}");
                 if (sqlite3_prepare_v2(db, "PRAGMA freelist_count", -1, &q, NULL) == SQLITE_OK &&
                     sqlite3_step(q) == SQLITE_ROW)
                         printf(", \"free_pages\": %lld", (long long)sqlite3_column_int64(q, 0));

@@ -11,6 +11,7 @@
 
 #include <glib.h>
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "log.h"
 #include "macros.h"
@@ -32,6 +33,13 @@
  *                                      x (every one of the n values was x), [min,avg,max] (n
  *                                      values), [min,avg,max,count] (count < n values)
  *   energy(inverter, day, day_start, pv, load, battery_charge, battery_discharge, grid, source)
+ *   minute_packed(inverter, h, sz, z)  the minute rows of one closed hour older than the raw
+ *                                      retention (final: no raw left to fold them again), as
+ *                                      the JSON array [[minute % 60, n, "v"], …] (v as a
+ *                                      string: read back as the text it was, which costs half
+ *                                      the CPU of a nested array re-rendered by json_each)
+ *                                      compressed with zlib: z = sqlar_compress(json), sz =
+ *                                      its length
  *   meta(key, value)                   the tiers' watermarks
  *
  * JSON because SQLite reads it natively (json_each, json_extract: the tiers and queries stay
@@ -42,7 +50,7 @@
  * every query reads them with UNION ALL / a FULL JOIN.
  */
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
 #define USEC_PER_HOUR (3600 * USEC_PER_SEC)
 #define USEC_PER_DAY (86400 * USEC_PER_SEC)
@@ -77,6 +85,7 @@ struct Store {
 
         int64_t minute_done; /* minutes before this are folded into the minute tier */
         int64_t hour_done;
+        int64_t packed_done; /* hours before this are in minute_packed (final) */
 
         /* The cycle being assembled (store_add_sample()), flushed into temp.pending_raw. */
         Inverter *cycle_inverter;
@@ -416,14 +425,96 @@ static int migrate_1_to_2(sqlite3 *db)
         return rc == SQLITE_DONE ? 0 : sqlite_errno(db, rc);
 }
 
+/* Version 3: the minute rows of closed hours older than the raw retention packed per hour and
+ * compressed (the minute tier was ~60 % of a year's file; see doc/history.md "Storage"). Rows
+ * already there are packed by the next commit. */
+static int migrate_2_to_3(sqlite3 *db)
+{
+        /* A rowid table: a packed hour (~4 KB) is too big a row for WITHOUT ROWID. */
+        return exec_sql(db, "CREATE TABLE minute_packed (inverter INTEGER NOT NULL, h INTEGER NOT "
+                            "NULL, sz INTEGER NOT NULL, z BLOB NOT NULL, PRIMARY KEY (inverter, "
+                            "h));");
+}
+
 static int (*const migrations[SCHEMA_VERSION])(sqlite3 *db) = {
                 migrate_0_to_1,
                 migrate_1_to_2,
+                migrate_2_to_3,
 };
 
-static const char *const schema_tables[] = {
-                "energy", "fields", "hour", "inverter_fields", "inverters", "meta", "minute", "raw",
+/* The tables of each schema version, sorted: a table is there from version SINCE on. */
+static const struct {
+        const char *name;
+        int since;
+} schema_tables[] = {
+                {"energy", 1},          {"fields", 1},        {"hour", 1},
+                {"inverter_fields", 1}, {"inverters", 1},     {"meta", 1},
+                {"minute", 1},          {"minute_packed", 3}, {"raw", 1},
 };
+
+/* ---- sqlar_compress() / sqlar_uncompress(): the sqlite3 shell's own (it is built with zlib),
+ * so `sqlite3 history.db "SELECT CAST(sqlar_uncompress(z, sz) AS TEXT) FROM minute_packed"`
+ * reads what we pack; the same semantics: zlib's compress() format, stored uncompressed when
+ * that is not smaller, SZ the uncompressed length. ---- */
+
+static void sqlar_compress_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+        (void)argc;
+        if (sqlite3_value_type(argv[0]) != SQLITE_BLOB) {
+                sqlite3_result_value(ctx, argv[0]);
+                return;
+        }
+        const Bytef *in = sqlite3_value_blob(argv[0]);
+        uLong n = (uLong)sqlite3_value_bytes(argv[0]);
+        uLongf out_n = compressBound(n);
+        Bytef *out = sqlite3_malloc64(out_n);
+        if (!out) {
+                sqlite3_result_error_nomem(ctx);
+                return;
+        }
+        if (compress(out, &out_n, in, n) == Z_OK && out_n < n)
+                sqlite3_result_blob64(ctx, out, out_n, sqlite3_free);
+        else {
+                sqlite3_free(out);
+                sqlite3_result_value(ctx, argv[0]);
+        }
+}
+
+static void sqlar_uncompress_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+        (void)argc;
+        sqlite3_int64 sz = sqlite3_value_int64(argv[1]);
+        int n = sqlite3_value_bytes(argv[0]);
+        if (sz <= 0 || sz == n) {
+                sqlite3_result_value(ctx, argv[0]);
+                return;
+        }
+        const Bytef *in = sqlite3_value_blob(argv[0]);
+        Bytef *out = sqlite3_malloc64((sqlite3_uint64)sz);
+        if (!out) {
+                sqlite3_result_error_nomem(ctx);
+                return;
+        }
+        uLongf out_n = (uLongf)sz;
+        if (uncompress(out, &out_n, in, (uLong)n) != Z_OK) {
+                sqlite3_free(out);
+                sqlite3_result_error(ctx, "sqlar_uncompress: damaged data", -1);
+                return;
+        }
+        sqlite3_result_blob64(ctx, out, out_n, sqlite3_free);
+}
+
+static int register_functions(sqlite3 *db)
+{
+        int rc = sqlite3_create_function(db, "sqlar_compress", 1,
+                                         SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                         NULL, sqlar_compress_func, NULL, NULL);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_create_function(db, "sqlar_uncompress", 2,
+                                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                             NULL, sqlar_uncompress_func, NULL, NULL);
+        return sqlite_errno(db, rc);
+}
 
 static const char *why_corrupt(sqlite3 *db)
 {
@@ -461,10 +552,18 @@ static int check_database(sqlite3 *db, int *ret_version, const char **ret_why)
         size_t n = 0;
         int rc;
         bool match = true;
+        /* The tables the file's version has, in order. */
+        size_t next = 0, expected = 0;
+        for (size_t i = 0; i < ELEMENTSOF(schema_tables); i++)
+                expected += schema_tables[i].since <= version;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *name = (const char *)sqlite3_column_text(st, 0);
-                if (n >= ELEMENTSOF(schema_tables) || !name || !streq(name, schema_tables[n]))
+                while (next < ELEMENTSOF(schema_tables) && schema_tables[next].since > version)
+                        next++;
+                if (next >= ELEMENTSOF(schema_tables) || !name ||
+                    !streq(name, schema_tables[next].name))
                         match = false;
+                next++;
                 n++;
         }
         if (rc != SQLITE_DONE) {
@@ -475,7 +574,7 @@ static int check_database(sqlite3 *db, int *ret_version, const char **ret_why)
                 *ret_why = "tables of another application";
                 return -EBADMSG;
         }
-        if (version > 0 && (!match || n != ELEMENTSOF(schema_tables))) {
+        if (version > 0 && (!match || n != expected)) {
                 *ret_why = "unexpected tables";
                 return -EBADMSG;
         }
@@ -540,7 +639,12 @@ static int open_database(const char *path, sqlite3 **ret, int *ret_version, cons
         sqlite3_busy_timeout(db, 1000);
 
         int version = 0;
-        int r = check_database(db, &version, ret_why);
+        int r = register_functions(db);
+        if (r < 0) {
+                sqlite3_close(db);
+                return r;
+        }
+        r = check_database(db, &version, ret_why);
         if (r >= 0) {
                 _cleanup_stmt_ sqlite3_stmt *st = NULL;
                 r = prepare(db, "PRAGMA journal_mode = WAL", &st);
@@ -756,6 +860,8 @@ static int load_dictionary(Store *s)
                 s->minute_done = v;
         if (query_int64(s->db, "SELECT value FROM meta WHERE key = 'hour_done'", &v) >= 0)
                 s->hour_done = v;
+        if (query_int64(s->db, "SELECT value FROM meta WHERE key = 'packed_done'", &v) >= 0)
+                s->packed_done = v;
         return 0;
 }
 
@@ -1090,13 +1196,24 @@ int store_energy_set(Store *s, const char *serial, const char *day, StoreEnergyK
 
 /* ---- commit: buffer, tiers, retention ---- */
 
-/* The average to 3 decimals (the inverter's finest resolution is 0.01), an integer when it is
- * one: the shortest JSON. */
-#define AVG_SHORT                                                                                  \
-        "(CASE WHEN round(a.av, 3) = CAST(round(a.av, 3) AS INTEGER) THEN CAST(round(a.av, 3) AS " \
-        "INTEGER) ELSE round(a.av, 3) END)"
+/* The number of decimals X is written with (SQLite prints a REAL with at most 15 significant
+ * digits: the inverter's 230.1 reads back as "230.1"); 6 for an exponent form. */
+#define DECIMALS(x)                                                                                \
+        "(CASE WHEN (" x ") = CAST((" x ") AS INTEGER) THEN 0 "                                    \
+        "WHEN instr(CAST((" x ") AS TEXT), 'e') THEN 6 "                                           \
+        "ELSE length(CAST((" x ") AS TEXT)) - instr(CAST((" x ") AS TEXT), '.') END)"
 
-/* Folds the rows of SRC_SELECT (inverter, b, slot, mn, av, mx, c) with the cycle counts of
+/* The average to one decimal more than the finest value it averages (a.d decimals: 0.1 V →
+ * 0.01 V, 1 W → 0.1 W; at most 6), an integer when it is one: the shortest JSON that keeps the
+ * average well below the inverter's own resolution. 3 fixed decimals made every average of a
+ * watt or percent field two characters longer than it can mean. */
+#define AVG_ROUND "round(a.av, min(6, a.d + 1))"
+#define AVG_SHORT                                                                                  \
+        "(CASE WHEN " AVG_ROUND " = CAST(" AVG_ROUND " AS INTEGER) THEN CAST(" AVG_ROUND           \
+        " AS INTEGER) ELSE " AVG_ROUND " END)"
+
+/* Folds the rows of SRC_SELECT (inverter, b, slot, mn, av, mx, c, d = the decimals of its
+ * values) with the cycle counts of
  * N_SELECT (inverter, b, n) into TABLE's JSON rows; see the layout comment at the top. */
 static int fold_tier(Store *s, const char *table, const char *key, const char *src_select,
                      const char *n_select, int64_t lo, int64_t hi)
@@ -1127,16 +1244,19 @@ static int fold_tier(Store *s, const char *table, const char *key, const char *s
 static int fold_minutes(Store *s, int64_t lo, int64_t hi)
 {
         /* ?1, ?2: minutes [lo, hi). */
-        return fold_tier(s, "minute", "m",
-                         "SELECT r.inverter, r.t / 60000 AS b, j.key AS slot, min(j.value) AS mn, "
-                         "avg(j.value) AS av, max(j.value) AS mx, count(j.value) AS c "
-                         "FROM raw AS r, json_each(r.v) AS j "
-                         "WHERE r.inverter IN (SELECT id FROM inverters) "
-                         "AND r.t >= ?1 * 60000 AND r.t < ?2 * 60000 GROUP BY 1, 2, 3",
-                         "SELECT inverter, t / 60000 AS b, count(*) AS n FROM raw "
-                         "WHERE inverter IN (SELECT id FROM inverters) "
-                         "AND t >= ?1 * 60000 AND t < ?2 * 60000 GROUP BY 1, 2",
-                         lo, hi);
+        return fold_tier(
+                        s, "minute", "m",
+                        "SELECT r.inverter, r.t / 60000 AS b, j.key AS slot, min(j.value) AS mn, "
+                        "avg(j.value) AS av, max(j.value) AS mx, count(j.value) AS c, "
+                        "max(" DECIMALS("j.value") ") AS d "
+                                                   "FROM raw AS r, json_each(r.v) AS j "
+                                                   "WHERE r.inverter IN (SELECT id FROM inverters) "
+                                                   "AND r.t >= ?1 * 60000 AND r.t < ?2 * 60000 "
+                                                   "GROUP BY 1, 2, 3",
+                        "SELECT inverter, t / 60000 AS b, count(*) AS n FROM raw "
+                        "WHERE inverter IN (SELECT id FROM inverters) "
+                        "AND t >= ?1 * 60000 AND t < ?2 * 60000 GROUP BY 1, 2",
+                        lo, hi);
 }
 
 /* The per-element accessors of a tier row's JSON (element e of a row with n cycles). */
@@ -1155,10 +1275,13 @@ static int fold_hours(Store *s, int64_t lo, int64_t hi)
                          "min(" TIER_MIN ") AS mn, "
                          "sum((" TIER_AVG ") * (" TIER_COUNT ")) * 1.0 / "
                          "nullif(sum(" TIER_COUNT "), 0) AS av, "
-                         "max(" TIER_MAX ") AS mx, sum(" TIER_COUNT ") AS c "
-                         "FROM minute AS m, json_each(m.v) AS j "
-                         "WHERE m.inverter IN (SELECT id FROM inverters) "
-                         "AND m.m >= ?1 * 60 AND m.m < ?2 * 60 GROUP BY 1, 2, 3",
+                         "max(" TIER_MAX ") AS mx, sum(" TIER_COUNT ") AS c, "
+                         "max(max(" DECIMALS(TIER_MIN) ", " DECIMALS(
+                                         TIER_MAX) ")) AS d "
+                                                   "FROM minute AS m, json_each(m.v) AS j "
+                                                   "WHERE m.inverter IN (SELECT id FROM inverters) "
+                                                   "AND m.m >= ?1 * 60 AND m.m < ?2 * 60 GROUP BY "
+                                                   "1, 2, 3",
                          "SELECT inverter, m / 60 AS b, sum(n) AS n FROM minute "
                          "WHERE inverter IN (SELECT id FROM inverters) "
                          "AND m >= ?1 * 60 AND m < ?2 * 60 GROUP BY 1, 2",
@@ -1281,8 +1404,43 @@ static int exec_cached(Store *s, const char *sql)
         return step_done(s->db, st);
 }
 
+/* Packs the minute rows of hours [LO, HI) into minute_packed, one compressed row per hour.
+ * Only hours older than the raw retention: nothing can fold them again. */
+static int pack_minutes(Store *s, int64_t lo, int64_t hi)
+{
+        sqlite3_stmt *st;
+        int r = cached(s,
+                       "INSERT OR REPLACE INTO minute_packed (inverter, h, sz, z) "
+                       "SELECT inverter, h, length(CAST(js AS BLOB)), "
+                       "sqlar_compress(CAST(js AS BLOB)) FROM ("
+                       " SELECT inverter, m / 60 AS h, "
+                       " json_group_array(json_array(m % 60, n, v)) AS js FROM ("
+                       /* json_group_array() takes the rows in this order. */
+                       "  SELECT inverter, m, n, v FROM minute "
+                       "  WHERE inverter IN (SELECT id FROM inverters) "
+                       "  AND m >= ?1 * 60 AND m < ?2 * 60 ORDER BY inverter, m) "
+                       " GROUP BY inverter, m / 60)",
+                       &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, hi);
+        r = step_done(s->db, st);
+        if (r < 0)
+                return r;
+        r = cached(s,
+                   "DELETE FROM minute WHERE inverter IN (SELECT id FROM inverters) "
+                   "AND m >= ?1 * 60 AND m < ?2 * 60",
+                   &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, lo);
+        sqlite3_bind_int64(st, 2, hi);
+        return step_done(s->db, st);
+}
+
 static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, int64_t hour_hi,
-                               int64_t *ret_minute_lo)
+                               int64_t *ret_minute_lo, int64_t *ret_packed_done)
 {
         int r = store_persist_dictionary(s);
         if (r < 0)
@@ -1327,6 +1485,8 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
         if (s->pending_min_ms != INT64_MAX)
                 lo = MIN(lo, s->pending_min_ms / 60000);
         lo = MAX(lo, cutoff_up(now_usec, ret->raw_days, USEC_PER_MINUTE));
+        /* A packed hour is final (a late sample for it stays in raw). */
+        lo = MAX(lo, s->packed_done * 60);
         if (lo < minute_hi) {
                 r = fold_minutes(s, lo, minute_hi);
                 if (r < 0)
@@ -1334,12 +1494,38 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
         }
         int64_t hlo = MIN(s->hour_done, lo / 60);
         hlo = MAX(hlo, cutoff_up(now_usec, ret->minute_days, USEC_PER_HOUR));
+        hlo = MAX(hlo, s->packed_done);
         if (hlo < hour_hi) {
                 r = fold_hours(s, hlo, hour_hi);
                 if (r < 0)
                         return r;
         }
         *ret_minute_lo = lo;
+
+        /* The hours wholly older than the raw retention, folded into the hour tier: packed. */
+        int64_t packed_done = s->packed_done;
+        int64_t ph = MIN(cutoff(now_usec, ret->raw_days, USEC_PER_HOUR), hour_hi);
+        if (ph > packed_done) {
+                /* From the oldest minute row on, at most a day per commit: a database migrated
+                 * from version 2 with a year of minutes is packed over a few hours of commits,
+                 * not in one transaction the size of the file. */
+                int64_t first = INT64_MAX;
+                r = query_int64(s->db,
+                                "SELECT coalesce(min(m), 9223372036854775807) FROM minute WHERE "
+                                "inverter IN (SELECT id FROM inverters)",
+                                &first);
+                if (r < 0)
+                        return r;
+                int64_t lo_h = MAX(packed_done, first / 60);
+                int64_t hi_h = lo_h < ph ? MIN(ph, lo_h + 24) : ph;
+                if (lo_h < hi_h) {
+                        r = pack_minutes(s, lo_h, hi_h);
+                        if (r < 0)
+                                return r;
+                }
+                packed_done = hi_h;
+        }
+        *ret_packed_done = packed_done;
 
         int64_t c = cutoff(now_usec, ret->raw_days, USEC_PER_MSEC);
         if (c != INT64_MIN) {
@@ -1358,6 +1544,13 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
                                c);
                 if (r < 0)
                         return r;
+                /* A packed hour goes once all of it is older (kept up to 59 minutes longer). */
+                r = exec_bind1(s,
+                               "DELETE FROM minute_packed WHERE inverter IN (SELECT id FROM "
+                               "inverters) AND h < ?1 / 60",
+                               c);
+                if (r < 0)
+                        return r;
         }
         c = cutoff(now_usec, ret->hour_days, USEC_PER_HOUR);
         if (c != INT64_MIN) {
@@ -1372,12 +1565,13 @@ static int store_commit_locked(Store *s, uint64_t now_usec, int64_t minute_hi, i
         sqlite3_stmt *st;
         r = cached(s,
                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('minute_done', ?1), "
-                   "('hour_done', ?2)",
+                   "('hour_done', ?2), ('packed_done', ?3)",
                    &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, minute_hi);
         sqlite3_bind_int64(st, 2, hour_hi);
+        sqlite3_bind_int64(st, 3, packed_done);
         return step_done(s->db, st);
 }
 
@@ -1396,9 +1590,9 @@ int store_commit(Store *s, uint64_t now_usec)
                 return 0; /* nothing to write: no transaction, no WAL frame */
 
         r = exec_sql(s->db, "BEGIN IMMEDIATE");
-        int64_t lo = 0;
+        int64_t lo = 0, packed_done = s->packed_done;
         if (r >= 0)
-                r = store_commit_locked(s, now_usec, minute_hi, hour_hi, &lo);
+                r = store_commit_locked(s, now_usec, minute_hi, hour_hi, &lo, &packed_done);
         if (r >= 0)
                 r = exec_sql(s->db, "COMMIT");
         if (r < 0) {
@@ -1412,6 +1606,7 @@ int store_commit(Store *s, uint64_t now_usec)
         store_dictionary_persisted(s);
         s->minute_done = minute_hi;
         s->hour_done = hour_hi;
+        s->packed_done = packed_done;
         s->pending_min_ms = INT64_MAX;
         s->cycle_seq = 0; /* its row went to raw; more values of it will replace that */
         s->energy_pending = false;
@@ -1513,6 +1708,11 @@ int store_get_sample_range(Store *s, const char *serial, uint64_t *ret_first_use
                             "UNION ALL SELECT (SELECT min(m) FROM minute WHERE inverter = ?1) "
                             "* 60000000, (SELECT max(m) FROM minute WHERE inverter = ?1) "
                             "* 60000000 "
+                            "UNION ALL SELECT (SELECT h * 60 + (CAST(sqlar_uncompress(z, sz) AS "
+                            "TEXT) ->> '$[0][0]') FROM minute_packed WHERE inverter = ?1 ORDER BY "
+                            "h LIMIT 1) * 60000000, (SELECT h * 60 + (CAST(sqlar_uncompress(z, "
+                            "sz) AS TEXT) ->> '$[#-1][0]') FROM minute_packed WHERE inverter = ?1 "
+                            "ORDER BY h DESC LIMIT 1) * 60000000 "
                             "UNION ALL SELECT (SELECT min(h) FROM hour WHERE inverter = ?1) "
                             "* 3600000000, (SELECT max(h) FROM hour WHERE inverter = ?1) "
                             "* 3600000000)",
@@ -1554,8 +1754,11 @@ static int store_raw_never_expired(Store *s, Inverter *inv, bool *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(s->db,
+                        /* The oldest folded minute, packed or not (a packed hour's start:
+                         * raw never holds a packed hour). */
                         "SELECT (SELECT min(t) FROM raw WHERE inverter = ?1), "
-                        "(SELECT min(m) FROM minute WHERE inverter = ?1)",
+                        "coalesce((SELECT min(h) * 60 FROM minute_packed WHERE inverter = ?1), "
+                        "(SELECT min(m) FROM minute WHERE inverter = ?1))",
                         &st);
         if (r < 0)
                 return r;
@@ -1585,7 +1788,7 @@ static Tier tier_for_since(const StoreRetention *ret, uint64_t since, uint64_t n
  * matching WHERE. Every extraction reads the same JSON text of the row, which SQLite parses
  * once and caches; the paths then cost little. */
 static void append_branch(GString *sql, Tier tier, const char *bucket, const int *slots, size_t n,
-                          const char *where)
+                          const char *where, int64_t m_lo, int64_t m_hi)
 {
         if (sql->len > 0)
                 g_string_append(sql, " UNION ALL ");
@@ -1606,9 +1809,20 @@ static void append_branch(GString *sql, Tier tier, const char *bucket, const int
                                        "%s UNION ALL SELECT t, v FROM temp.pending_raw WHERE "
                                        "inverter = ?1 AND %s)",
                                        where, where);
+        else if (tier == TIER_MINUTE)
+                /* The minutes of minute_packed's hours that can hold minutes M_LO..M_HI (the
+                 * hour key first: only those hours are uncompressed). */
+                g_string_append_printf(
+                                sql,
+                                " FROM (SELECT m, n, v FROM main.minute WHERE inverter = ?1 AND "
+                                "%s UNION ALL SELECT p.h * 60 + (r.value ->> 0) AS m, r.value ->> "
+                                "1 AS n, r.value ->> 2 AS v FROM main.minute_packed AS p, "
+                                "json_each(CAST(sqlar_uncompress(p.z, p.sz) AS TEXT)) AS r WHERE "
+                                "p.inverter = ?1 AND p.h BETWEEN %" PRId64 " AND %" PRId64
+                                ") WHERE %s",
+                                where, m_lo / 60 - (m_lo < 0), m_hi / 60, where);
         else
-                g_string_append_printf(sql, " FROM %s WHERE inverter = ?1 AND %s",
-                                       tier == TIER_MINUTE ? "minute" : "hour", where);
+                g_string_append_printf(sql, " FROM hour WHERE inverter = ?1 AND %s", where);
 }
 
 int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_t until_usec,
@@ -1666,19 +1880,20 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
                 case TIER_RAW:
                         snprintf(where, sizeof where, "t BETWEEN %" PRId64 " AND %" PRId64, ms_lo,
                                  ms_hi);
-                        append_branch(branches, TIER_RAW, "t", slots, n_fields, where);
+                        append_branch(branches, TIER_RAW, "t", slots, n_fields, where, 0, 0);
                         unit_usec = USEC_PER_MSEC;
                         break;
                 case TIER_MINUTE:
                         snprintf(where, sizeof where, "m BETWEEN %" PRId64 " AND %" PRId64, m_lo,
                                  m_hi);
-                        append_branch(branches, TIER_MINUTE, "m", slots, n_fields, where);
+                        append_branch(branches, TIER_MINUTE, "m", slots, n_fields, where, m_lo,
+                                      m_hi);
                         unit_usec = USEC_PER_MINUTE;
                         break;
                 default:
                         snprintf(where, sizeof where, "h BETWEEN %" PRId64 " AND %" PRId64, h_lo,
                                  h_hi);
-                        append_branch(branches, TIER_HOUR, "h", slots, n_fields, where);
+                        append_branch(branches, TIER_HOUR, "h", slots, n_fields, where, 0, 0);
                         unit_usec = USEC_PER_HOUR;
                         break;
                 }
@@ -1694,7 +1909,7 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
                         snprintf(where, sizeof where,
                                  "h BETWEEN %" PRId64 " AND %" PRId64 " AND h < %" PRId64, h_lo,
                                  h_hi, s->hour_done);
-                        append_branch(branches, TIER_HOUR, bucket, slots, n_fields, where);
+                        append_branch(branches, TIER_HOUR, bucket, slots, n_fields, where, 0, 0);
                         m_lo = MAX(m_lo, s->hour_done * 60);
                 }
                 if (t >= TIER_MINUTE) {
@@ -1702,13 +1917,14 @@ int store_get_samples(Store *s, const char *serial, uint64_t since_usec, uint64_
                         snprintf(where, sizeof where,
                                  "m BETWEEN %" PRId64 " AND %" PRId64 " AND m < %" PRId64, m_lo,
                                  m_hi, s->minute_done);
-                        append_branch(branches, TIER_MINUTE, bucket, slots, n_fields, where);
+                        append_branch(branches, TIER_MINUTE, bucket, slots, n_fields, where, m_lo,
+                                      MIN(m_hi, s->minute_done));
                         raw_from = MAX(raw_from, MAX(m_lo, s->minute_done) * 60000);
                 }
                 snprintf(bucket, sizeof bucket, "t / %" PRIu64, (uint64_t)step * 1000);
                 snprintf(where, sizeof where, "t BETWEEN %" PRId64 " AND %" PRId64, raw_from,
                          ms_hi);
-                append_branch(branches, TIER_RAW, bucket, slots, n_fields, where);
+                append_branch(branches, TIER_RAW, bucket, slots, n_fields, where, 0, 0);
                 unit_usec = (uint64_t)step * USEC_PER_SEC;
         }
 

@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <sqlite3.h>
+#include <zlib.h>
 
 #include "macros.h"
 #include "store.h"
@@ -399,6 +400,62 @@ static void test_step_average(void)
         rm_rf(dir);
 }
 
+/* A tier's averages keep one decimal more than the values they average (the field's own
+ * resolution, learned from the values), at most 6: the size of the minute tier. */
+static void test_avg_decimals(void)
+{
+        g_autofree char *dir = tmp_dir();
+        g_autofree char *path = g_strconcat(dir, "/history.db", NULL);
+        Store *s = open_store(path, NULL, T0);
+        /* Per minute: W integral (avg 1000.333…), V at 0.1 (230.1666…), B at 0.01 (49.1633…),
+         * F at 0.1 but only 50.0 and 50.1 (avg 50.0333…), X at 0.0001 (a finer field) */
+        static const double w[] = {1000, 1000, 1001}, v[] = {230.1, 230.2, 230.2},
+                            b[] = {49.16, 49.16, 49.17}, fq[] = {50, 50, 50.1},
+                            x[] = {0.0001, 0.0002, 0.0002};
+        for (uint64_t h = 0; h < 2; h++)
+                for (uint64_t m = 0; m < 60; m++)
+                        for (int i = 0; i < 3; i++) {
+                                uint64_t t = T0 + h * HOUR + m * MINUTE + (uint64_t)i * 20 * SEC;
+                                CHECK_INT(store_add_sample(s, "S", t, "W", w[i]), 0);
+                                CHECK_INT(store_add_sample(s, "S", t, "V", v[i]), 0);
+                                CHECK_INT(store_add_sample(s, "S", t, "B", b[i]), 0);
+                                CHECK_INT(store_add_sample(s, "S", t, "F", fq[i]), 0);
+                                CHECK_INT(store_add_sample(s, "S", t, "X", x[i]), 0);
+                        }
+        CHECK_INT(store_commit(s, T0 + 2 * HOUR + 1), 0);
+        g_autofree char *m0 = sql_text(path, "SELECT v FROM minute ORDER BY m LIMIT 1");
+        CHECK_STR(m0, "[[1000,1000.3,1001],[230.1,230.17,230.2],[49.16,49.163,49.17],"
+                      "[50,50.03,50.1],[0.0001,0.00017,0.0002]]");
+        g_autofree char *h0 = sql_text(path, "SELECT v FROM hour ORDER BY h LIMIT 1");
+        CHECK_STR(h0, "[[1000,1000.3,1001],[230.1,230.17,230.2],[49.16,49.163,49.17],"
+                      "[50,50.03,50.1],[0.0001,0.00017,0.0002]]");
+        store_free(s);
+        rm_rf(dir);
+}
+
+/* The JSON of packed hour H (minutes since T0 / 60), uncompressed as the sqlite3 shell's
+ * sqlar_uncompress(z, sz) does: what `sqlite3 history.db` shows. Checks its first bytes. */
+static void check_packed_hour(const char *path, int64_t h, const char *want_prefix)
+{
+        sqlite3 *db = NULL;
+        CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+        sqlite3_stmt *st = NULL;
+        CHECK(sqlite3_prepare_v2(db, "SELECT sz, z FROM minute_packed WHERE h = ?", -1, &st,
+                                 NULL) == SQLITE_OK);
+        sqlite3_bind_int64(st, 1, (int64_t)(T0 / HOUR) + h);
+        CHECK(sqlite3_step(st) == SQLITE_ROW);
+        uLongf sz = (uLongf)sqlite3_column_int64(st, 0);
+        int n = sqlite3_column_bytes(st, 1);
+        g_autofree char *json = g_malloc0(sz + 1);
+        CHECK_MSG((uLongf)n < sz, "stored uncompressed: %d of %lu bytes", n, (unsigned long)sz);
+        uLongf out = sz;
+        CHECK(uncompress((Bytef *)json, &out, sqlite3_column_blob(st, 1), (uLong)n) == Z_OK);
+        CHECK_INT(out, sz);
+        CHECK_MSG(g_str_has_prefix(json, want_prefix), "%.200s", json);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+}
+
 /* Tier folding at the boundary, late samples, and the retention of each tier. */
 static void test_tiers_retention(void)
 {
@@ -430,7 +487,8 @@ static void test_tiers_retention(void)
         CHECK_INT(store_commit(s, T0 + 2 * HOUR + 2 * SEC), 0);
         g_autofree char *m0b =
                         sql_text(path, "SELECT n || ' ' || v FROM minute ORDER BY m LIMIT 1");
-        CHECK_STR(m0b, "13 [[50,66.615,200],[7,7,7,11]]");
+        /* 866 / 13 = 66.615…: integral values, so the average keeps one decimal */
+        CHECK_STR(m0b, "13 [[50,66.6,200],[7,7,7,11]]");
 
         /* STEP 0 picks the finest tier holding SINCE: raw while within a day, then minutes */
         const char *f[] = {"V"};
@@ -460,19 +518,44 @@ static void test_tiers_retention(void)
         CHECK_INT(sql_int(path, "SELECT count(*) FROM raw"), 720);
         CHECK_INT(store_commit(s, T0 + DAY + 3 * HOUR), 0);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM raw"), 0);
-        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 120);
-        /* Raw expired: STEP 0 answers from the minute tier. */
+        /* Both hours are older than the raw retention: packed, one compressed row each */
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        check_packed_hour(path, 0,
+                          "[[0,13,\"[[50,66.6,200],[7,7,7,11]]\"],[1,12,\"[[50,55.5,61],[7,7,7,11]]"
+                          "\"]");
+        /* Raw expired: STEP 0 answers from the minute tier, packed, as before; STEP 120 too */
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + DAY + 3 * HOUR, &r,
                                     NULL),
                   0);
         CHECK(r && r->n_times == 120);
         if (r && r->n_times == 120) {
-                CHECK_INT(r->times[1], T0 + MINUTE);
-                CHECK_DOUBLE(r->columns[0][1], 55.5);
+                CHECK_INT(r->times[0], T0);
+                CHECK_DOUBLE(r->columns[0][0], 66.6);
+                CHECK_INT(r->times[119], T0 + 119 * MINUTE);
+                CHECK_DOUBLE(r->columns[0][119], 55.5);
         }
         store_samples_free(r);
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 120, f, 1, T0 + 2 * DAY, &r, NULL),
+                  0);
+        CHECK(r && r->n_times == 60);
+        if (r && r->n_times == 60)
+                CHECK_MSG(fabs(r->columns[0][0] - (66.6 * 13 + 55.5 * 12) / 25) < 1e-9, "%g",
+                          r->columns[0][0]);
+        store_samples_free(r);
+        /* a late sample never folds into a packed hour again (nor does raw keep one that old) */
+        CHECK_INT(store_add_sample(s, "S", T0 + HOUR + 1000, "V", 1000), 0);
+        CHECK_INT(store_commit(s, T0 + DAY + 3 * HOUR + MINUTE), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM raw"), 0);
         CHECK_INT(store_commit(s, T0 + 3 * DAY + 90 * MINUTE), 0);
-        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 30);
+        /* Minutes after 3 days: a packed hour goes once all of it is older (hour 1 stays) */
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 1);
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + 3 * DAY, &r, NULL), 0);
+        CHECK(r && r->n_times == 60);
+        if (r && r->n_times == 60)
+                CHECK_INT(r->times[0], T0 + HOUR);
+        store_samples_free(r);
         CHECK_INT(sql_int(path, "SELECT count(*) FROM hour"), 2);
         /* SINCE beyond the minutes' retention: the hour tier. */
         CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, T0 + 3 * DAY + 90 * MINUTE,
@@ -810,7 +893,7 @@ static void test_migration_v1(void)
         store_open_info_done(&info);
         if (!s)
                 return;
-        CHECK_INT(sql_int(path, "PRAGMA user_version"), 2);
+        CHECK_INT(sql_int(path, "PRAGMA user_version"), 3);
 
         const char *f[] = {"BatteryVoltage", "PvInputPower"};
         StoreSamples *r = NULL;
@@ -850,6 +933,74 @@ static void test_migration_v1(void)
         store_free(s);
         g_autofree char *row = sql_text(path, "SELECT v FROM raw ORDER BY t DESC LIMIT 1");
         CHECK_STR(row, "[null,52.2]");
+        rm_rf(dir);
+}
+
+/* A version-2 database (minute rows, no minute_packed) is migrated to version 3, and its minutes
+ * older than the raw retention are packed at the next commit and read back the same. */
+static void test_migration_v2(void)
+{
+        g_autofree char *dir = tmp_dir();
+        g_autofree char *path = g_strconcat(dir, "/history.db", NULL);
+        Store *s = open_store(path, NULL, T0);
+        /* hours 0 and 1, and 25 and 26: more than a day of minutes to pack */
+        for (uint64_t i = 0; i < 2 * 720; i++)
+                for (uint64_t h = 0; h <= 25; h += 25)
+                        CHECK_INT(store_add_sample(s, "S", T0 + h * HOUR + i * 5 * SEC, "V",
+                                                   (double)(i % 12)),
+                                  0);
+        CHECK_INT(store_commit(s, T0 + 27 * HOUR + 1), 0);
+        store_free(s);
+        /* What version 2 was: the same tables without minute_packed. */
+        sqlite3 *db = NULL;
+        CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db,
+                           "DROP TABLE minute_packed; DELETE FROM meta WHERE key = "
+                           "'packed_done'; PRAGMA user_version = 2;",
+                           NULL, NULL, NULL) == SQLITE_OK);
+        sqlite3_close(db);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 240);
+
+        StoreOpenInfo info = {0};
+        s = NULL;
+        CHECK_INT(store_open(path, NULL, T0 + 2 * HOUR + 1, &s, &info), 0);
+        CHECK(!info.recovered);
+        CHECK_INT(info.from_version, 2);
+        store_open_info_done(&info);
+        if (!s)
+                return;
+        CHECK_INT(sql_int(path, "PRAGMA user_version"), 3);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 0);
+        /* 16 days later all four hours are older than the raw retention (14 days): packed a day
+         * (from the oldest minute) per commit */
+        uint64_t now = T0 + 16 * DAY;
+        CHECK_INT(store_commit(s, now), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 120);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 2);
+        now += MINUTE;
+        CHECK_INT(store_commit(s, now), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute"), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 4);
+        check_packed_hour(path, 1, "[[0,12,\"[[0,5.5,11]]\"],[1,12,\"[[0,5.5,11]]\"]");
+        const char *f[] = {"V"};
+        StoreSamples *r = NULL;
+        CHECK_INT(store_get_samples(s, "S", T0, T0 + 2 * HOUR, 0, f, 1, now, &r, NULL), 0);
+        CHECK(r && r->n_times == 120);
+        if (r && r->n_times == 120) {
+                CHECK_INT(r->times[119], T0 + 119 * MINUTE);
+                CHECK_DOUBLE(r->columns[0][119], 5.5);
+        }
+        store_samples_free(r);
+        uint64_t first = 0, last = 0;
+        CHECK_INT(store_get_sample_range(s, "S", &first, &last), 0);
+        CHECK_INT(first, T0);
+        CHECK_INT(last, T0 + 26 * HOUR + 59 * MINUTE);
+        store_free(s);
+        /* reopened: the packed watermark is kept */
+        s = open_store(path, NULL, now);
+        CHECK_INT(store_commit(s, now + HOUR), 0);
+        CHECK_INT(sql_int(path, "SELECT count(*) FROM minute_packed"), 4);
+        store_free(s);
         rm_rf(dir);
 }
 
@@ -1007,6 +1158,7 @@ int main(int argc, char **argv)
                 return test_disk_full();
 
         test_round_trip();
+        test_avg_decimals();
         test_split_cycle();
         test_wide_cycle();
         test_step0_young_database();
@@ -1016,6 +1168,7 @@ int main(int argc, char **argv)
         test_energy_dst();
         test_corrupt();
         test_migration_v1();
+        test_migration_v2();
         test_bounded_buffer();
         return tests_finish("test-store");
 }

@@ -12,7 +12,11 @@ daily energy, both through the store's query functions (median of 21, wall and C
 (e) the store's CPU time per poll cycle.
 The RSS of the whole axpert-history process is not measured here (it needs the service).
 
+A run shorter than a year (but longer than the 14 raw days) also prints the size of a year
+extrapolated from each tier's measured cost per day.
+
 Usage: /usr/bin/python3 tests/bench/bench-history.py [--build=BUILDDIR] [--days=N] [--keep=DIR]
+       [--start=YYYY-MM-DD]
 """
 import argparse
 import json
@@ -50,6 +54,26 @@ def strace_calls(path):
     return calls
 
 
+def extrapolate(year, days, raw_days=14, year_days=365):
+    """The size after YEAR_DAYS from a shorter run's per-day cost of each tier (in MB): raw and
+    the unpacked minutes hold RAW_DAYS, older minutes are packed per hour, hours are kept."""
+    tables, rows = year.get('tables', {}), year.get('rows', {})
+    packed_hours = rows.get('minute_packed', 0)
+    if days <= raw_days or not packed_hours or days >= year_days:
+        return None
+    held = min(days, raw_days)
+    packed = tables.get('minute_packed', 0) + tables.get('sqlite_autoindex_minute_packed_1', 0)
+    e = {'raw': tables.get('raw', 0) / held * raw_days / 1e6,
+         'minute': tables.get('minute', 0) / held * raw_days / 1e6,
+         'packed_day': packed / (packed_hours / 24) / 1e6,
+         'hour': tables.get('hour', 0) / days * year_days / 1e6}
+    e['packed'] = e['packed_day'] * (year_days - raw_days)
+    e['rest'] = (year['db_bytes'] - sum(tables.get(k, 0) for k in (
+        'raw', 'minute', 'minute_packed', 'sqlite_autoindex_minute_packed_1', 'hour'))) / 1e6
+    e['total'] = e['raw'] + e['minute'] + e['packed'] + e['hour'] + e['rest']
+    return e
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default=os.path.join(TOP, 'build', 'dev'))
@@ -57,6 +81,8 @@ def main():
                     help='simulated days (default one year; fewer for a quick look)')
     ap.add_argument('--strace-days', type=float, default=1)
     ap.add_argument('--keep', help='leave the database in this directory')
+    ap.add_argument('--start', default='2026-01-01',
+                    help='first simulated day (default 2026-01-01; another season: 2026-06-01)')
     args = ap.parse_args()
 
     tool = os.path.join(args.build, 'history', 'bench-fill')
@@ -75,7 +101,7 @@ def main():
         t0 = time.monotonic()
         print(f'filling {args.days:g} simulated days (60 fields every 5 s) into {db} ...',
               flush=True)
-        year = run_fill(tool, db, [f'--days={args.days}'])
+        year = run_fill(tool, db, [f'--days={args.days}', f'--start={args.start}'])
         wall = time.monotonic() - t0
 
         fs = None
@@ -103,6 +129,12 @@ def main():
         if size >= 100000:
             print(f'    {name:<12} {size / 1e6:8.1f} MB')
     print(f'    free pages   {year.get("free_pages", 0)}')
+    est = extrapolate(year, args.days)
+    if est:
+        print(f'database after 365 days, extrapolated: {est["total"]:.1f} MB = raw {est["raw"]:.1f} '
+              f'(14 days) + minute {est["minute"]:.1f} (14 days) + minute_packed '
+              f'{est["packed"]:.1f} (351 days at {est["packed_day"] * 1e3:.0f} kB/day) + hour '
+              f'{est["hour"]:.1f} + rest {est["rest"]:.1f} (goal <= 150 MB)')
     if fs:
         print(f'fsyncs: {fs["syncs"]} in {fs["hours"]:g} simulated hours with {fs["commits"]} '
               f'commits = {fs["per_hour"]:.2f}/h, {fs["per_commit"]:.3f}/commit '
@@ -113,6 +145,10 @@ def main():
     print(f'GetSamples 1 day @ 60 s, 4 fields ({year["day_60s_rows"]} rows): '
           f'{year["day_60s_4_fields_ms"]:.2f} ms wall, {year["day_60s_4_fields_cpu_ms"]:.2f} ms '
           f'CPU (goal <= 20 ms)')
+    if 'first_day_60s_rows' in year:
+        print(f'GetSamples the first simulated day @ 60 s, 4 fields ({year["first_day_60s_rows"]} '
+              f'rows; packed when older than 14 days): {year["first_day_60s_4_fields_ms"]:.2f} ms '
+              f'wall, {year["first_day_60s_4_fields_cpu_ms"]:.2f} ms CPU')
     print(f'GetSamples 1 week @ 300 s, 4 fields ({year["week_300s_rows"]} rows): '
           f'{year["week_300s_4_fields_ms"]:.2f} ms wall')
     print(f'GetEnergy a year of days ({year["energy_days"]} days): '
@@ -126,7 +162,10 @@ def main():
 
     days = f'{args.days:g} days' if args.days != 365 else '1 year'
     figure(f'axpert-history database, {days} at PollInterval=5, 60 fields', round(mb, 1), 'MB',
-           '<= 150')
+           '<= 150' if args.days >= 365 else '')
+    if est:
+        figure(f'axpert-history database, 1 year extrapolated from {args.days:g} days',
+               round(est['total'], 1), 'MB', '<= 150')
     if fs:
         figure('axpert-history fsyncs per hour (CommitInterval=60)', round(fs['per_hour'], 2),
                '/h', '<= 60')
