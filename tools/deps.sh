@@ -4,7 +4,7 @@
 # Building: compilers, meson, the libraries of every component.
 AXPERT_BUILD_PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config libc6-dev
  libsystemd-dev libglib2.0-dev libjson-glib-dev libsqlite3-dev libpaho-mqtt-dev libsoup-3.0-dev
- libglib2.0-dev-bin libcrypt-dev"
+ libglib2.0-dev-bin libcrypt-dev zlib1g-dev"
 # Running the components together: a bus, a broker and its clients; Debian's Chart.js, which
 # axpert-web serves.
 AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps socat
