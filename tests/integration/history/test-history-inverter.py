@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """What the inverter and the daemon do to the recording: offline (no samples, a gap, no energy
 for it), another serial number on the same path (a new history object, nothing attributed to
-the wrong one), axpertd restarting, parallel units recorded as unitN.Property."""
+the wrong one), axpertd restarting, parallel units recorded as unitN.Property, a unit vanishing
+(its fields stop, nothing made up for it, the rest goes on)."""
 import os
 import sys
 import time
@@ -110,6 +111,31 @@ class Inverter(historylib.HistoryTestCase):
         t, c = self.samples(self.sn, ['unit0.BatteryVoltage', 'unit1.Mode'])
         self.assertTrue(historylib.finite(c[0]))
         self.assertTrue(historylib.finite(c[1]))
+
+    def test_unit_vanishing_records_no_phantom(self):
+        self.start_all('--units=2')
+        testlib.wait_for(lambda: self.samples_ok('unit1.BatteryVoltage'), 20, 0.2,
+                         what='unit1.BatteryVoltage recorded')
+        unit1 = f'{PATH}/unit1'
+        self.assertIn(unit1, self.dbus.managed_objects())
+        # The inverter reports the second unit's slot empty: axpertd removes its object.
+        self.control.set('Present', '0', unit=1)
+        testlib.wait_for(lambda: unit1 not in self.dbus.managed_objects(), 30, 0.1,
+                         what='the daemon to remove unit1')
+        gone = historylib.now_usec()
+        n = len(self.samples(self.sn, ['BatteryVoltage'])[0])
+        self.wait_samples(self.sn, ['BatteryVoltage'], n + 4)
+        self.assertTrue(self.history.running(), self.history.output())
+        t, c = self.samples(self.sn, ['unit1.BatteryVoltage', 'unit0.BatteryVoltage',
+                                      'BatteryVoltage'], since=gone + 1_000_000)
+        self.assertGreaterEqual(len(t), 3)
+        self.assertTrue(all(v != v for v in c[0]), f'unit1 values after it vanished: {c[0]}')
+        self.assertEqual(len(historylib.finite(c[1])), len(t), 'unit0 goes on')
+        self.assertEqual(len(historylib.finite(c[2])), len(t), 'the inverter goes on')
+        # Energy keeps counting for what is left.
+        e = self.load_total(self.sn)
+        testlib.wait_for(lambda: self.load_total(self.sn) > e, 20, 0.2,
+                         what='energy after the unit vanished')
 
     def samples_ok(self, field):
         try:
