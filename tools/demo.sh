@@ -10,13 +10,17 @@ top=$PWD
 # shellcheck disable=SC2086
 axpert_ensure_packages $AXPERT_BUILD_PACKAGES $AXPERT_RUN_PACKAGES
 
-build=build/demo
-if [ -f "$build/build.ninja" ]; then
-        meson setup --reconfigure "$build" >/dev/null
-else
-        meson setup "$build" -Dtests=false >/dev/null
+# AXPERT_DEMO_BUILD: an existing build tree to run instead (the demo's own test uses the build
+# under test); otherwise build/demo is configured and built here.
+build=${AXPERT_DEMO_BUILD:-build/demo}
+if [ -z "${AXPERT_DEMO_BUILD:-}" ]; then
+        if [ -f "$build/build.ninja" ]; then
+                meson setup --reconfigure "$build" >/dev/null
+        else
+                meson setup "$build" -Dtests=false >/dev/null
+        fi
+        ninja -C "$build" -j2 >/dev/null
 fi
-ninja -C "$build" -j2 >/dev/null
 
 state=$(mktemp -d /tmp/axpert-demo.XXXXXX)
 chmod 755 "$state"
@@ -126,16 +130,18 @@ if [ -x "$build/history/axpert-history" ]; then
 fi
 
 instructions() {
+        local ctl_shown=$build/client/axpertctl
+        case $ctl_shown in /*) ;; *) ctl_shown=$top/$ctl_shown ;; esac
         cat <<TEXT
 
 axpert demo is running (logs in $state). From a second terminal:
 
   export DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS
-  $top/$build/client/axpertctl status
+  $ctl_shown status
   busctl --system tree org.axpert.Inverter
   busctl --system introspect org.axpert.Inverter /org/axpert/Inverter/demo
-  $top/$build/client/axpertctl energy                       # the kWh so far (axpert-history)
-  $top/$build/client/axpertctl history --csv --since=-10m BatteryVoltage PvInputPower
+  $ctl_shown energy                       # the kWh so far (axpert-history)
+  $ctl_shown history --csv --since=-10m BatteryVoltage PvInputPower
 TEXT
         if [ -n "$port" ]; then
                 echo "  mosquitto_sub -h 127.0.0.1 -p $port -v -t 'axpert/#' -t 'power/#'"
