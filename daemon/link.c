@@ -177,6 +177,24 @@ static bool link_meaningful(const uint8_t *buf, size_t len)
         return false;
 }
 
+/* Bytes no PI30 answer carries: a frame is printable ASCII between '(' and the two CRC bytes,
+ * so a control or 8-bit byte before the last two bytes (HID NUL fill, CR and LF aside) is
+ * garbage, as a wrong baud rate or a bad cable produces. A stale or trickled tail of an answer
+ * (printable, then the CRC) is not. */
+static bool link_garbage(const uint8_t *buf, size_t len)
+{
+        while (len > 0 && (buf[len - 1] == 0 || buf[len - 1] == '\r' || buf[len - 1] == '\n'))
+                len--;
+        for (size_t i = 0; i + 2 < len; i++) {
+                uint8_t b = buf[i];
+                if (b == 0 || b == '\r' || b == '\n')
+                        continue;
+                if (b < 0x20 || b >= 0x7f)
+                        return true;
+        }
+        return false;
+}
+
 static void link_kick(Link *l)
 {
         if (l->kick)
@@ -463,7 +481,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 /* Lines that are no frame, or bytes that never start one: garbage (a wrong
                  * baud rate scrambles '(' and CR too), not a slow answer. */
                 if (r->garbled ||
-                    (link_meaningful(l->rx, l->rx_len) && !memchr(l->rx, '(', l->rx_len))) {
+                    (!memchr(l->rx, '(', l->rx_len) && link_garbage(l->rx, l->rx_len))) {
                         link_attempt_failed(l, -EPROTO);
                         return 0;
                 }
@@ -506,12 +524,13 @@ static LineResult link_handle_line(Link *l, const uint8_t *line, size_t len)
                 /* Stale bytes in front of an answer: resynchronise on '('. */
                 paren = memchr(line, '(', len);
                 if (!paren) {
-                        if (link_meaningful(line, len)) {
+                        if (link_meaningful(line, len))
                                 log_debug("%s: ignoring %zu bytes that are no answer.",
                                           l->display_path, len);
-                                /* A stale tail, or garbage: if no answer follows, garbage. */
+                        /* Garbage, not a stale tail: if no answer follows, the attempt
+                         * failed CRC/framing. */
+                        if (link_garbage(line, len))
                                 r->garbled = true;
-                        }
                         return LINE_NEXT;
                 }
                 if (paren != line)
