@@ -31,7 +31,7 @@ class LastErrorMixin:
                          what='LastError naming CRC/framing')
         # Through the reconnect attempts (backoff 1, 2, 4 s): the cause stays the garbage. Only
         # the short "connecting" between a reopen and its first answer may show.
-        seen = self.errors_for(6)
+        seen = self.errors_for(4)
         counts = []
         for e in seen:
             if e == 'connecting':
