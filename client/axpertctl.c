@@ -28,6 +28,8 @@ const char *arg_step = NULL;
 const char *arg_output = NULL;
 bool arg_csv = false;
 const char *arg_period = NULL;
+TimestampStyle arg_timestamp = TIMESTAMP_PRETTY;
+bool arg_legend = true;
 
 bool use_color = false;
 bool use_ascii = false;
@@ -58,6 +60,8 @@ static const Verb verbs[] = {
                  "Print recorded values (axpert-history); without FIELD: list the fields"},
                 {"energy", 0, 0, verb_energy, true, "",
                  "Show the kWh counters; --day/--month/--year: per period"},
+                {"settings", 0, 0, verb_settings, true, "",
+                 "List every setting, its value and what this inverter accepts"},
 };
 
 const char *ansi_highlight_red(void)
@@ -133,10 +137,17 @@ static void help(void)
                "Options:\n"
                "  -h --help                Show this help\n"
                "     --version             Show the version\n"
-               "  -d --device=NAME         The inverter (needed only when there are several)\n"
+               "  -d --device=NAME         The inverter (needed only when there are several);\n"
+               "                           NAME/unitN: a parallel unit (status, show, get, "
+               "monitor)\n"
                "  -H --host=[USER@]HOST    Operate on a remote host (through ssh)\n"
                "  -p --property=NAME       With show: only these properties (repeatable)\n"
                "     --value               With show: print only the values\n"
+               "  -P NAME                  With show: the value of NAME only (-p NAME --value)\n"
+               "     --timestamp=pretty|us|utc|us+utc|unix\n"
+               "                           With show and get: how to print timestamps\n"
+               "     --no-legend           Tables without their header and footer\n"
+               "     --no-pager            Accepted for habit; axpertctl never starts a pager\n"
                "     --json=pretty|short|off\n"
                "                           Print JSON (keys are the D-Bus property names)\n"
                "  -j --json                Same as --json=pretty on a terminal, short otherwise\n"
@@ -153,6 +164,14 @@ static void help(void)
                "  TIME: 2026-12-01, 2026-12-01T10:00[:00][Z|+01:00], 20261201100000, now,\n"
                "        today, yesterday, @SECONDS, -1d, -12h, -30m, -90s\n"
                "\nSee the axpertctl(1) man page for details and exit codes.\n");
+}
+
+static bool verb_is_known(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return true;
+        return set_verb_find(name) != NULL;
 }
 
 static int strv_extend_split(char ***strv, const char *value)
@@ -202,6 +221,9 @@ static int parse_argv(int argc, char *argv[])
                 ARG_DAY,
                 ARG_MONTH,
                 ARG_YEAR,
+                ARG_TIMESTAMP,
+                ARG_NO_LEGEND,
+                ARG_NO_PAGER,
         };
         static const struct option options[] = {
                         {"help", no_argument, NULL, 'h'},
@@ -221,12 +243,17 @@ static int parse_argv(int argc, char *argv[])
                         {"day", no_argument, NULL, ARG_DAY},
                         {"month", no_argument, NULL, ARG_MONTH},
                         {"year", no_argument, NULL, ARG_YEAR},
+                        {"timestamp", required_argument, NULL, ARG_TIMESTAMP},
+                        {"no-legend", no_argument, NULL, ARG_NO_LEGEND},
+                        {"no-pager", no_argument, NULL, ARG_NO_PAGER},
                         {NULL, 0, NULL, 0},
         };
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "hd:H:p:jo:", options, NULL)) >= 0) {
+        /* The leading ':' makes a missing argument ':' rather than '?': "-p needs a name", not
+         * "unknown option". */
+        while ((c = getopt_long(argc, argv, ":hd:H:p:P:jo:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -245,8 +272,17 @@ static int parse_argv(int argc, char *argv[])
                         arg_host = optarg;
                         break;
                 case 'p':
+                case 'P':
+                        /* "show -p --value" took "--value" as the name: say what was meant. */
+                        if (!*optarg || optarg[0] == '-')
+                                return report_usage("-%c needs a property name, as in \"axpertctl "
+                                                    "show -%c BatteryVoltage\" (\"axpertctl "
+                                                    "show\" lists them)",
+                                                    c, c);
                         if (strv_extend_split(&arg_properties, optarg) < 0)
                                 return report_error(EXIT_FAILED, "out of memory");
+                        if (c == 'P')
+                                arg_value = true;
                         break;
                 case ARG_VALUE:
                         arg_value = true;
@@ -260,6 +296,12 @@ static int parse_argv(int argc, char *argv[])
                                 arg_json = JSON_SHORT;
                         else if (streq(optarg, "off"))
                                 arg_json = JSON_OFF;
+                        else if (verb_is_known(optarg))
+                                /* "--json=status": the verb was meant, --json without a mode. */
+                                return report_usage("unknown --json= mode \"%s\"; use pretty, "
+                                                    "short or off (or \"--json %s\" for the "
+                                                    "verb with the default mode)",
+                                                    optarg, optarg);
                         else
                                 return report_usage("unknown --json= mode \"%s\"; use pretty, "
                                                     "short or off",
@@ -302,6 +344,29 @@ static int parse_argv(int argc, char *argv[])
                         arg_period = p;
                         break;
                 }
+                case ARG_TIMESTAMP:
+                        if (streq(optarg, "pretty"))
+                                arg_timestamp = TIMESTAMP_PRETTY;
+                        else if (streq(optarg, "us") || streq(optarg, "μs"))
+                                arg_timestamp = TIMESTAMP_US;
+                        else if (streq(optarg, "utc"))
+                                arg_timestamp = TIMESTAMP_UTC;
+                        else if (streq(optarg, "us+utc") || streq(optarg, "μs+utc"))
+                                arg_timestamp = TIMESTAMP_US_UTC;
+                        else if (streq(optarg, "unix"))
+                                arg_timestamp = TIMESTAMP_UNIX;
+                        else
+                                return report_usage("unknown --timestamp= style \"%s\"; use "
+                                                    "pretty, us, utc, us+utc or unix",
+                                                    optarg);
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_legend = false;
+                        break;
+                case ARG_NO_PAGER:
+                        /* axpertctl never pipes through a pager; accepted so that habits from
+                         * systemctl and scripts written for it work. */
+                        break;
                 case '?':
                         if (optopt && optopt < 0x100)
                                 return report_usage(
@@ -310,6 +375,13 @@ static int parse_argv(int argc, char *argv[])
                         return report_usage("unknown option \"%s\"; see \"axpertctl --help\"",
                                             argv[optind - 1]);
                 case ':':
+                        if (optopt == 'p' || optopt == 'P')
+                                return report_usage("-%c needs a property name, as in \"axpertctl "
+                                                    "show -%c BatteryVoltage\" (\"axpertctl "
+                                                    "show\" lists them)",
+                                                    optopt, optopt);
+                        if (optopt && optopt < 0x100)
+                                return report_usage("option \"-%c\" needs an argument", optopt);
                         return report_usage("option \"%s\" needs an argument", argv[optind - 1]);
                 default:
                         return report_usage("cannot parse the options");
@@ -384,7 +456,7 @@ static int run(int argc, char *argv[])
         if (arg_json != JSON_OFF && !verb->reads)
                 return report_usage("--json does not apply to \"%s\"", verb->name);
         if ((arg_properties || arg_value) && !streq(verb->name, "show"))
-                return report_usage("-p/--property and --value apply only to \"show\"");
+                return report_usage("-p/--property, -P and --value apply only to \"show\"");
         if ((arg_step || arg_csv || arg_output) && !streq(verb->name, "history"))
                 return report_usage("--step, --csv and -o/--output apply only to \"history\"");
         if (arg_period && !streq(verb->name, "energy"))

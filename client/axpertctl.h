@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "contract.h"
+#include "format.h"
 #include "props.h"
 
 #define AXPERT_BUS_NAME "org.axpert.Inverter"
@@ -47,6 +48,9 @@ extern const char *arg_step;
 extern const char *arg_output;
 extern bool arg_csv;
 extern const char *arg_period; /* "day", "month", "year" or NULL */
+/* How show/get print timestamps (--timestamp=), as systemctl does. */
+extern TimestampStyle arg_timestamp;
+extern bool arg_legend; /* --no-legend: tables without their header and footer */
 
 /* Terminal capabilities of stdout, decided once in main(). */
 extern bool use_color;
@@ -86,8 +90,13 @@ int inventory_load(sd_bus *bus, Inventory *ret, sd_bus_error *error);
 /* The device named by -d, or the only one. Reports the problem (listing the known devices) and
  * returns -EXIT_NO_DEVICE when there is none, several without -d, or no such name. */
 int inventory_pick(const Inventory *inv, DeviceObject **ret);
-/* Loads the inventory and picks the device, reporting errors; returns 0 or -EXIT_*. */
+/* Loads the inventory and picks the device, reporting errors; returns 0 or -EXIT_*. A parallel
+ * unit given with -d NAME/unitN is refused: these verbs act on the inverter. */
 int inventory_load_and_pick(sd_bus *bus, Inventory *inv, DeviceObject **ret);
+/* The same, but -d NAME/unitN picks that unit (ret_unit; NULL for the inverter itself): for the
+ * verbs that read (status, show, get). */
+int inventory_load_and_pick_object(sd_bus *bus, Inventory *inv, DeviceObject **ret_device,
+                                   UnitObject **ret_unit);
 
 /* Reports a failed D-Bus call in one line ("axpertctl: <what>: <why>") with a hint for the common
  * cases, and returns the matching -EXIT_* code. what says what failed ("cannot read the inverter").
@@ -98,8 +107,15 @@ int report_usage(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* Reports any other failure in one line; returns -code. */
 int report_error(int code, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-/* Whether NAME is known for the picked device (show -p and get), reporting it otherwise. */
-int check_property_names(const DeviceObject *d, char **names);
+/* Whether NAME is known for the picked object (show -p and get), reporting it otherwise. label
+ * names the object in the message ("0", "0/unit1"). */
+int check_property_names(const PropertyList *props, const char *label, char **names);
+
+/* A timestamp property (unit "us" in the contract, type t)? show and get print it as a time. */
+bool property_is_timestamp(const Property *p);
+/* Prints a property's value as show/get do: timestamps per --timestamp=, the rest as
+ * property_print_value() without units. */
+void print_show_value(const Property *p, FILE *f);
 
 /* Verbs: each returns 0 or -EXIT_*. */
 int verb_status(sd_bus *bus, int argc, char **argv);
@@ -113,6 +129,7 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv);
 int verb_raw(sd_bus *bus, int argc, char **argv);
 int verb_history(sd_bus *bus, int argc, char **argv);
 int verb_energy(sd_bus *bus, int argc, char **argv);
+int verb_settings(sd_bus *bus, int argc, char **argv);
 
 /* The set-* verbs handled by verb_set(), for the verb table and --help: every Set… method of
  * the contract (contract.h, generated from the XML) with one string or number argument. */
@@ -129,6 +146,15 @@ size_t set_verbs_get(const SetVerb **ret);
 const SetVerb *set_verb_find(const char *verb);
 /* "agm|flooded|user…" for a string argument with a closed list, else "" (for --help). */
 void set_verb_values_help(const SetVerb *v, char *buf, size_t size);
+/* What THIS inverter accepts for a method, in words, from the bus (SettingLimits,
+ * SettingOptions, SettingChoices): "48 to 58.4 V in steps of 0.1 V", "one of 10, 20 A". False
+ * when the daemon does not say (an older one, or not known yet). unit: of the argument. */
+bool setting_accepted_text(const DeviceObject *d, const char *method, const char *unit, char *buf,
+                           size_t size);
+/* The strings a string argument may take on this inverter: SettingChoices[method] from the bus,
+ * else fallback (the contract's documented list); NULL-terminated, may be NULL. */
+const char *const *setting_choices(const DeviceObject *d, const char *method,
+                                   const char *const *fallback);
 
 /* pkttyagent for the duration of a call that may need a password (local, stdin a terminal). */
 int polkit_agent_open_if_enabled(void);

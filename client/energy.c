@@ -85,12 +85,14 @@ static int show_counters(const HistoryObject *h)
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
                 if (strlen(kinds[k].label) > label_width)
                         label_width = strlen(kinds[k].label);
-        printf("Energy in kWh of inverter %s (%s):\n\n", serial,
-               *source ? source_words(source) : "source unknown");
-        printf("%-*s", (int)label_width, "");
-        for (size_t s = 0; s < ELEMENTSOF(spans); s++)
-                printf("  %10s", spans[s].label);
-        putchar('\n');
+        if (arg_legend) {
+                printf("Energy in kWh of inverter %s (%s):\n\n", serial,
+                       *source ? source_words(source) : "source unknown");
+                printf("%-*s", (int)label_width, "");
+                for (size_t s = 0; s < ELEMENTSOF(spans); s++)
+                        printf("  %10s", spans[s].label);
+                putchar('\n');
+        }
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                 printf("%-*s", (int)label_width, kinds[k].label);
                 for (size_t s = 0; s < ELEMENTSOF(spans); s++) {
@@ -246,18 +248,22 @@ static void show_periods(const HistoryObject *h, const char *period, const Perio
                         width[k] = strlen(buf);
         }
 
-        printf("Energy in kWh per %s of inverter %s:\n\n", period,
-               property_list_string(&h->props, "SerialNumber"));
-        printf("%-*s", (int)first_width, first);
-        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
-                printf("  %*s", (int)width[k], kinds[k].label);
-        putchar('\n');
+        if (arg_legend) {
+                printf("Energy in kWh per %s of inverter %s:\n\n", period,
+                       property_list_string(&h->props, "SerialNumber"));
+                printf("%-*s", (int)first_width, first);
+                for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                        printf("  %*s", (int)width[k], kinds[k].label);
+                putchar('\n');
+        }
         for (size_t i = 0; i < n; i++) {
                 printf("%-*s", (int)first_width, period_label(period, p[i].start, t));
                 for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
                         printf("  %*s", (int)width[k], format_kwh(p[i].values[k], buf));
                 putchar('\n');
         }
+        if (!arg_legend)
+                return; /* the total is the table's footer */
         for (size_t c = 0; c < first_width; c++)
                 putchar('-');
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {

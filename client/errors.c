@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "axpertctl.h"
 #include "error-names.h"
@@ -111,11 +112,18 @@ int report_bus_error(const char *what, const sd_bus_error *e, int r, const char 
         if (error_is(e, AXPERT_ERROR_INVALID_ARGS))
                 /* axpertd puts the accepted range or list into the message. */
                 return report_error(EXIT_INVALID, "%s: %s", what, msg);
-        if (error_is(e, AXPERT_ERROR_OFFLINE))
+        if (error_is(e, AXPERT_ERROR_OFFLINE)) {
+                /* axpertd says "The inverter is offline.": not twice. Anything more it says is
+                 * the reason, and is kept. */
+                size_t l = strlen("the inverter is offline");
+                bool same = strncasecmp(msg, "the inverter is offline", l) == 0 &&
+                            (msg[l] == 0 || streq(msg + l, "."));
+
                 return report_error(EXIT_OFFLINE,
-                                    "%s: the inverter is offline (%s); check the cable and "
+                                    "%s: the inverter is offline%s%s%s; check the cable and "
                                     "\"axpertctl status\"",
-                                    what, msg);
+                                    what, same ? "" : " (", same ? "" : msg, same ? "" : ")");
+        }
         if (error_is(e, AXPERT_ERROR_REJECTED))
                 return report_error(EXIT_REJECTED,
                                     "%s: the inverter refused the command (%s); some settings can "

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "contract.h"
 #include "format.h"
@@ -110,4 +111,32 @@ const char *property_unit(const char *name, bool ascii)
         if (ascii && streq(unit, "°C"))
                 return "C";
         return unit;
+}
+
+const char *format_timestamp(uint64_t usec, TimestampStyle style, char buf[static FORMAT_BUF_MAX])
+{
+        static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        time_t t = (time_t)(usec / USEC_PER_SEC);
+        bool utc = style == TIMESTAMP_UTC || style == TIMESTAMP_US_UTC;
+        char frac[16] = "", zone[16] = "";
+        struct tm tm;
+
+        if (style == TIMESTAMP_UNIX) {
+                snprintf(buf, FORMAT_BUF_MAX, "@%llu", (unsigned long long)(usec / USEC_PER_SEC));
+                return buf;
+        }
+        if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) || tm.tm_wday < 0 || tm.tm_wday > 6) {
+                snprintf(buf, FORMAT_BUF_MAX, "@%llu", (unsigned long long)(usec / USEC_PER_SEC));
+                return buf;
+        }
+        if (style == TIMESTAMP_US || style == TIMESTAMP_US_UTC)
+                snprintf(frac, sizeof frac, ".%06llu", (unsigned long long)(usec % USEC_PER_SEC));
+        if (utc)
+                snprintf(zone, sizeof zone, "UTC");
+        else if (strftime(zone, sizeof zone, "%Z", &tm) == 0)
+                zone[0] = 0;
+        snprintf(buf, FORMAT_BUF_MAX, "%s %04d-%02d-%02d %02d:%02d:%02d%s%s%s", days[tm.tm_wday],
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 frac, zone[0] ? " " : "", zone);
+        return buf;
 }

@@ -28,3 +28,16 @@ const char *format_age(uint64_t now_usec, uint64_t then_usec, char buf[static FO
  * NULL when it has none.
  * With ascii, "°C" is spelled "C". */
 const char *property_unit(const char *name, bool ascii);
+
+/* How a timestamp is printed (axpertctl --timestamp=), as systemctl does. */
+typedef enum TimestampStyle {
+        TIMESTAMP_PRETTY, /* "Wed 2026-12-02 10:00:00 CET" (local time) */
+        TIMESTAMP_US,     /* "Wed 2026-12-02 10:00:00.123456 CET" */
+        TIMESTAMP_UTC,    /* "Wed 2026-12-02 09:00:00 UTC" */
+        TIMESTAMP_US_UTC, /* "Wed 2026-12-02 09:00:00.123456 UTC" */
+        TIMESTAMP_UNIX,   /* "@1796198400" (seconds since the epoch) */
+} TimestampStyle;
+
+/* usec (microseconds since the epoch) in that style; the day name is English whatever the
+ * locale, as are the numbers. */
+const char *format_timestamp(uint64_t usec, TimestampStyle style, char buf[static FORMAT_BUF_MAX]);

@@ -537,10 +537,12 @@ static int write_table(FILE *f, char **fields, const Samples *s)
                                 c->width = l;
                 }
         }
-        fprintf(f, "%-*s", time_width, "Time");
-        for (size_t i = 0; i < s->n_fields; i++)
-                fprintf(f, "  %*s", (int)columns[i].width, fields[i]);
-        fputc('\n', f);
+        if (arg_legend) {
+                fprintf(f, "%-*s", time_width, "Time");
+                for (size_t i = 0; i < s->n_fields; i++)
+                        fprintf(f, "  %*s", (int)columns[i].width, fields[i]);
+                fputc('\n', f);
+        }
         for (size_t j = 0; j < s->n_times; j++) {
                 fprintf(f, "%-*s", time_width,
                         format_time_local(s->times[j], "%Y-%m-%d %H:%M:%S", t));

@@ -196,32 +196,95 @@ static void print_device_ids(const Inventory *inv, FILE *f)
                 fprintf(f, "%s\"%s\"", i > 0 ? ", " : "", inv->devices[i].id);
 }
 
-int inventory_pick(const Inventory *inv, DeviceObject **ret)
+static int pick_device(const Inventory *inv, const char *name, DeviceObject **ret)
 {
+        for (size_t i = 0; i < inv->n_devices; i++)
+                if (streq(inv->devices[i].id, name)) {
+                        *ret = &inv->devices[i];
+                        return 0;
+                }
+        fprintf(stderr, "axpertctl: no inverter named \"%s\"; known: ", name);
+        print_device_ids(inv, stderr);
+        fputc('\n', stderr);
+        return -EXIT_NO_DEVICE;
+}
+
+/* -d NAME or -d NAME/unitN, exactly as "axpertctl list" prints the names. */
+static int pick_object(const Inventory *inv, DeviceObject **ret_device, UnitObject **ret_unit)
+{
+        _cleanup_free_ char *device = NULL;
+        const char *slash;
+        DeviceObject *d;
+        int r;
+
         if (inv->n_devices == 0)
                 return report_error(EXIT_NO_DEVICE,
                                     "axpertd has no inverter configured; add a [Device] section "
                                     "to /etc/axpert/axpertd.conf or plug one in");
-        if (arg_device) {
-                for (size_t i = 0; i < inv->n_devices; i++)
-                        if (streq(inv->devices[i].id, arg_device)) {
-                                *ret = &inv->devices[i];
-                                return 0;
-                        }
-                fprintf(stderr, "axpertctl: no inverter named \"%s\"; known: ", arg_device);
-                print_device_ids(inv, stderr);
-                fputc('\n', stderr);
-                return -EXIT_NO_DEVICE;
+        slash = arg_device ? strchr(arg_device, '/') : NULL;
+        if (!slash) {
+                if (arg_device) {
+                        r = pick_device(inv, arg_device, ret_device);
+                        if (r < 0)
+                                return r;
+                        *ret_unit = NULL;
+                        return 0;
+                }
+                if (inv->n_devices > 1) {
+                        fprintf(stderr,
+                                "axpertctl: %zu inverters are configured; choose one with -d "
+                                "NAME: ",
+                                inv->n_devices);
+                        print_device_ids(inv, stderr);
+                        fputc('\n', stderr);
+                        return -EXIT_NO_DEVICE;
+                }
+                *ret_device = &inv->devices[0];
+                *ret_unit = NULL;
+                return 0;
         }
-        if (inv->n_devices > 1) {
-                fprintf(stderr,
-                        "axpertctl: %zu inverters are configured; choose one with -d NAME: ",
-                        inv->n_devices);
-                print_device_ids(inv, stderr);
-                fputc('\n', stderr);
-                return -EXIT_NO_DEVICE;
-        }
-        *ret = &inv->devices[0];
+
+        device = strndup(arg_device, (size_t)(slash - arg_device));
+        if (!device)
+                return report_error(EXIT_FAILED, "out of memory");
+        r = pick_device(inv, device, &d);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < d->n_units; i++)
+                if (streq(d->units[i].name, slash + 1)) {
+                        *ret_device = d;
+                        *ret_unit = &d->units[i];
+                        return 0;
+                }
+        if (d->n_units == 0)
+                return report_error(EXIT_NO_DEVICE,
+                                    "inverter \"%s\" has no parallel unit \"%s\" (it reports none; "
+                                    "see \"axpertctl list\")",
+                                    d->id, slash + 1);
+        fprintf(stderr, "axpertctl: inverter \"%s\" has no parallel unit \"%s\"; known: ", d->id,
+                slash + 1);
+        for (size_t i = 0; i < d->n_units; i++)
+                fprintf(stderr, "%s\"%s/%s\"", i > 0 ? ", " : "", d->id, d->units[i].name);
+        fputc('\n', stderr);
+        return -EXIT_NO_DEVICE;
+}
+
+int inventory_pick(const Inventory *inv, DeviceObject **ret)
+{
+        DeviceObject *d;
+        UnitObject *u;
+        int r;
+
+        r = pick_object(inv, &d, &u);
+        if (r < 0)
+                return r;
+        if (u)
+                /* A unit has no methods: the inverter object applies settings to every unit. */
+                return report_error(EXIT_NO_DEVICE,
+                                    "\"%s\" is a parallel unit; this command acts on its inverter, "
+                                    "which applies settings to every unit: use -d %s",
+                                    arg_device, d->id);
+        *ret = d;
         return 0;
 }
 
@@ -236,12 +299,25 @@ int inventory_load_and_pick(sd_bus *bus, Inventory *inv, DeviceObject **ret)
         return inventory_pick(inv, ret);
 }
 
-int check_property_names(const DeviceObject *d, char **names)
+int inventory_load_and_pick_object(sd_bus *bus, Inventory *inv, DeviceObject **ret_device,
+                                   UnitObject **ret_unit)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = inventory_load(bus, inv, &error);
+        if (r < 0)
+                return report_bus_error("cannot read the inverters", &error, r, NULL);
+        return pick_object(inv, ret_device, ret_unit);
+}
+
+int check_property_names(const PropertyList *props, const char *label, char **names)
 {
         for (char **n = names; n && *n; n++)
-                if (!property_list_find(&d->props, *n))
-                        return report_usage("inverter \"%s\" has no property \"%s\" (see "
-                                            "\"axpertctl show\" for the names)",
-                                            d->id, *n);
+                if (!property_list_find(props, *n))
+                        return report_usage("%s \"%s\" has no property \"%s\" (see "
+                                            "\"axpertctl%s%s show\" for the names)",
+                                            strchr(label, '/') ? "unit" : "inverter", label, *n,
+                                            arg_device ? " -d " : "", arg_device ? arg_device : "");
         return 0;
 }

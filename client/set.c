@@ -1,9 +1,12 @@
 /* The verbs that act: set-* (one method call each, printing old -> new), set-flag, raw, refresh. */
 #include <errno.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "axpertctl.h"
+#include "error-names.h"
 #include "format.h"
 #include "macros.h"
 #include "polkit-actions.h"
@@ -131,12 +134,9 @@ static int print_change(sd_bus *bus, const char *id, const char *property, const
         return 0;
 }
 
-/* What this inverter accepts for a set verb, in words, from the bus (SettingLimits,
- * SettingOptions, SettingChoices): "48 to 58.4 V in steps of 0.1 V", "one of 10, 20 A".
- * False when the daemon does not say (an older one, or not known yet). */
-static bool accepted_text(const DeviceObject *d, const SetVerb *v, char *buf, size_t size)
+bool setting_accepted_text(const DeviceObject *d, const char *method, const char *unit, char *buf,
+                           size_t size)
 {
-        const char *method = v->method->name, *unit = v->arg->unit;
         const PropertyEntry *e;
         char a[FORMAT_BUF_MAX], b[FORMAT_BUF_MAX], c[FORMAT_BUF_MAX];
         size_t len;
@@ -164,6 +164,59 @@ static bool accepted_text(const DeviceObject *d, const SetVerb *v, char *buf, si
         return true;
 }
 
+const char *const *setting_choices(const DeviceObject *d, const char *method,
+                                   const char *const *fallback)
+{
+        const PropertyEntry *e =
+                        property_list_entry(&d->props, AXPERT_PROPERTY_SETTING_CHOICES, method);
+
+        if (e && e->strv)
+                return (const char *const *)e->strv;
+        return fallback;
+}
+
+/* The canonical spelling of value in list: "SBU" -> "sbu", "Pylontech" -> "pylontech". An exact
+ * match wins; NULL when nothing matches (the value then goes to axpertd as given: it is the
+ * authority and may know more values than this client). */
+static const char *canonical_value(const char *const *list, const char *value)
+{
+        for (size_t i = 0; list && list[i]; i++)
+                if (streq(list[i], value))
+                        return list[i];
+        for (size_t i = 0; list && list[i]; i++)
+                if (strcasecmp(list[i], value) == 0)
+                        return list[i];
+        return NULL;
+}
+
+/* The message of an error of axpertd without its leading "Method: " (we say what failed). */
+static const char *strip_method(const char *message, const char *method)
+{
+        size_t l = strlen(method);
+
+        if (message && strneq(message, method, l) && message[l] == ':' && message[l + 1] == ' ')
+                return message + l + 2;
+        return message;
+}
+
+/* Reports a failed call on an inverter: Offline with the reason axpertd gives in LastError,
+ * InvalidArgs without the method name; the rest as report_bus_error() does. */
+static int report_call_error(const char *what, const sd_bus_error *error, int r, const char *action,
+                             const DeviceObject *d, const char *method)
+{
+        const char *reason = property_list_string(&d->props, AXPERT_PROPERTY_LAST_ERROR);
+
+        if (sd_bus_error_has_name(error, AXPERT_ERROR_OFFLINE))
+                return report_error(EXIT_OFFLINE,
+                                    "%s: the inverter is offline%s%s; check the cable and "
+                                    "\"axpertctl status\"",
+                                    what, *reason ? ": " : "", reason);
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_INVALID_ARGS) && error->message)
+                return report_error(EXIT_INVALID, "%s: %s", what,
+                                    strip_method(error->message, method));
+        return report_bus_error(what, error, r, action);
+}
+
 int verb_set(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -186,18 +239,26 @@ int verb_set(sd_bus *bus, int argc, char **argv)
         r = inventory_load_and_pick(bus, &inv, &d);
         if (r < 0)
                 return r;
+        snprintf(what, sizeof what, "cannot set the %s to \"%s\"", v->method->words, value);
 
         if (numeric)
                 r = call_inverter(bus, d, v->method->name, true, &error, NULL, "d", number);
-        else
-                r = call_inverter(bus, d, v->method->name, true, &error, NULL, "s", value);
-        snprintf(what, sizeof what, "cannot set the %s to \"%s\"", v->method->words, value);
+        else {
+                /* Enumerations are matched without regard to case ("SBU", "Pylontech") against
+                 * what this inverter offers, and sent as the API spells them. */
+                const char *canonical = canonical_value(
+                                setting_choices(d, v->method->name, v->arg->values), value);
+
+                r = call_inverter(bus, d, v->method->name, true, &error, NULL, "s",
+                                  canonical ? canonical : value);
+        }
         /* The daemon refused the value: say what this inverter takes, as the bus advertises it. */
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS) &&
-            accepted_text(d, v, accepted, sizeof accepted))
+            setting_accepted_text(d, v->method->name, v->arg->unit, accepted, sizeof accepted))
                 return report_error(EXIT_INVALID, "%s: this inverter accepts %s", what, accepted);
         if (r < 0)
-                return report_bus_error(what, &error, r, v->method->polkit_action);
+                return report_call_error(what, &error, r, v->method->polkit_action, d,
+                                         v->method->name);
 
         return print_change(bus, d->id, v->property, property_list_find(&d->props, v->property));
 }
@@ -206,9 +267,10 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(inventory_done) Inventory inv = {0};
-        const AxpertContractFlag *known = axpert_contract_flag(argv[1]);
+        const char *names[axpert_contract_n_flags + 1];
+        const AxpertContractFlag *known;
         const char *flag = argv[1];
-        char what[256];
+        char what[256], accepted[512];
         DeviceObject *d;
         int enable, r;
 
@@ -220,17 +282,41 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv)
         if (r < 0)
                 return r;
 
-        /* Unknown flags still go to axpertd: it is the authority and may know more flags than we.
-         */
+        /* "Buzzer" is buzzer: matched without regard to case against this inverter's flags (or
+         * the contract's), sent as the API spells it. Unknown flags still go to axpertd: it is
+         * the authority and may know more flags than we. */
+        for (size_t i = 0; i < axpert_contract_n_flags; i++)
+                names[i] = axpert_contract_flags[i].name;
+        names[axpert_contract_n_flags] = NULL;
+        const char *canonical =
+                        canonical_value(setting_choices(d, AXPERT_METHOD_SET_FLAG, names), flag);
+        if (canonical)
+                flag = canonical;
+        known = axpert_contract_flag(flag);
+
         r = call_inverter(bus, d, AXPERT_METHOD_SET_FLAG, true, &error, NULL, "sb", flag, enable);
-        snprintf(what, sizeof what, "cannot turn flag \"%s\" %s", flag, enable ? "on" : "off");
+        snprintf(what, sizeof what, "cannot turn flag \"%s\" %s", argv[1], enable ? "on" : "off");
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS) &&
+            setting_accepted_text(d, AXPERT_METHOD_SET_FLAG, NULL, accepted, sizeof accepted))
+                return report_error(EXIT_INVALID, "%s: this inverter has the flags %s", what,
+                                    accepted + strlen("one of "));
         if (r < 0)
-                return report_bus_error(what, &error, r,
-                                        axpert_polkit_action(AXPERT_METHOD_SET_FLAG));
+                return report_call_error(what, &error, r,
+                                         axpert_polkit_action(AXPERT_METHOD_SET_FLAG), d,
+                                         AXPERT_METHOD_SET_FLAG);
         if (!known)
                 return 0;
         return print_change(bus, d->id, known->property,
                             property_list_find(&d->props, known->property));
+}
+
+/* Inquiries (Q…) are read-only and have their own, lower-risk polkit action in axpertd; the
+ * rest change the inverter and need raw-command. */
+static const char *raw_polkit_action(const char *command)
+{
+        if (command[0] == 'Q')
+                return "org.axpert.Inverter.raw-query";
+        return axpert_polkit_action(AXPERT_METHOD_RAW_COMMAND);
 }
 
 int verb_raw(sd_bus *bus, int argc, char **argv)
@@ -249,9 +335,29 @@ int verb_raw(sd_bus *bus, int argc, char **argv)
 
         r = call_inverter(bus, d, AXPERT_METHOD_RAW_COMMAND, true, &error, &reply, "s", argv[1]);
         snprintf(what, sizeof what, "raw command \"%s\" failed", argv[1]);
+        if (r < 0 && sd_bus_error_has_name(&error, AXPERT_ERROR_REJECTED)) {
+                /* Not a setter's refusal: most often a command this model does not know. PI30
+                 * inquiries are upper case; the inverter answers "qpigs" with NAK. */
+                char upper[64] = "";
+                bool lower = false;
+
+                for (size_t i = 0; argv[1][i] && i + 1 < sizeof upper; i++) {
+                        lower = lower || (argv[1][i] >= 'a' && argv[1][i] <= 'z');
+                        upper[i] = (char)toupper((unsigned char)argv[1][i]);
+                }
+                if (lower && (upper[0] == 'Q'))
+                        return report_error(EXIT_REJECTED,
+                                            "%s: the inverter answered NAK; PI30 inquiries are "
+                                            "upper case: \"axpertctl raw %s\"",
+                                            what, upper);
+                return report_error(EXIT_REJECTED,
+                                    "%s: the inverter answered NAK: this model does not know the "
+                                    "command, or refuses it now",
+                                    what);
+        }
         if (r < 0)
-                return report_bus_error(what, &error, r,
-                                        axpert_polkit_action(AXPERT_METHOD_RAW_COMMAND));
+                return report_call_error(what, &error, r, raw_polkit_action(argv[1]), d,
+                                         AXPERT_METHOD_RAW_COMMAND);
         r = sd_bus_message_read(reply, "s", &response);
         if (r < 0)
                 return report_error(EXIT_FAILED, "%s: cannot parse the answer of axpertd: %s", what,
@@ -285,6 +391,7 @@ int verb_refresh(sd_bus *bus, int argc, char **argv)
                 return r;
         r = call_inverter(bus, d, AXPERT_METHOD_REFRESH, false, &error, NULL, NULL);
         if (r < 0)
-                return report_bus_error("cannot refresh the inverter", &error, r, NULL);
+                return report_call_error("cannot refresh the inverter", &error, r, NULL, d,
+                                         AXPERT_METHOD_REFRESH);
         return 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "axpertctl.h"
+#include "format.h"
 #include "macros.h"
 
 static bool wanted(const char *name)
@@ -15,16 +16,53 @@ static bool wanted(const char *name)
         return false;
 }
 
+bool property_is_timestamp(const Property *p)
+{
+        const char *unit = axpert_contract_unit(p->name);
+
+        return streq(p->type, "t") && unit && streq(unit, "us");
+}
+
+void print_show_value(const Property *p, FILE *f)
+{
+        char buf[FORMAT_BUF_MAX];
+
+        if (property_is_timestamp(p)) {
+                /* 0 = never: empty, as systemctl show prints a timestamp that never happened. */
+                if (p->u > 0)
+                        fputs(format_timestamp(p->u, arg_timestamp, buf), f);
+                return;
+        }
+        property_print_value(p, f, false, use_ascii);
+}
+
+/* The properties of the object -d names: an inverter, or with NAME/unitN one of its units. */
+static int pick_properties(sd_bus *bus, Inventory *inv, const PropertyList **ret_props,
+                           const char **ret_label)
+{
+        DeviceObject *d;
+        UnitObject *u;
+        int r;
+
+        r = inventory_load_and_pick_object(bus, inv, &d, &u);
+        if (r < 0)
+                return r;
+        *ret_props = u ? &u->props : &d->props;
+        *ret_label = u ? arg_device : d->id;
+        return 0;
+}
+
 int verb_show(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(inventory_done) Inventory inv = {0};
-        DeviceObject *d;
+        const PropertyList *props;
+        const char *label;
         int r;
 
-        r = inventory_load_and_pick(bus, &inv, &d);
+        r = pick_properties(bus, &inv, &props, &label);
         if (r < 0)
                 return r;
-        r = check_property_names(d, arg_properties);
+        r = check_property_names(props, label, arg_properties);
         if (r < 0)
                 return r;
 
@@ -33,10 +71,10 @@ int verb_show(sd_bus *bus, int argc, char **argv)
 
                 json_init(&w, stdout, arg_json == JSON_PRETTY);
                 json_begin_object(&w);
-                for (size_t i = 0; i < d->props.n; i++)
-                        if (wanted(d->props.items[i].name)) {
-                                json_key(&w, d->props.items[i].name);
-                                property_write_json(&d->props.items[i], &w);
+                for (size_t i = 0; i < props->n; i++)
+                        if (wanted(props->items[i].name)) {
+                                json_key(&w, props->items[i].name);
+                                property_write_json(&props->items[i], &w);
                         }
                 json_end_object(&w);
                 json_finish(&w);
@@ -46,19 +84,19 @@ int verb_show(sd_bus *bus, int argc, char **argv)
         /* With -p, the order of the -p arguments; without, the daemon's order. */
         if (arg_properties) {
                 for (char **n = arg_properties; *n; n++) {
-                        const Property *p = property_list_find(&d->props, *n);
+                        const Property *p = property_list_find(props, *n);
 
                         if (!arg_value)
                                 printf("%s=", p->name);
-                        property_print_value(p, stdout, false, use_ascii);
+                        print_show_value(p, stdout);
                         putchar('\n');
                 }
                 return 0;
         }
-        for (size_t i = 0; i < d->props.n; i++) {
+        for (size_t i = 0; i < props->n; i++) {
                 if (!arg_value)
-                        printf("%s=", d->props.items[i].name);
-                property_print_value(&d->props.items[i], stdout, false, use_ascii);
+                        printf("%s=", props->items[i].name);
+                print_show_value(&props->items[i], stdout);
                 putchar('\n');
         }
         return 0;
@@ -67,13 +105,14 @@ int verb_show(sd_bus *bus, int argc, char **argv)
 int verb_get(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(inventory_done) Inventory inv = {0};
-        DeviceObject *d;
+        const PropertyList *props;
+        const char *label;
         int r;
 
-        r = inventory_load_and_pick(bus, &inv, &d);
+        r = pick_properties(bus, &inv, &props, &label);
         if (r < 0)
                 return r;
-        r = check_property_names(d, argv + 1);
+        r = check_property_names(props, label, argv + 1);
         if (r < 0)
                 return r;
 
@@ -84,15 +123,14 @@ int verb_get(sd_bus *bus, int argc, char **argv)
                 json_begin_object(&w);
                 for (int i = 1; i < argc; i++) {
                         json_key(&w, argv[i]);
-                        property_write_json(property_list_find(&d->props, argv[i]), &w);
+                        property_write_json(property_list_find(props, argv[i]), &w);
                 }
                 json_end_object(&w);
                 json_finish(&w);
                 return 0;
         }
         for (int i = 1; i < argc; i++) {
-                property_print_value(property_list_find(&d->props, argv[i]), stdout, false,
-                                     use_ascii);
+                print_show_value(property_list_find(props, argv[i]), stdout);
                 putchar('\n');
         }
         return 0;
@@ -193,7 +231,9 @@ int verb_list(sd_bus *bus, int argc, char **argv)
 
         wn = column_width(&inv, "NAME", 0);
         ws = column_width(&inv, "SERIAL", 1);
-        printf("%-*s %-8s %-12s %-*s %s\n", wn, "NAME", "STATE", "MODE", ws, "SERIAL", "DEVICE");
+        if (arg_legend)
+                printf("%-*s %-8s %-12s %-*s %s\n", wn, "NAME", "STATE", "MODE", ws, "SERIAL",
+                       "DEVICE");
         for (size_t i = 0; i < inv.n_devices; i++) {
                 const DeviceObject *d = &inv.devices[i];
                 bool online = property_list_bool(&d->props, "Online");
@@ -215,6 +255,8 @@ int verb_list(sd_bus *bus, int argc, char **argv)
         }
         size_t n_units = 0;
 
+        if (!arg_legend)
+                return 0;
         for (size_t i = 0; i < inv.n_devices; i++)
                 n_units += inv.devices[i].n_units;
         printf("\n%zu inverter%s, %zu parallel unit%s.\n", inv.n_devices,

@@ -104,7 +104,10 @@ static uint64_t now_usec(void)
         return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void print_state(const DeviceObject *d)
+/* The State line; returns whether the inverter is online. Offline comes first and alone: the
+ * measured values axpertd still holds are stale (most are NaN or defaults by then), so none of
+ * them is shown as if it were a reading. */
+static bool print_state(const DeviceObject *d)
 {
         const PropertyList *p = &d->props;
         uint64_t last = property_list_uint(p, "LastUpdateTimestamp");
@@ -120,25 +123,50 @@ static void print_state(const DeviceObject *d)
                         line_add(&l, "%sonline%s, waiting for the first complete poll",
                                  ansi_highlight_green(), ansi_normal());
                 print_field("State", "", l.buf);
-                return;
+                return true;
         }
 
         if (last > 0) {
                 format_clock(last, clock);
-                line_add(&l, "%sinverter offline since %s (%s ago)%s", ansi_highlight_red(), clock,
-                         format_age(now_usec(), last, age), ansi_normal());
+                line_add(&l, "%soffline since %s (%s ago)", ansi_highlight_red(), clock,
+                         format_age(now_usec(), last, age));
         } else
                 /* 0 = no complete poll since axpertd started (it keeps the last one's time while
                  * offline): no "since" to show. */
-                line_add(&l, "%sinverter offline%s", ansi_highlight_red(), ansi_normal());
+                line_add(&l, "%soffline", ansi_highlight_red());
         /* line_add would separate with ", "; the error follows a colon. */
         if (*error)
-                snprintf(l.buf + l.len, sizeof l.buf - l.len, ": %s", error);
+                snprintf(l.buf + l.len, sizeof l.buf - l.len, ": %s%s", error, ansi_normal());
+        else
+                snprintf(l.buf + l.len, sizeof l.buf - l.len, "%s", ansi_normal());
         print_field("State", "", l.buf);
-        if (last > 0)
-                /* Never present a stale value as fresh. */
-                print_field("Note", ansi_highlight_yellow(),
-                            "the values below are from the last successful poll");
+        return false;
+}
+
+/* What is known of the inverter itself while it is offline: where and what it is. */
+static void print_identity(const DeviceObject *d)
+{
+        const PropertyList *p = &d->props;
+        Line l = {0};
+
+        if (*property_list_string(p, "DevicePath"))
+                line_add(&l, "%s", property_list_string(p, "DevicePath"));
+        if (*property_list_string(p, "Transport"))
+                line_add(&l, "%s", property_list_string(p, "Transport"));
+        if (*property_list_string(p, "ProtocolId"))
+                line_add(&l, "protocol %s", property_list_string(p, "ProtocolId"));
+        print_line("Connection", &l);
+
+        l = (Line){0};
+        if (*property_list_string(p, "ModelName"))
+                line_add(&l, "%s", property_list_string(p, "ModelName"));
+        if (*property_list_string(p, "SerialNumber"))
+                line_add(&l, "serial %s", property_list_string(p, "SerialNumber"));
+        if (*property_list_string(p, "FirmwareVersion"))
+                line_add(&l, "firmware %s", property_list_string(p, "FirmwareVersion"));
+        if (*property_list_string(p, "FirmwareVersion2"))
+                line_add(&l, "%s", property_list_string(p, "FirmwareVersion2"));
+        print_line("Model", &l);
 }
 
 static void print_units(const DeviceObject *d)
@@ -190,7 +218,7 @@ static void print_units(const DeviceObject *d)
         }
 }
 
-static void print_status(const DeviceObject *d)
+static bool print_status(const DeviceObject *d)
 {
         const PropertyList *p = &d->props;
         const char *mode = property_list_string(p, "Mode");
@@ -199,27 +227,14 @@ static void print_status(const DeviceObject *d)
         Line l;
 
         print_field("Inverter", ansi_bold(), d->id);
-        print_state(d);
-
-        l = (Line){0};
-        if (*property_list_string(p, "DevicePath"))
-                line_add(&l, "%s", property_list_string(p, "DevicePath"));
-        if (*property_list_string(p, "Transport"))
-                line_add(&l, "%s", property_list_string(p, "Transport"));
-        if (*property_list_string(p, "ProtocolId"))
-                line_add(&l, "protocol %s", property_list_string(p, "ProtocolId"));
-        print_line("Connection", &l);
-
-        l = (Line){0};
-        if (*property_list_string(p, "ModelName"))
-                line_add(&l, "%s", property_list_string(p, "ModelName"));
-        if (*property_list_string(p, "SerialNumber"))
-                line_add(&l, "serial %s", property_list_string(p, "SerialNumber"));
-        if (*property_list_string(p, "FirmwareVersion"))
-                line_add(&l, "firmware %s", property_list_string(p, "FirmwareVersion"));
-        if (*property_list_string(p, "FirmwareVersion2"))
-                line_add(&l, "%s", property_list_string(p, "FirmwareVersion2"));
-        print_line("Model", &l);
+        if (!print_state(d)) {
+                print_identity(d);
+                print_field("Values", "",
+                            "none while offline (\"axpertctl show\" lists what axpertd "
+                            "still holds)");
+                return false;
+        }
+        print_identity(d);
 
         print_field("Mode", streq(mode, "fault") ? ansi_highlight_red() : "", mode);
         print_strv_field("Warnings", warnings, ansi_highlight_yellow());
@@ -301,6 +316,69 @@ static void print_status(const DeviceObject *d)
         print_line("Rating", &l);
 
         print_units(d);
+        return true;
+}
+
+/* "axpertctl -d 0/unit1 status": the unit's own values, under its inverter's state. */
+static bool print_unit_status(const DeviceObject *d, const UnitObject *u)
+{
+        const PropertyList *p = &u->props;
+        const char *mode = property_list_string(p, "Mode");
+        uint64_t fault = property_list_uint(p, "FaultCode");
+        char key[300];
+        Line l;
+
+        snprintf(key, sizeof key, "%s/%s", d->id, u->name);
+        print_field("Unit", ansi_bold(), key);
+        if (!print_state(d)) {
+                print_field("Values", "", "none while the inverter is offline");
+                return false;
+        }
+        l = (Line){0};
+        line_add(&l, "%llu", (unsigned long long)property_list_uint(p, "Index"));
+        if (*property_list_string(p, "SerialNumber"))
+                line_add(&l, "serial %s", property_list_string(p, "SerialNumber"));
+        print_line("Index", &l);
+        print_field("Mode", streq(mode, "fault") ? ansi_highlight_red() : "", mode);
+        l = (Line){0};
+        if (fault > 0)
+                line_add(&l, "%s%llu%s", ansi_highlight_red(), (unsigned long long)fault,
+                         ansi_normal());
+        else
+                line_add(&l, "none");
+        print_line("Fault code", &l);
+
+        l = (Line){0};
+        line_quantity(&l, "", p, "GridVoltage");
+        line_quantity(&l, "", p, "GridFrequency");
+        print_line("Grid", &l);
+        l = (Line){0};
+        line_quantity(&l, "", p, "AcOutputVoltage");
+        line_quantity(&l, "", p, "AcOutputFrequency");
+        print_line("Output", &l);
+        l = (Line){0};
+        line_quantity(&l, "", p, "AcOutputActivePower");
+        line_quantity(&l, "", p, "AcOutputApparentPower");
+        line_quantity(&l, "", p, "AcOutputLoadPercent");
+        if (property_list_find(p, "LoadOn"))
+                line_add(&l, "%s", property_list_bool(p, "LoadOn") ? "load on" : "load off");
+        print_line("Load", &l);
+        l = (Line){0};
+        line_quantity(&l, "", p, "BatteryVoltage");
+        line_quantity(&l, "", p, "BatteryCapacity");
+        line_quantity(&l, "charging", p, "BatteryChargingCurrent");
+        line_quantity(&l, "discharging", p, "BatteryDischargeCurrent");
+        print_line("Battery", &l);
+        l = (Line){0};
+        line_quantity(&l, "", p, "PvInputVoltage");
+        line_quantity(&l, "", p, "PvInputCurrent");
+        print_line("PV", &l);
+        print_field("Charger priority", "", property_list_string(p, "ChargerSourcePriority"));
+        l = (Line){0};
+        line_quantity(&l, "max", p, "MaxChargingCurrent");
+        line_quantity(&l, "AC max", p, "MaxAcChargingCurrent");
+        print_line("Charging current", &l);
+        return true;
 }
 
 static void write_properties_json(const PropertyList *props, JsonWriter *w)
@@ -334,14 +412,28 @@ int verb_status(sd_bus *bus, int argc, char **argv)
 {
         _cleanup_(inventory_done) Inventory inv = {0};
         DeviceObject *d;
+        UnitObject *u;
+        bool online;
         int r;
 
-        r = inventory_load_and_pick(bus, &inv, &d);
+        r = inventory_load_and_pick_object(bus, &inv, &d, &u);
         if (r < 0)
                 return r;
-        if (arg_json != JSON_OFF)
-                print_status_json(d);
+        online = property_list_bool(&d->props, "Online");
+        if (arg_json != JSON_OFF) {
+                if (u) {
+                        JsonWriter w;
+
+                        json_init(&w, stdout, arg_json == JSON_PRETTY);
+                        write_properties_json(&u->props, &w);
+                        json_end_object(&w);
+                        json_finish(&w);
+                } else
+                        print_status_json(d);
+        } else if (u)
+                (void)print_unit_status(d, u);
         else
-                print_status(d);
-        return 0;
+                (void)print_status(d);
+        /* Like upsc on stale data: what was printed is no reading, and scripts must see it. */
+        return online ? 0 : -EXIT_OFFLINE;
 }

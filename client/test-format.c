@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "format.h"
 #include "json.h"
@@ -111,6 +112,28 @@ static void test_format_age(void)
         CHECK_STR(format_age(now, now + 5 * USEC_PER_SEC, buf), "0 s");
 }
 
+static void test_format_timestamp(void)
+{
+        char buf[FORMAT_BUF_MAX];
+        uint64_t t = 1763715600123456; /* Fri 2025-11-21 09:00:00.123456 UTC */
+
+        setenv("TZ", "Europe/Berlin", 1);
+        tzset();
+        CHECK_STR(format_timestamp(t, TIMESTAMP_PRETTY, buf), "Fri 2025-11-21 10:00:00 CET");
+        CHECK_STR(format_timestamp(t, TIMESTAMP_US, buf), "Fri 2025-11-21 10:00:00.123456 CET");
+        CHECK_STR(format_timestamp(t, TIMESTAMP_UTC, buf), "Fri 2025-11-21 09:00:00 UTC");
+        CHECK_STR(format_timestamp(t, TIMESTAMP_US_UTC, buf), "Fri 2025-11-21 09:00:00.123456 UTC");
+        CHECK_STR(format_timestamp(t, TIMESTAMP_UNIX, buf), "@1763715600");
+        /* Summer time, and a day name that never depends on the locale. */
+        setlocale(LC_ALL, "de_DE.UTF-8");
+        CHECK_STR(format_timestamp(1751360400 * USEC_PER_SEC, TIMESTAMP_PRETTY, buf),
+                  "Tue 2025-07-01 11:00:00 CEST");
+        setlocale(LC_ALL, "C");
+        setenv("TZ", "UTC", 1);
+        tzset();
+        CHECK_STR(format_timestamp(0, TIMESTAMP_PRETTY, buf), "Thu 1970-01-01 00:00:00 UTC");
+}
+
 static void test_property_unit(void)
 {
         CHECK_STR(property_unit("BatteryVoltage", false), "V");
@@ -185,6 +208,7 @@ int main(void)
 {
         test_format_double();
         test_parse_double();
+        test_format_timestamp();
         test_parse_boolean();
         test_format_age();
         test_property_unit();

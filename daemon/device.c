@@ -195,6 +195,8 @@ void device_remove_unit(Device *d, Unit *u)
         d->gone_units[d->n_gone_units++] = u;
 }
 
+/* What describes the present and goes when the device goes offline: the fast poll's status and
+ * the readings of the slow class (energy counters, the clock). */
 static bool field_is_status(Pi30Field f)
 {
         const Pi30FieldInfo *info = pi30_field_info(f);
@@ -205,7 +207,7 @@ static bool field_is_status(Pi30Field f)
         if (info->command == PI30_CMD_QPGS)
                 return true;
         ci = pi30_command_info(info->command);
-        return ci && ci->poll == PI30_POLL_FAST;
+        return ci && (ci->poll == PI30_POLL_FAST || ci->reading);
 }
 
 void device_clear_status(Device *d)
@@ -295,6 +297,12 @@ static bool command_polled(Pi30Command cmd, Pi30PollClass poll)
         return ci && ci->poll == poll;
 }
 
+static bool command_is_reading(Pi30Command cmd)
+{
+        const Pi30CommandInfo *ci = pi30_command_info(cmd);
+        return ci && ci->reading;
+}
+
 void device_stage_commit(Device *d, bool parallel, bool scan_ok)
 {
         const Pi30Value *old_sn = &d->values[PI30_F_SERIAL_NUMBER];
@@ -309,7 +317,9 @@ void device_stage_commit(Device *d, bool parallel, bool scan_ok)
                         copy_fields(d->values, d->stage, c);
                 else if (command_polled(c, PI30_POLL_FAST) ||
                          (other && (command_polled(c, PI30_POLL_IDENTITY) ||
-                                    command_polled(c, PI30_POLL_SLOW))))
+                                    command_polled(c, PI30_POLL_SLOW))) ||
+                         /* A counter the inverter stopped answering shows no old count. */
+                         (command_is_reading(c) && !device_command_supported(d, c)))
                         clear_fields(d->values, c);
         }
 

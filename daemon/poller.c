@@ -20,9 +20,13 @@
  * removes a capability for good and a firmware update shows. */
 #define POLLER_REPROBE_SLOW_CYCLES 10
 
+/* A Step's param for a command whose parameter is today's date (QEDyyyymmdd): worked out when
+ * the step is sent, from the clock read earlier in the same cycle. */
+#define PARAM_TODAY (-2)
+
 typedef struct Step {
         Pi30Command cmd;
-        int param;
+        int param;   /* >= 0, -1 for none, or PARAM_TODAY */
         bool status; /* part of the status a complete cycle must have read */
         bool verify; /* QID again: the serial number must be the one read before */
 } Step;
@@ -128,17 +132,38 @@ static void add_step(Poller *p, Pi30Command cmd, int param, bool status, bool ve
 
 /* The commands the protocol table puts in a poll class: those a complete cycle needs first,
  * then the others, each in table order (identity: QPI QID QVFW QVFW2 QMN QGMN QMCHGCR QMUCHGCR;
- * settings: QPIRI QFLAG; status: QPIGS QMOD QPIWS QPIGS2). Commands with a parameter (QPGSn)
+ * settings: QPIRI QFLAG QT QET QEDyyyymmdd QLT QLDyyyymmdd; status: QPIGS QMOD QPIWS QPIGS2).
+ * Commands whose parameter is a date are asked for today; the others with a parameter (QPGSn)
  * are scanned separately. */
 static void add_class(Poller *p, Pi30PollClass poll)
 {
         for (int required = 1; required >= 0; required--)
                 for (Pi30Command c = 0; c < _PI30_CMD_MAX; c++) {
                         const Pi30CommandInfo *ci = pi30_command_info(c);
-                        if (ci && ci->poll == poll && ci->param_digits == 0 &&
-                            ci->required == (bool)required)
+                        if (!ci || ci->poll != poll || ci->required != (bool)required)
+                                continue;
+                        if (ci->param_digits == 0)
                                 add_step(p, c, -1, ci->required, false);
+                        else if (ci->param_today)
+                                add_step(p, c, PARAM_TODAY, ci->required, false);
                 }
+}
+
+/* Today as yyyymmdd: the inverter's own date where it told it in this cycle (QT: its counters
+ * keep its days), else the system's local date. */
+static int poller_today(const Pi30Value *clock)
+{
+        struct tm tm;
+        time_t now;
+        int r;
+
+        r = clock ? pi30_clock_date(clock) : -ENODATA;
+        if (r >= 0)
+                return r;
+        now = time(NULL);
+        if (!localtime_r(&now, &tm))
+                return -EINVAL;
+        return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
 static bool poller_parallel(Poller *p)
@@ -418,6 +443,10 @@ static void poller_next_step(Poller *p)
                         continue;
                 }
                 *call = (StepCall){.poller = p, .generation = p->generation};
+                if (s->param == PARAM_TODAY)
+                        s->param = poller_today(d->staged[PI30_CMD_QT]
+                                                                ? &d->stage[PI30_F_DEVICE_TIME]
+                                                                : NULL);
                 r = device_read_mode(d, s->verify ? DEVICE_READ_CHECK : DEVICE_READ_STAGE, s->cmd,
                                      s->param,
                                      p->cycle_refresh ? LINK_PRIORITY_REFRESH : LINK_PRIORITY_POLL,

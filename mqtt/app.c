@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "compat-mindfreeze.h"
 #include "discovery.h"
+#include "energy.h"
 #include "json-util.h"
 #include "log.h"
 #include "model.h"
@@ -69,14 +70,43 @@ static void publish_availability(App *app, Inverter *inv, bool force)
         publish(app, topic, online ? "online" : "offline", true);
 }
 
+/* <prefix>/<serial>/history/availability: online while axpert-history serves this serial. */
+static void publish_energy_availability(App *app, Inverter *inv, bool force)
+{
+        g_autofree char *topic = NULL;
+        int online = model_inverter_history(app->model, inv) ? 1 : 0;
+
+        if (!inv->serial || (!force && inv->energy_availability == online))
+                return;
+        inv->energy_availability = online;
+        topic = topic_name_history_availability(app->config, inv->serial);
+        publish(app, topic, online ? "online" : "offline", true);
+}
+
+static void publish_energy_discovery(App *app, Inverter *inv)
+{
+        History *h = model_inverter_history(app->model, inv);
+
+        if (h && discovery_possible(app))
+                discovery_publish_energy(app->publisher, app->config, inv, h->proxy);
+        inv->dirty_energy = false;
+}
+
 static void publish_state_with(App *app, Inverter *inv, GVariant *timestamp)
 {
         g_autoptr(JsonNode) node = NULL;
         g_autofree char *topic = NULL;
+        History *h;
 
         if (!inv->serial)
                 return;
         node = state_json_build(inv->proxy, "LastUpdateTimestamp", timestamp);
+        /* The energy counters only while axpert-history serves them: absent, never zero. In
+         * an object of their own, as org.axpert.Inverter has properties of the same names (the
+         * firmware's own counters, in Wh) that keep their keys. */
+        h = model_inverter_history(app->model, inv);
+        if (h)
+                state_json_add_object(node, ENERGY_STATE_MEMBER, h->proxy, energy_in_state);
         topic = topic_name_state(app->config, inv->serial);
         publish_json(app, topic, node);
 }
@@ -183,8 +213,10 @@ static void publish_inverter_full(App *app, Inverter *inv)
         if (!inv->serial)
                 return;
         publish_availability(app, inv, true);
+        publish_energy_availability(app, inv, true);
         if (discovery_possible(app))
                 discovery_publish_inverter(app->publisher, app->config, inv);
+        publish_energy_discovery(app, inv);
         publish_state(app, inv);
         units = model_inverter_units(app->model, inv);
         for (guint i = 0; i < units->len; i++) {
@@ -222,6 +254,10 @@ static gboolean on_flush(gpointer userdata)
                 if (!inv->serial)
                         continue;
                 publish_availability(app, inv, false);
+                publish_energy_availability(app, inv, false);
+                /* The energy sensors carry the device block too. */
+                if (inv->dirty_energy || inv->dirty_discovery)
+                        publish_energy_discovery(app, inv);
                 if (inv->dirty_discovery && discovery_possible(app))
                         discovery_publish_inverter(app->publisher, app->config, inv);
                 else if (inv->dirty_controls && app->config->commands && discovery_possible(app))
@@ -274,6 +310,7 @@ static void inverter_update_serial(App *app, Inverter *inv)
         if (inv->serial)
                 log_info("Inverter %s has serial number %s.", inv->object_path, inv->serial);
         inv->availability = -1;
+        inv->energy_availability = -1;
         publish_inverter_full(app, inv);
 }
 
@@ -402,6 +439,112 @@ static void on_daemon_changed(void *userdata, bool present)
                 publish_availability(app, value, false);
 }
 
+/* The inverter whose serial a History object has, if any: only those are published. */
+static Inverter *history_inverter(App *app, const History *h)
+{
+        return h->serial ? model_find_inverter_by_serial(app->model, h->serial) : NULL;
+}
+
+static void history_update_serial(App *app, History *h)
+{
+        g_autofree char *raw = proxy_get_string(h->proxy, AXPERT_HISTORY_PROPERTY_SERIAL_NUMBER);
+        g_autofree char *serial = topic_name_serial(raw);
+        Inverter *inv;
+
+        if (g_strcmp0(serial, h->serial) == 0)
+                return;
+        /* The inverter of the old serial loses these counters (its next state lacks them). */
+        inv = history_inverter(app, h);
+        if (inv)
+                inv->dirty_state = true;
+        g_free(h->serial);
+        h->serial = g_steal_pointer(&serial);
+        inv = history_inverter(app, h);
+        if (inv) {
+                log_info("Energy counters for %s from %s.", h->serial, h->object_path);
+                inv->dirty_energy = inv->dirty_state = true;
+        } else
+                /* Recorded earlier, or another host's inverter: nothing to publish it under. */
+                log_debug("History %s has serial number %s, which no inverter here has.",
+                          h->object_path, h->serial ? h->serial : "(none)");
+        schedule_flush(app);
+}
+
+static void on_history_service_changed(void *userdata, bool present)
+{
+        App *app = userdata;
+        GHashTableIter it;
+        gpointer value;
+
+        app->model->history_present = present;
+        if (present)
+                return; /* its objects follow (or came already), each published */
+        /* Gone (or restarting): its counters become unavailable, never zero; the state that
+         * follows has none of them. */
+        g_hash_table_iter_init(&it, app->model->inverters);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Inverter *inv = value;
+                bool had = inv->energy_availability == 1;
+
+                publish_energy_availability(app, inv, false);
+                if (had)
+                        inv->dirty_state = true;
+        }
+        schedule_flush(app);
+}
+
+static void on_history_added(void *userdata, const char *path, GDBusProxy *proxy)
+{
+        App *app = userdata;
+        History *h;
+
+        /* Objects only come from a present service (the name-owner notify may come later). */
+        app->model->history_present = true;
+        h = model_add_history(app->model, path, proxy);
+        log_debug("History %s appeared.", path);
+        history_update_serial(app, h);
+}
+
+static void on_history_removed(void *userdata, const char *path)
+{
+        App *app = userdata;
+        History *h = model_get_history(app->model, path);
+        Inverter *inv;
+
+        if (!h)
+                return;
+        log_debug("History %s vanished.", path);
+        inv = history_inverter(app, h);
+        model_remove_history(app->model, path);
+        if (inv) {
+                inv->dirty_state = true;
+                schedule_flush(app);
+        }
+}
+
+static void on_history_changed(void *userdata, const char *path, GVariant *changed)
+{
+        App *app = userdata;
+        History *h = model_get_history(app->model, path);
+        GVariantIter it;
+        const char *name;
+        Inverter *inv;
+
+        if (!h)
+                return;
+        g_variant_iter_init(&it, changed);
+        while (g_variant_iter_next(&it, "{&sv}", &name, NULL)) {
+                if (g_str_equal(name, AXPERT_HISTORY_PROPERTY_SERIAL_NUMBER))
+                        history_update_serial(app, h);
+                /* Counters (at most once a minute) and their source: a state with them. Other
+                 * properties (LastSampleTimestamp, Fields) are not published. */
+                else if (energy_in_state(name) && (inv = history_inverter(app, h))) {
+                        inv->dirty_state = true;
+                        schedule_flush(app);
+                }
+        }
+}
+
 static void on_bus_lost(void *userdata, const char *reason)
 {
         App *app = userdata;
@@ -411,6 +554,7 @@ static void on_bus_lost(void *userdata, const char *reason)
         log_error("Lost the connection to the system bus: %s; exiting.", reason);
         /* What is retained must not keep saying online for inverters no longer followed. */
         on_daemon_changed(app, false);
+        on_history_service_changed(app, false);
         if (!app->exit_code)
                 app->exit_code = -ECONNRESET;
         g_main_loop_quit(app->loop);
@@ -515,6 +659,10 @@ int app_run(App *app)
                         .unit_added = on_unit_added,
                         .unit_removed = on_unit_removed,
                         .unit_changed = on_unit_changed,
+                        .history_service_changed = on_history_service_changed,
+                        .history_added = on_history_added,
+                        .history_removed = on_history_removed,
+                        .history_changed = on_history_changed,
                         .bus_lost = on_bus_lost,
         };
         g_autoptr(GError) error = NULL;

@@ -1,5 +1,5 @@
-/* The D-Bus side: follows org.axpert.Inverter's objects through its ObjectManager and reports
- * what happens through callbacks. */
+/* The D-Bus side: follows org.axpert.Inverter's objects, and org.axpert.History's (axpert-history,
+ * optional), through their ObjectManagers and reports what happens through callbacks. */
 #pragma once
 
 #include <gio/gio.h>
@@ -27,6 +27,13 @@ typedef struct BridgeCallbacks {
         void (*unit_added)(void *userdata, const char *path, GDBusProxy *proxy);
         void (*unit_removed)(void *userdata, const char *path);
         void (*unit_changed)(void *userdata, const char *path);
+        /* The same for org.axpert.History (axpert-history), which may be absent, come late,
+         * restart or leave at any time: its name got an owner or lost it; its objects (one per
+         * serial number) and their PropertiesChanged. */
+        void (*history_service_changed)(void *userdata, bool present);
+        void (*history_added)(void *userdata, const char *path, GDBusProxy *proxy);
+        void (*history_removed)(void *userdata, const char *path);
+        void (*history_changed)(void *userdata, const char *path, GVariant *changed);
         /* The system bus connection closed (not the daemon leaving): nothing follows. */
         void (*bus_lost)(void *userdata, const char *reason);
 } BridgeCallbacks;

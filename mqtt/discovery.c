@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "contract.h"
+#include "energy.h"
 #include "json-util.h"
 #include "log.h"
 #include "state-json.h"
@@ -117,8 +118,10 @@ static void add_device(JsonBuilder *b, const Target *t)
         json_builder_end_object(b);
 }
 
-/* object_id: the entity's, with the unit's prefix. */
-static void add_common(JsonBuilder *b, const Target *t, const char *object_id, const char *name)
+/* object_id: the entity's, with the unit's prefix. extra_availability: a third topic that must
+ * say online too (the energy counters': axpert-history's), or NULL. */
+static void add_common_with(JsonBuilder *b, const Target *t, const char *object_id,
+                            const char *name, const char *extra_availability)
 {
         g_autofree char *unique_id = topic_name_unique_id(t->inv->serial, object_id);
         g_autofree char *bridge = topic_name_bridge_availability(t->config);
@@ -135,9 +138,19 @@ static void add_common(JsonBuilder *b, const Target *t, const char *object_id, c
         json_builder_begin_object(b);
         add_string(b, "topic", inverter);
         json_builder_end_object(b);
+        if (extra_availability) {
+                json_builder_begin_object(b);
+                add_string(b, "topic", extra_availability);
+                json_builder_end_object(b);
+        }
         json_builder_end_array(b);
         add_string(b, "availability_mode", "all");
         add_device(b, t);
+}
+
+static void add_common(JsonBuilder *b, const Target *t, const char *object_id, const char *name)
+{
+        add_common_with(b, t, object_id, name, NULL);
 }
 
 static void publish_config(const Target *t, const char *component, const char *object_id,
@@ -478,6 +491,62 @@ void discovery_publish_unit(Publisher *p, const MqttConfig *c, Inverter *inv, co
         t.device_id = topic_name_unit_device_id(inv->serial, t.index);
         publish_target(&t, TOPIC_SCOPE_UNIT, false);
         target_clear(&t);
+}
+
+/* One energy counter of org.axpert.History as a sensor on the inverter's device. */
+static void publish_energy_sensor(const Target *t, const AxpertContractProperty *p,
+                                  const char *availability)
+{
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autofree char *key = state_json_key(p->name);
+        g_autofree char *name = energy_entity_name(p->name);
+        /* The counters are in the state only while axpert-history serves them: otherwise
+         * "None", which Home Assistant takes as unknown, never an empty or made-up value. */
+        g_autofree char *tmpl = g_strdup_printf(
+                        "{{ value_json.%s.%s if value_json.%s is defined and value_json.%s.%s is "
+                        "defined else None }}",
+                        ENERGY_STATE_MEMBER, key, ENERGY_STATE_MEMBER, ENERGY_STATE_MEMBER, key);
+
+        json_builder_begin_object(b);
+        add_common_with(b, t, key, name, availability);
+        add_string(b, "value_template", tmpl);
+        add_string(b, "device_class", "energy");
+        /* Also for the counters that restart (Today at local midnight, ThisMonth, ThisYear):
+         * total_increasing takes a decrease as the start of a new cycle, which they are, and a
+         * Total that restarts (a new database) as a new meter; "total" would book it as negative
+         * energy. */
+        add_string(b, "state_class", "total_increasing");
+        add_string(b, "unit_of_measurement", p->unit);
+        json_builder_set_member_name(b, "suggested_display_precision");
+        json_builder_add_int_value(b, 2);
+        json_builder_end_object(b);
+        publish_config(t, "sensor", key, b);
+}
+
+void discovery_publish_energy(Publisher *p, const MqttConfig *c, Inverter *inv, GDBusProxy *history)
+{
+        Target t = {
+                        .publisher = p,
+                        .config = c,
+                        .inv = inv,
+                        .proxy = inv->proxy,
+        };
+        g_autofree char *availability = NULL;
+
+        if (!inv->serial)
+                return;
+        t.state_topic = topic_name_state(c, inv->serial);
+        t.device_id = topic_name_device_id(inv->serial);
+        availability = topic_name_history_availability(c, inv->serial);
+        for (size_t i = 0; i < axpert_history_n_properties; i++) {
+                const AxpertContractProperty *prop = &axpert_history_properties[i];
+
+                /* Only what axpert-history really serves: no entity that never has a value. */
+                if (energy_is_counter(prop) && proxy_has_property(history, prop->name))
+                        publish_energy_sensor(&t, prop, availability);
+        }
+        target_clear(&t);
+        log_debug("Published the energy counters' discovery for %s.", inv->serial);
 }
 
 void discovery_remove_unit(Publisher *p, const MqttConfig *c, const char *serial, guint index)

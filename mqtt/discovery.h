@@ -23,5 +23,10 @@ void discovery_publish_unit(Publisher *p, const MqttConfig *c, Inverter *inv, co
  * flag it lists, none for what cannot be set; a control that changed kind or went away is
  * removed with an empty retained config. inv->controls records what was published. */
 void discovery_publish_controls(Publisher *p, const MqttConfig *c, Inverter *inv);
+/* The energy sensors of an inverter: one per energy counter its org.axpert.History object
+ * (history, the proxy) serves, on the inverter's device, available while the bridge, the
+ * inverter and <prefix>/<serial>/history/availability all say online. */
+void discovery_publish_energy(Publisher *p, const MqttConfig *c, Inverter *inv,
+                              GDBusProxy *history);
 /* Empties the retained configs of a unit that vanished (announced as that serial and index). */
 void discovery_remove_unit(Publisher *p, const MqttConfig *c, const char *serial, guint index);

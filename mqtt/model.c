@@ -86,12 +86,23 @@ static void inverter_free(gpointer data)
         g_free(inv);
 }
 
+static void history_free(gpointer data)
+{
+        History *h = data;
+
+        g_free(h->object_path);
+        g_clear_object(&h->proxy);
+        g_free(h->serial);
+        g_free(h);
+}
+
 Model *model_new(void)
 {
         Model *m = g_new0(Model, 1);
 
         m->inverters = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, inverter_free);
         m->units = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, unit_free);
+        m->histories = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, history_free);
         return m;
 }
 
@@ -101,6 +112,7 @@ Model *model_free(Model *m)
                 return NULL;
         g_clear_pointer(&m->inverters, g_hash_table_destroy);
         g_clear_pointer(&m->units, g_hash_table_destroy);
+        g_clear_pointer(&m->histories, g_hash_table_destroy);
         g_free(m);
         return NULL;
 }
@@ -112,6 +124,7 @@ Inverter *model_add_inverter(Model *m, const char *path, GDBusProxy *proxy)
         inv->object_path = g_strdup(path);
         inv->proxy = g_object_ref(proxy);
         inv->availability = -1;
+        inv->energy_availability = -1;
         inv->controls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_hash_table_replace(m->inverters, inv->object_path, inv);
         return inv;
@@ -218,6 +231,43 @@ Unit *model_inverter_unit(Model *m, const Inverter *inv, guint index)
 
                 if (g_str_equal(u->parent_path, inv->object_path) && model_unit_index(u) == index)
                         return u;
+        }
+        return NULL;
+}
+
+History *model_add_history(Model *m, const char *path, GDBusProxy *proxy)
+{
+        History *h = g_new0(History, 1);
+
+        h->object_path = g_strdup(path);
+        h->proxy = g_object_ref(proxy);
+        g_hash_table_replace(m->histories, h->object_path, h);
+        return h;
+}
+
+void model_remove_history(Model *m, const char *path)
+{
+        g_hash_table_remove(m->histories, path);
+}
+
+History *model_get_history(Model *m, const char *path)
+{
+        return g_hash_table_lookup(m->histories, path);
+}
+
+History *model_inverter_history(const Model *m, const Inverter *inv)
+{
+        GHashTableIter it;
+        gpointer value;
+
+        if (!m->history_present || !inv->serial)
+                return NULL;
+        g_hash_table_iter_init(&it, m->histories);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                History *h = value;
+
+                if (h->serial && g_str_equal(h->serial, inv->serial))
+                        return h;
         }
         return NULL;
 }

@@ -31,12 +31,24 @@ typedef struct Inverter {
          * change of kind leaves behind. A suffix not in it: not known (since the object
          * appeared or the serial changed), so every other kind is emptied. */
         GHashTable *controls;
+        /* The energy counters of its org.axpert.History object (axpert-history). */
+        bool dirty_energy;       /* their discovery configs are to be published */
+        int energy_availability; /* last published: -1 none, 0 offline, 1 online */
 } Inverter;
+
+/* An org.axpert.History object: the recorded history and energy counters of one serial. */
+typedef struct History {
+        char *object_path;
+        GDBusProxy *proxy;
+        char *serial; /* topic-safe SerialNumber (topic_name_serial); NULL when it has none */
+} History;
 
 typedef struct Model {
         GHashTable *inverters; /* object path -> Inverter* */
         GHashTable *units;     /* object path -> Unit* */
+        GHashTable *histories; /* object path -> History* */
         bool daemon_present;   /* org.axpert.Inverter has an owner on the bus */
+        bool history_present;  /* org.axpert.History has an owner on the bus */
 } Model;
 
 Model *model_new(void);
@@ -59,6 +71,14 @@ Inverter *model_unit_inverter(Model *m, const Unit *u);
 GPtrArray *model_inverter_units(Model *m, const Inverter *inv);
 /* The unit of an inverter with that index, or NULL. */
 Unit *model_inverter_unit(Model *m, const Inverter *inv, guint index);
+/* org.axpert.History objects; add takes a reference on proxy and sets no serial. */
+History *model_add_history(Model *m, const char *path, GDBusProxy *proxy);
+void model_remove_history(Model *m, const char *path);
+History *model_get_history(Model *m, const char *path);
+/* The History object of an inverter (same serial) while axpert-history is on the bus, else
+ * NULL: no counter is shown that axpert-history does not serve now. */
+History *model_inverter_history(const Model *m, const Inverter *inv);
+
 /* The daemon runs and says the inverter answers. */
 bool model_inverter_online(const Model *m, const Inverter *inv);
 /* A unit's Index property; without one, the N of its path …/unit<N>. */

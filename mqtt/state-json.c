@@ -146,3 +146,26 @@ JsonNode *state_json_build(GDBusProxy *proxy, const char *override_name, GVarian
         json_node_take_object(root, o);
         return root;
 }
+
+void state_json_add_object(JsonNode *root, const char *member, GDBusProxy *proxy,
+                           bool (*want)(const char *property))
+{
+        g_auto(GStrv) names = g_dbus_proxy_get_cached_property_names(proxy);
+        JsonObject *o = json_object_new();
+
+        if (names)
+                qsort(names, g_strv_length(names), sizeof(char *), compare_names);
+        for (size_t i = 0; names && names[i]; i++) {
+                g_autoptr(GVariant) v = NULL;
+                g_autofree char *key = NULL;
+
+                if (!want(names[i]))
+                        continue;
+                v = g_dbus_proxy_get_cached_property(proxy, names[i]);
+                if (!v)
+                        continue;
+                key = state_json_key(names[i]);
+                json_object_set_member(o, key, state_json_value(v));
+        }
+        json_object_set_object_member(json_node_get_object(root), member, o);
+}

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <stdbool.h>
 
 /* "BatteryVoltage" -> "battery_voltage", "Pv2InputVoltage" -> "pv2_input_voltage". */
 char *state_json_key(const char *property);
@@ -14,3 +15,7 @@ JsonNode *state_json_value(GVariant *v);
 /* All cached properties of proxy, sorted by name, keys in snake_case. A property given in
  * override_name (may be NULL) takes override_value instead of the cached one. */
 JsonNode *state_json_build(GDBusProxy *proxy, const char *override_name, GVariant *override_value);
+/* Adds to the object root a member named member: an object of the cached properties of proxy
+ * that want() accepts, keys in snake_case, sorted by name. */
+void state_json_add_object(JsonNode *root, const char *member, GDBusProxy *proxy,
+                           bool (*want)(const char *property));

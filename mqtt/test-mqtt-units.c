@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "compat-mindfreeze.h"
 #include "contract.h"
+#include "energy.h"
 #include "json-util.h"
 #include "mqtt-config.h"
 #include "publisher.h"
@@ -276,6 +277,48 @@ static void test_compat_contract(void)
 
 /* A select of a numeric setter offers its values as the state prints them, and each reads
  * back, as a command payload, as exactly the value the daemon listed. */
+/* The energy sensors come from the History contract: its 20 kWh counters, named in words. */
+static void test_energy_contract(void)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < axpert_history_n_properties; i++)
+                if (energy_is_counter(&axpert_history_properties[i])) {
+                        g_autofree char *key = state_json_key(axpert_history_properties[i].name);
+
+                        g_assert_true(energy_in_state(axpert_history_properties[i].name));
+                        g_assert_true(g_str_has_suffix(key, "_today") ||
+                                      g_str_has_suffix(key, "_this_month") ||
+                                      g_str_has_suffix(key, "_this_year") ||
+                                      g_str_has_suffix(key, "_total"));
+                        n++;
+                }
+        g_assert_cmpuint(n, ==, 20);
+        g_assert_false(energy_is_counter(axpert_history_property("SerialNumber")));
+        g_assert_false(energy_is_counter(axpert_history_property("LastSampleTimestamp")));
+        g_assert_false(energy_is_counter(NULL));
+        g_assert_true(energy_in_state(AXPERT_HISTORY_PROPERTY_ENERGY_SOURCE));
+        g_assert_false(energy_in_state("Fields"));
+        g_assert_false(energy_in_state("BatteryVoltage"));
+        g_assert_cmpstr(axpert_history_property("GridEnergyTotal")->unit, ==, "kWh");
+
+        static const struct {
+                const char *property, *name;
+        } names[] = {
+                        {"PvEnergyToday", "PV energy today"},
+                        {"PvEnergyThisMonth", "PV energy this month"},
+                        {"BatteryDischargeEnergyThisYear", "Battery discharge energy this year"},
+                        {"GridEnergyTotal", "Grid energy total"},
+                        {"Pv", "PV"},
+                        {"Pvx", "Pvx"},
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+                g_autofree char *name = energy_entity_name(names[i].property);
+
+                g_assert_cmpstr(name, ==, names[i].name);
+        }
+}
+
 static void test_option_text(void)
 {
         static const struct {
@@ -869,6 +912,7 @@ int main(int argc, char *argv[])
         g_test_add_func("/mqtt/contract/lookups", test_contract_lookups);
         g_test_add_func("/mqtt/contract/compat", test_compat_contract);
         g_test_add_func("/mqtt/contract/option-text", test_option_text);
+        g_test_add_func("/mqtt/contract/energy", test_energy_contract);
         g_test_add_func("/mqtt/topic-names", test_topic_names);
         g_test_add_func("/mqtt/topic-names/serial", test_topic_serial);
         g_test_add_func("/mqtt/config/defaults", test_config_defaults);

@@ -26,6 +26,11 @@ char *topic_name_availability(const MqttConfig *c, const char *serial)
         return g_strdup_printf("%s/%s/availability", c->topic_prefix, serial);
 }
 
+char *topic_name_history_availability(const MqttConfig *c, const char *serial)
+{
+        return g_strdup_printf("%s/%s/history/availability", c->topic_prefix, serial);
+}
+
 char *topic_name_state(const MqttConfig *c, const char *serial)
 {
         return g_strdup_printf("%s/%s/state", c->topic_prefix, serial);

@@ -15,6 +15,9 @@ char *topic_name_serial(const char *raw);
 char *topic_name_bridge_availability(const MqttConfig *c);
 /* <prefix>/<serial>/availability */
 char *topic_name_availability(const MqttConfig *c, const char *serial);
+/* <prefix>/<serial>/history/availability: online while axpert-history serves this serial's
+ * energy counters. */
+char *topic_name_history_availability(const MqttConfig *c, const char *serial);
 /* <prefix>/<serial>/state */
 char *topic_name_state(const MqttConfig *c, const char *serial);
 /* <prefix>/<serial>/unit<N>/state */

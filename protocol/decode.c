@@ -158,6 +158,46 @@ static bool looks_like_flags(const char *p, size_t len)
         return i == len;
 }
 
+static unsigned digits_value(const char *p, size_t n)
+{
+        unsigned v = 0;
+
+        for (size_t i = 0; i < n; i++)
+                v = v * 10 + (unsigned)(p[i] - '0');
+        return v;
+}
+
+/* YYYYMMDDHHMMSS with a year 1990–2099 (an unset clock shows 2000 or so) and every part in
+ * its range. */
+static bool clock_shape_ok(const char *p)
+{
+        unsigned y = digits_value(p, 4), mo = digits_value(p + 4, 2), d = digits_value(p + 6, 2),
+                 h = digits_value(p + 8, 2), mi = digits_value(p + 10, 2),
+                 s = digits_value(p + 12, 2);
+
+        return y >= 1990 && y <= 2099 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 &&
+               mi <= 59 && s <= 60;
+}
+
+/* The energy counters (QET, QEDyyyymmdd, QLT …) answer exactly eight digits of Wh (MAX-2021,
+ * the corpus): never QGMN's three digits, QID's fourteen or QT's clock, arriving late. */
+static bool is_energy_command(Pi30Command c)
+{
+        switch (c) {
+        case PI30_CMD_QET:
+        case PI30_CMD_QEY:
+        case PI30_CMD_QEM:
+        case PI30_CMD_QED:
+        case PI30_CMD_QLT:
+        case PI30_CMD_QLY:
+        case PI30_CMD_QLM:
+        case PI30_CMD_QLD:
+                return true;
+        default:
+                return false;
+        }
+}
+
 /* Free-text answers (QPI, QID, QVFW…, QMN, QGMN) pass any "printable text" test, so an answer
  * of another command, arriving late, would decode as this one and become, say, the serial
  * number. Each has a shape of its own (PI30.md §3; every corpus answer keeps passing): checked
@@ -177,6 +217,11 @@ static bool string_shape_ok(const Pi30CommandInfo *cmd, const char *p, size_t le
         case PI30_CMD_QGMN:
                 /* "044", "054": three digits */
                 return len == 3 && all_digits(p, len);
+
+        case PI30_CMD_QT:
+                /* "20210726122606": fourteen digits that are a date and time. A serial number
+                 * (QID, also 14 digits) is none: "9293…" is no year, "…17…" no month. */
+                return len == 14 && all_digits(p, len) && clock_shape_ok(p);
 
         case PI30_CMD_QVFW:
         case PI30_CMD_QVFW2:
@@ -232,6 +277,8 @@ static int decode_token(const Pi30CommandInfo *cmd, const Pi30FieldInfo *f, cons
 
         switch (f->kind) {
         case PI30_KIND_NUMBER:
+                if (is_energy_command(cmd->id) && (len != 8 || !all_digits(p, len)))
+                        return -EBADMSG;
                 r = parse_decimal_digits(p, len, &v->d, &v->decimals);
                 if (r < 0)
                         return r;

@@ -60,6 +60,10 @@ typedef enum Pi30Command {
         PI30_CMD_QEY, /* QEYyyyy */
         PI30_CMD_QEM, /* QEMyyyymm */
         PI30_CMD_QED, /* QEDyyyymmdd */
+        PI30_CMD_QLT,
+        PI30_CMD_QLY, /* QLYyyyy */
+        PI30_CMD_QLM, /* QLMyyyymm */
+        PI30_CMD_QLD, /* QLDyyyymmdd */
         _PI30_CMD_MAX,
         _PI30_CMD_INVALID = -EINVAL,
 } Pi30Command;
@@ -92,6 +96,12 @@ typedef struct Pi30CommandInfo {
         /* Polled: a cycle of its class is not complete without its answer (unless the inverter
          * does not support it); the others of the class are read after these. */
         bool required;
+        /* A reading, not a setting, although polled in the slow class (the energy counters, the
+         * clock): cleared while offline and when the command turns out unsupported, like the
+         * status. */
+        bool reading;
+        /* The parameter is a date, yyyymmdd: polled with the inverter's today (QEDyyyymmdd). */
+        bool param_today;
         const char *prefix;       /* WHOLE answers: text before the value ("VERFW:") */
         const char *description;
 } Pi30CommandInfo;
@@ -125,6 +135,10 @@ typedef enum Pi30Field {
         PI30_F_PV_ENERGY_YEAR,
         PI30_F_PV_ENERGY_MONTH,
         PI30_F_PV_ENERGY_DAY,
+        PI30_F_LOAD_ENERGY_TOTAL,
+        PI30_F_LOAD_ENERGY_YEAR,
+        PI30_F_LOAD_ENERGY_MONTH,
+        PI30_F_LOAD_ENERGY_DAY,
 
         /* QPIGS */
         PI30_F_GRID_VOLTAGE,
@@ -413,6 +427,10 @@ int pi30_value_set_enum(Pi30Value *v, Pi30Field field, const char *name); /* -EI
 int pi30_value_set_string(Pi30Value *v, const char *s);
 int pi30_value_set_bits(Pi30Value *v, const char *bits);  /* "00110110" */
 int pi30_value_set_list(Pi30Value *v, const uint16_t *list, size_t n);
+
+/* The date of a decoded clock reading (QT's DeviceTime, YYYYMMDDHHMMSS) as yyyymmdd, the
+ * parameter QEDyyyymmdd and QLDyyyymmdd take; -ENODATA when clock holds no valid reading. */
+int pi30_clock_date(const Pi30Value *clock);
 
 /* Enum name for a code of a field's enum ("unknown" when not listed). */
 const char *pi30_enum_name(const Pi30EnumInfo *e, int code);

@@ -1,4 +1,4 @@
-/* Typed values: equality for change detection and setters used by the simulator and tests. */
+/* Typed values: equality for change detection, setters for the simulator and tests, dates. */
 #include <math.h>
 #include <string.h>
 
@@ -94,4 +94,23 @@ int pi30_value_set_list(Pi30Value *v, const uint16_t *list, size_t n)
         memcpy(v->list, list, n * sizeof list[0]);
         v->n = (uint8_t)n;
         return 0;
+}
+
+int pi30_clock_date(const Pi30Value *clock)
+{
+        int date = 0;
+
+        /* The decoder let only a plausible clock through (14 digits, a year 1990-2099, every
+         * part in range); still, a hand-filled value is checked. */
+        if (!clock || !pi30_value_valid(clock) || strnlen(clock->s, sizeof clock->s) != 14)
+                return -ENODATA;
+        for (size_t i = 0; i < 14; i++)
+                if (clock->s[i] < '0' || clock->s[i] > '9')
+                        return -ENODATA;
+        for (size_t i = 0; i < 8; i++)
+                date = date * 10 + (clock->s[i] - '0');
+        if (date < 19900101 || date > 20991231 || date / 100 % 100 < 1 || date / 100 % 100 > 12 ||
+            date % 100 < 1 || date % 100 > 31)
+                return -ENODATA;
+        return date;
 }

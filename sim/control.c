@@ -256,6 +256,9 @@ static void control_line(ControlClient *c, char *line)
         verb = next_word(&p);
         if (!verb)
                 return; /* empty line */
+        /* Whatever the line changes or shows, the energy up to now is booked first. */
+        if (sim->model)
+                model_energy_update(sim->model);
 
         if (streq(verb, "fault")) {
                 char *name = next_word(&p);
@@ -373,6 +376,23 @@ static void control_line(ControlClient *c, char *line)
                                 client_printf(c, "%s\n", sim->history[i]);
                         client_printf(c, "ok\n");
                 }
+        } else if (streq(verb, "energy")) {
+                const ModelEnergy *e;
+
+                if (*p) {
+                        client_printf(c, "error: energy takes no arguments\n");
+                        return;
+                }
+                if (!sim->model) {
+                        client_printf(c, "error: a replay has no model and no energy\n");
+                        return;
+                }
+                e = &sim->model->energy;
+                client_printf(c,
+                              "pv_wh=%.17g load_wh=%.17g battery_charge_wh=%.17g "
+                              "battery_discharge_wh=%.17g grid_wh=%.17g\nok\n",
+                              e->pv_wh, e->load_wh, e->battery_charge_wh, e->battery_discharge_wh,
+                              e->grid_wh);
         } else if (streq(verb, "count")) {
                 if (*p) {
                         client_printf(c, "error: count takes no arguments\n");
@@ -385,7 +405,7 @@ static void control_line(ControlClient *c, char *line)
                               "dump\nunit N set NAME VALUE\nunit N get NAME\nunit N dump\n"
                               "late-time [MSEC]\ntrickle-time [MSEC]\nnak-next COMMAND [N]\n"
                               "silence-next COMMAND [N]\nnext [clear]\nflush\nstatus\n"
-                              "history [clear]\ncount\nok\n",
+                              "history [clear]\ncount\nenergy\nok\n",
                               sim_fault_names());
         } else {
                 client_printf(c, "error: unknown command \"%s\" (try \"help\")\n", verb);

@@ -290,8 +290,21 @@ static void sim_done(Sim *sim)
         sim->event = sd_event_unref(sim->event);
 }
 
+/* The energy ground truth steps once a second on its own as well (besides before every change
+ * and every answer), so the day a step is booked on follows the device clock closely. */
+static int on_energy_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Sim *sim = userdata;
+
+        model_energy_update(sim->model);
+        (void)sd_event_source_set_time(s, usec + USEC_PER_SEC);
+        return 0;
+}
+
 int main(int argc, char *argv[])
 {
+        _cleanup_(sd_event_source_unrefp) sd_event_source *energy_timer = NULL;
+        uint64_t now;
         Sim *sim = &sim_static;
         char error[512] = "";
         sigset_t mask;
@@ -370,6 +383,17 @@ int main(int argc, char *argv[])
                         goto finish;
         }
 
+        /* The ground truth starts now: from here on every power shown is integrated. */
+        model_energy_update(sim->model);
+        (void)sd_event_now(sim->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(sim->event, &energy_timer, CLOCK_MONOTONIC, now + USEC_PER_SEC,
+                              100 * USEC_PER_MSEC, on_energy_tick, sim);
+        if (r < 0) {
+                log_error_errno(r, "Failed to start the energy clock: %s", ERRSTR(r));
+                goto finish;
+        }
+        (void)sd_event_source_set_enabled(energy_timer, SD_EVENT_ON);
+
         r = scenario_start(sim, arg_scenario, arg_day_usec);
         if (r < 0)
                 goto finish;
@@ -387,6 +411,7 @@ int main(int argc, char *argv[])
                 log_error_errno(r, "Event loop failed: %s", ERRSTR(r));
 
 finish:
+        energy_timer = sd_event_source_disable_unref(energy_timer);
         sim_done(sim);
         return r < 0 ? EXIT_FAILURE : r;
 }

@@ -146,12 +146,27 @@ static int model_load_defaults(Model *m)
         LOAD(PI30_CMD_QMUCHGCR, "002 010 020 030 040 050 060 070 080 090 100 110 120");
         LOAD(PI30_CMD_QOPM, "0%c", mode);
         LOAD(PI30_CMD_QBOOT, "0");
-        LOAD(PI30_CMD_QT, "20260101120000");
         LOAD(PI30_CMD_QBEQI, "1 030 030 080 021 %s 224 030 0 0234", b->eq_voltage);
-        LOAD(PI30_CMD_QET, "00238800");
-        LOAD(PI30_CMD_QEY, "00123400");
-        LOAD(PI30_CMD_QEM, "00012300");
-        LOAD(PI30_CMD_QED, "00001200");
+        /* The clock and the energy counters are MAX firmware's (MAX-2021); HS/MS/KS firmware
+         * NAKs them. Their answers are made at answer time from the device clock and the energy
+         * ground truth; these give the widths and what was counted before the start. */
+        if (max) {
+                LOAD(PI30_CMD_QT, "20260101120000");
+                LOAD(PI30_CMD_QET, "00238800");
+                LOAD(PI30_CMD_QEY, "00123400");
+                LOAD(PI30_CMD_QEM, "00012300");
+                LOAD(PI30_CMD_QED, "00000000");
+                LOAD(PI30_CMD_QLT, "00310200");
+                LOAD(PI30_CMD_QLY, "00150300");
+                LOAD(PI30_CMD_QLM, "00015200");
+                LOAD(PI30_CMD_QLD, "00000000");
+                m->energy.base_pv_total = m->values[PI30_F_PV_ENERGY_TOTAL].d;
+                m->energy.base_pv_year = m->values[PI30_F_PV_ENERGY_YEAR].d;
+                m->energy.base_pv_month = m->values[PI30_F_PV_ENERGY_MONTH].d;
+                m->energy.base_load_total = m->values[PI30_F_LOAD_ENERGY_TOTAL].d;
+                m->energy.base_load_year = m->values[PI30_F_LOAD_ENERGY_YEAR].d;
+                m->energy.base_load_month = m->values[PI30_F_LOAD_ENERGY_MONTH].d;
+        }
 #undef LOAD
 
         if (!parallel)
@@ -334,6 +349,231 @@ double model_get_number(const Pi30Value *values, Pi30Field f)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* The energy ground truth and the device clock                                                */
+
+static double valid_or_zero(const Pi30Value *values, Pi30Field f)
+{
+        return pi30_value_valid(&values[f]) ? values[f].d : 0;
+}
+
+void model_powers(const Model *m, ModelPowers *ret)
+{
+        const Pi30Value *v = m->values;
+        double vb = valid_or_zero(v, PI30_F_BATTERY_VOLTAGE);
+        double pv = 0, load = 0, charge_a = 0, discharge_a = 0;
+
+        if (m->n_units >= 2 && m->units) {
+                for (unsigned i = 0; i < m->n_units; i++) {
+                        const Pi30Value *u = m->units[i];
+
+                        pv += valid_or_zero(u, PI30_F_UNIT_PV_INPUT_VOLTAGE) *
+                                              valid_or_zero(u, PI30_F_UNIT_PV_INPUT_CURRENT) +
+                              valid_or_zero(u, PI30_F_UNIT_PV2_INPUT_VOLTAGE) *
+                                              valid_or_zero(u, PI30_F_UNIT_PV2_INPUT_CURRENT);
+                        load += valid_or_zero(u, PI30_F_UNIT_AC_OUTPUT_ACTIVE_POWER);
+                        charge_a += valid_or_zero(u, PI30_F_UNIT_BATTERY_CHARGING_CURRENT);
+                        discharge_a += valid_or_zero(u, PI30_F_UNIT_BATTERY_DISCHARGE_CURRENT);
+                }
+        } else {
+                /* As axpertd's PvInputPower: QPIGS field 20, else PV current x SCC voltage. */
+                if (pi30_value_valid(&v[PI30_F_PV_CHARGING_POWER]))
+                        pv = v[PI30_F_PV_CHARGING_POWER].d;
+                else
+                        pv = valid_or_zero(v, PI30_F_PV_INPUT_CURRENT) *
+                             valid_or_zero(v, PI30_F_BATTERY_VOLTAGE_FROM_SCC);
+                if (m->supported[PI30_CMD_QPIGS2])
+                        pv += valid_or_zero(v, PI30_F_PV2_INPUT_POWER);
+                load = valid_or_zero(v, PI30_F_AC_OUTPUT_ACTIVE_POWER);
+                charge_a = valid_or_zero(v, PI30_F_BATTERY_CHARGING_CURRENT);
+                discharge_a = valid_or_zero(v, PI30_F_BATTERY_DISCHARGE_CURRENT);
+        }
+
+        *ret = (ModelPowers){
+                        .pv = pv,
+                        .load = load,
+                        .battery_charge = vb * charge_a,
+                        .battery_discharge = vb * discharge_a,
+        };
+        /* What the grid gives while the inverter is on line: the balance of the rest (the
+         * estimate org.axpert.History documents; conversion losses are not modelled). */
+        if (pi30_value_valid(&v[PI30_F_MODE]) && (int)v[PI30_F_MODE].d == 'L')
+                ret->grid = fmax(0, ret->load + ret->battery_charge - ret->pv -
+                                                    ret->battery_discharge);
+}
+
+uint32_t model_device_date(const Model *m, time_t wall)
+{
+        time_t t = wall + (time_t)m->clock_offset;
+        struct tm tm;
+
+        if (!localtime_r(&t, &tm))
+                return 0;
+        return (uint32_t)(tm.tm_year + 1900) * 10000 + (uint32_t)(tm.tm_mon + 1) * 100 +
+               (uint32_t)tm.tm_mday;
+}
+
+static ModelEnergyDay *energy_day(ModelEnergy *e, uint32_t date, bool create)
+{
+        for (size_t i = e->n_days; i > 0; i--)
+                if (e->days[i - 1].date == date)
+                        return &e->days[i - 1];
+        if (!create)
+                return NULL;
+        if (e->n_days == MODEL_ENERGY_DAYS) {
+                memmove(e->days, e->days + 1, (MODEL_ENERGY_DAYS - 1) * sizeof e->days[0]);
+                e->n_days--;
+        }
+        e->days[e->n_days] = (ModelEnergyDay){.date = date};
+        return &e->days[e->n_days++];
+}
+
+void model_energy_advance(Model *m, uint64_t mono_usec, time_t wall)
+{
+        ModelEnergy *e = &m->energy;
+        uint32_t date = model_device_date(m, wall);
+
+        if (!e->started) {
+                e->started = true;
+                e->base_date = date;
+                (void)energy_day(e, date, true);
+        } else if (mono_usec > e->last_usec) {
+                /* The powers were what every answer showed since the last step. */
+                double hours = (double)(mono_usec - e->last_usec) / (3600.0 * USEC_PER_SEC);
+                ModelPowers p;
+                ModelEnergyDay *day;
+
+                model_powers(m, &p);
+                e->pv_wh += p.pv * hours;
+                e->load_wh += p.load * hours;
+                e->battery_charge_wh += p.battery_charge * hours;
+                e->battery_discharge_wh += p.battery_discharge * hours;
+                e->grid_wh += p.grid * hours;
+                day = energy_day(e, date, true);
+                day->pv_wh += p.pv * hours;
+                day->load_wh += p.load * hours;
+        }
+        if (mono_usec > e->last_usec)
+                e->last_usec = mono_usec;
+        e->wall = wall;
+}
+
+void model_energy_update(Model *m)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        model_energy_advance(m, (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000,
+                             time(NULL));
+}
+
+static time_t energy_wall(const Model *m)
+{
+        return m->energy.started ? m->energy.wall : time(NULL);
+}
+
+/* A counter as the firmware answers it: whole Wh (cut, never rounded up: the truth is at least
+ * this), at most eight digits. QEDyyyymmdd of a day the simulator did not see is 0. */
+static double energy_counter(const Model *m, Pi30Command cmd, int param)
+{
+        const ModelEnergy *e = &m->energy;
+        bool pv = cmd == PI30_CMD_QET || cmd == PI30_CMD_QEY || cmd == PI30_CMD_QEM ||
+                  cmd == PI30_CMD_QED;
+        double wh = 0;
+
+        switch (cmd) {
+        case PI30_CMD_QET:
+                wh = e->base_pv_total + e->pv_wh;
+                break;
+        case PI30_CMD_QLT:
+                wh = e->base_load_total + e->load_wh;
+                break;
+        case PI30_CMD_QEY:
+        case PI30_CMD_QLY:
+        case PI30_CMD_QEM:
+        case PI30_CMD_QLM:
+        case PI30_CMD_QED:
+        case PI30_CMD_QLD: {
+                /* how many digits of yyyymmdd the parameter has: 4, 6 or 8 */
+                unsigned div = cmd == PI30_CMD_QEY || cmd == PI30_CMD_QLY   ? 10000
+                               : cmd == PI30_CMD_QEM || cmd == PI30_CMD_QLM ? 100
+                                                                            : 1;
+                for (size_t i = 0; i < e->n_days; i++)
+                        if (e->days[i].date / div == (uint32_t)param)
+                                wh += pv ? e->days[i].pv_wh : e->days[i].load_wh;
+                if (e->started && div == 10000 && e->base_date / div == (uint32_t)param)
+                        wh += pv ? e->base_pv_year : e->base_load_year;
+                if (e->started && div == 100 && e->base_date / div == (uint32_t)param)
+                        wh += pv ? e->base_pv_month : e->base_load_month;
+                break;
+        }
+        default:
+                return 0;
+        }
+        return fmin(floor(wh), 99999999);
+}
+
+static Pi30Field energy_field(Pi30Command cmd)
+{
+        for (size_t i = 0; i < pi30_n_fields; i++)
+                if (pi30_fields[i].command == cmd)
+                        return pi30_fields[i].id;
+        return _PI30_FIELD_INVALID;
+}
+
+static bool is_reading(Pi30Command cmd)
+{
+        switch (cmd) {
+        case PI30_CMD_QT:
+        case PI30_CMD_QET:
+        case PI30_CMD_QEY:
+        case PI30_CMD_QEM:
+        case PI30_CMD_QED:
+        case PI30_CMD_QLT:
+        case PI30_CMD_QLY:
+        case PI30_CMD_QLM:
+        case PI30_CMD_QLD:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The clock or a counter as it reads now, into the values its answer is printed from. param is
+ * the date asked (< 0: the device's today, this month, this year). */
+static void model_refresh_reading(Model *m, Pi30Command cmd, int param)
+{
+        time_t wall = energy_wall(m), t = wall + (time_t)m->clock_offset;
+        uint32_t today = model_device_date(m, wall);
+        Pi30Field f = energy_field(cmd);
+
+        if (f < 0 || !m->supported[cmd])
+                return;
+        if (cmd == PI30_CMD_QT) {
+                char s[32];
+                struct tm tm;
+                uint8_t w = m->values[f].width;
+
+                if (!localtime_r(&t, &tm) || strftime(s, sizeof s, "%Y%m%d%H%M%S", &tm) != 14)
+                        return;
+                (void)pi30_value_set_string(&m->values[f], s);
+                m->values[f].width = w;
+                return;
+        }
+        if (param < 0)
+                param = (int)(cmd == PI30_CMD_QEY || cmd == PI30_CMD_QLY   ? today / 10000
+                              : cmd == PI30_CMD_QEM || cmd == PI30_CMD_QLM ? today / 100
+                                                                           : today);
+        model_set_number(m, m->values, f, energy_counter(m, cmd, param));
+}
+
+static void model_refresh_readings(Model *m)
+{
+        for (Pi30Command c = 0; c < _PI30_CMD_MAX; c++)
+                if (is_reading(c))
+                        model_refresh_reading(m, c, -1);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Inquiries                                                                                   */
 
 /* QPGS fields 16–19 are the whole system's totals, the same in every unit's answer. */
@@ -382,7 +622,8 @@ static int model_format(Model *m, Pi30Command cmd, int param, char *buf, size_t 
                         return -EOPNOTSUPP;
                 model_update_totals(m);
                 values = (unsigned)param < m->n_units ? m->units[param] : m->empty;
-        }
+        } else if (is_reading(cmd))
+                model_refresh_reading(m, cmd, param);
 
         n = pi30_answer_format(cmd, m->layout[cmd], m->n_tokens[cmd], values, buf, size);
         if (n < 0)
@@ -749,6 +990,32 @@ static int value_parse(Pi30Field f, const char *text, Pi30Value *v, char *error,
         return -EINVAL;
 }
 
+/* "set DeviceTime 20300615120000": the device clock reads that now and runs on from there. */
+static int model_set_clock(Model *m, const char *text, char *error, size_t error_size)
+{
+        Pi30Value v[_PI30_FIELD_MAX];
+        struct tm tm = {.tm_isdst = -1};
+        time_t t;
+
+        if (pi30_decode(PI30_CMD_QT, text, strlen(text), v, NULL) < 0 ||
+            sscanf(text, "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                   &tm.tm_min, &tm.tm_sec) != 6) {
+                snprintf(error, error_size,
+                         "\"%s\" is not a clock reading YYYYMMDDHHMMSS (years 1990-2099)", text);
+                return -EINVAL;
+        }
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        t = mktime(&tm);
+        if (t == (time_t)-1) {
+                snprintf(error, error_size, "\"%s\" is no local time", text);
+                return -EINVAL;
+        }
+        m->clock_offset = (int64_t)t - (int64_t)energy_wall(m);
+        model_refresh_reading(m, PI30_CMD_QT, -1);
+        return 0;
+}
+
 int model_set_text(Model *m, int unit, const char *name, const char *text, char *error,
                    size_t error_size)
 {
@@ -769,6 +1036,15 @@ int model_set_text(Model *m, int unit, const char *name, const char *text, char 
                          model_kind_to_string(m->kind));
                 return -EOPNOTSUPP;
         }
+
+        if (unit < 0 && f != PI30_F_DEVICE_TIME && is_reading(pi30_field_info(f)->command)) {
+                snprintf(error, error_size,
+                         "%s counts by itself from the powers (see \"energy\"); it cannot be set",
+                         name);
+                return -EPERM;
+        }
+        if (unit < 0 && f == PI30_F_DEVICE_TIME)
+                return model_set_clock(m, text, error, error_size);
 
         saved = values[f];
         if (value_parse(f, text, &values[f], error, error_size) < 0) {
@@ -863,6 +1139,8 @@ int model_get_text(Model *m, int unit, const char *name, char *buf, size_t size,
                 return -EINVAL;
         if (unit >= 0)
                 model_update_totals(m);
+        else
+                model_refresh_readings(m);
         value_text(m, values, f, buf, size);
         return 0;
 }
@@ -877,6 +1155,8 @@ int model_dump(Model *m, int unit, ModelDumpFunc fn, void *userdata, char *error
                 return -EINVAL;
         if (unit >= 0)
                 model_update_totals(m);
+        else
+                model_refresh_readings(m);
 
         for (int f = 0; f < _PI30_FIELD_MAX; f++) {
                 const Pi30FieldInfo *fi = pi30_field_info(f);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "macros.h"
 #include "pi30.h"
@@ -16,6 +17,42 @@ typedef enum ModelKind {
 } ModelKind;
 
 #define MODEL_UNITS_MAX 9 /* QPIRI "parallel max number" is one digit */
+
+/* The energy one simulated day collected, by the device clock's date. */
+typedef struct ModelEnergyDay {
+        uint32_t date; /* yyyymmdd */
+        double pv_wh, load_wh;
+} ModelEnergyDay;
+
+#define MODEL_ENERGY_DAYS 400
+
+/* The exact energy ground truth: every power the answers show, integrated over real elapsed
+ * (monotonic) time, piecewise constant between changes (model_energy_advance() is called before
+ * anything changes, so the integral is exact). The inverter's own counters (QET, QEDyyyymmdd,
+ * QLT, QLDyyyymmdd …, MAX only) are these in whole Wh on top of the sample answers' bases. */
+typedef struct ModelEnergy {
+        double pv_wh, load_wh, battery_charge_wh, battery_discharge_wh, grid_wh; /* since start */
+        bool started;
+        uint64_t last_usec;                     /* CLOCK_MONOTONIC of the last step */
+        time_t wall;                            /* the system clock at the last step */
+        ModelEnergyDay days[MODEL_ENERGY_DAYS]; /* oldest first; the oldest go when full */
+        size_t n_days;
+        /* What the sample answers say was counted before the simulator started: QET/QLT, and
+         * QEY/QEM/QLY/QLM of the device's year and month at the first step. */
+        double base_pv_total, base_load_total;
+        double base_pv_year, base_pv_month, base_load_year, base_load_month;
+        uint32_t base_date;
+} ModelEnergy;
+
+/* The powers integrated (W), as a client reads them from the answers. */
+typedef struct ModelPowers {
+        double pv;                /* PvChargingPower (or PV current x SCC voltage) + Pv2InputPower;
+                                   * parallel: sum over units of PV1 V x A + PV2 V x A */
+        double load;              /* AcOutputActivePower; parallel: the units' sum (QPGS total) */
+        double battery_charge;    /* BatteryVoltage x charging current (parallel: units' sum) */
+        double battery_discharge; /* BatteryVoltage x discharge current (parallel: units' sum) */
+        double grid; /* while Mode is line: max(0, load + charge - pv - discharge); else 0 */
+} ModelPowers;
 
 typedef struct Model {
         ModelKind kind;
@@ -31,6 +68,9 @@ typedef struct Model {
         bool supported[_PI30_CMD_MAX];
         uint8_t layout[_PI30_CMD_MAX];
         uint8_t n_tokens[_PI30_CMD_MAX];
+
+        ModelEnergy energy;
+        int64_t clock_offset; /* the device clock (QT) minus the system clock, seconds */
 } Model;
 
 typedef enum ModelAnswer {
@@ -72,3 +112,13 @@ void model_set_number(Model *m, Pi30Value *values, Pi30Field f, double d);
 void model_set_bool(Model *m, Pi30Value *values, Pi30Field f, bool b);
 int model_set_enum(Model *m, Pi30Value *values, Pi30Field f, const char *name);
 double model_get_number(const Pi30Value *values, Pi30Field f);
+
+/* The energy ground truth. model_powers() reads the powers from the current values;
+ * model_energy_advance() integrates them from the last step to mono_usec (CLOCK_MONOTONIC) and
+ * books the day's share on the device clock's date at wall (the system clock). Call it before
+ * anything changes; model_energy_update() does so with the clocks' current time. */
+void model_powers(const Model *m, ModelPowers *ret);
+void model_energy_advance(Model *m, uint64_t mono_usec, time_t wall);
+void model_energy_update(Model *m);
+/* The device clock's date (yyyymmdd) at wall. */
+uint32_t model_device_date(const Model *m, time_t wall);

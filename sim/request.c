@@ -114,6 +114,9 @@ void sim_handle_request(Sim *sim, const uint8_t *req, size_t len)
         SimRuleKind rule;
         uint64_t delay;
 
+        /* The counters and the clock an answer shows are those of now. */
+        if (sim->model)
+                model_energy_update(sim->model);
         request_text(req, len >= 3 ? len - 2 : len, text, sizeof text);
         history_add(sim, crc_ok ? "" : "BADCRC:", text);
         log_debug("Request %s%s.", crc_ok ? "" : "with bad CRC: ", text);

@@ -155,20 +155,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
         Model *m = sc->sim->model;
         uint64_t elapsed = usec - sc->start;
         double x = (double)(elapsed % sc->period) / (double)sc->period;
-        /* Energy as a simulated day would collect it: PV power times simulated hours. */
-        double hours = (double)(usec - sc->last) / (double)sc->period * 24;
-        double pv = model_get_number(m->values, PI30_F_PV_CHARGING_POWER);
-        Pi30Field energy[] = {PI30_F_PV_ENERGY_TOTAL, PI30_F_PV_ENERGY_YEAR, PI30_F_PV_ENERGY_MONTH,
-                              PI30_F_PV_ENERGY_DAY};
         uint64_t step = sc->period / 240;
 
+        /* The energy ground truth counts real time (and so do the inverter's counters, which
+         * are made from it): what the powers were until now is booked before they change. */
+        model_energy_update(m);
         scenario_day_apply(m, x);
-        if (isfinite(pv) && pv > 0)
-                for (size_t i = 0; i < ELEMENTSOF(energy); i++) {
-                        double e = model_get_number(m->values, energy[i]);
-                        if (isfinite(e) && e + pv * hours < 99999999)
-                                model_set_number(m, m->values, energy[i], round(e + pv * hours));
-                }
         sc->last = usec;
 
         if (step < 100 * USEC_PER_MSEC)

@@ -42,11 +42,11 @@ static void check_inquiries(Model *m, const char *what)
                 char req[32], buf[512], again[512];
                 Pi30Value values[_PI30_FIELD_MAX];
                 Pi30DecodeResult res;
-                int param = ci->param_digits == 0 ? -1
-                            : c == PI30_CMD_QPGS  ? 1
-                            : c == PI30_CMD_QEY   ? 2026
-                            : c == PI30_CMD_QEM   ? 202601
-                                                  : 20260101;
+                int param = ci->param_digits == 0   ? -1
+                            : c == PI30_CMD_QPGS    ? 1
+                            : ci->param_digits == 4 ? 2026
+                            : ci->param_digits == 6 ? 202601
+                                                    : 20260101;
                 ModelAnswer a;
                 ssize_t n;
 
@@ -421,6 +421,156 @@ static void check_replay(void)
         unlink(path);
 }
 
+static bool near(double a, double b)
+{
+        return fabs(a - b) <= 1e-9 * fmax(1, fabs(b));
+}
+
+/* The ground truth is the exact integral of piecewise-constant powers over the steps given,
+ * booked on the device clock's day, and the counters are it in whole Wh. */
+static void check_energy(void)
+{
+        const uint64_t s = 1000000; /* µs per second */
+        time_t noon = 1780833600;   /* 2026-06-07 12:00 UTC: the middle of a day everywhere */
+        char buf[512], req[32], day[16], error[256], value[64];
+        Model *m = NULL;
+        ModelPowers p;
+        uint32_t today;
+
+        CHECK(model_new(MODEL_MAX, 48, 1, &m) == 0, "model_new");
+        if (!m)
+                return;
+        CHECK(model_set_text(m, -1, "Mode", "line", error, sizeof error) == 0, "%s", error);
+        CHECK(model_set_text(m, -1, "PvChargingPower", "1000", error, sizeof error) == 0, "%s",
+              error);
+        CHECK(model_set_text(m, -1, "Pv2InputPower", "500", error, sizeof error) == 0, "%s", error);
+        CHECK(model_set_text(m, -1, "AcOutputActivePower", "1800", error, sizeof error) == 0, "%s",
+              error);
+        CHECK(model_set_text(m, -1, "BatteryVoltage", "50.00", error, sizeof error) == 0, "%s",
+              error);
+        CHECK(model_set_text(m, -1, "BatteryChargingCurrent", "10", error, sizeof error) == 0, "%s",
+              error);
+        CHECK(model_set_text(m, -1, "BatteryDischargeCurrent", "0", error, sizeof error) == 0, "%s",
+              error);
+        model_powers(m, &p);
+        CHECK(p.pv == 1500 && p.load == 1800 && p.battery_charge == 500 &&
+                              p.battery_discharge == 0 && p.grid == 800,
+              "powers %g %g %g %g %g", p.pv, p.load, p.battery_charge, p.battery_discharge, p.grid);
+
+        model_energy_advance(m, 10 * s, noon); /* the start: nothing yet */
+        CHECK(m->energy.pv_wh == 0, "started with %g", m->energy.pv_wh);
+        model_energy_advance(m, 10 * s + 3600 * s, noon + 3600); /* one hour */
+        CHECK(near(m->energy.pv_wh, 1500) && near(m->energy.load_wh, 1800) &&
+                              near(m->energy.battery_charge_wh, 500) &&
+                              near(m->energy.battery_discharge_wh, 0) &&
+                              near(m->energy.grid_wh, 800),
+              "after 1 h: %g %g %g %g %g", m->energy.pv_wh, m->energy.load_wh,
+              m->energy.battery_charge_wh, m->energy.battery_discharge_wh, m->energy.grid_wh);
+        /* Battery mode for 90 s: no grid, the battery gives. */
+        CHECK(model_set_text(m, -1, "Mode", "battery", error, sizeof error) == 0, "%s", error);
+        CHECK(model_set_text(m, -1, "BatteryChargingCurrent", "0", error, sizeof error) == 0, "%s",
+              error);
+        CHECK(model_set_text(m, -1, "BatteryDischargeCurrent", "20", error, sizeof error) == 0,
+              "%s", error);
+        model_energy_advance(m, 10 * s + 3690 * s, noon + 3690);
+        CHECK(near(m->energy.pv_wh, 1500 + 1500 * 90 / 3600.0) &&
+                              near(m->energy.battery_discharge_wh, 1000 * 90 / 3600.0) &&
+                              near(m->energy.grid_wh, 800),
+              "after battery mode: %g %g %g", m->energy.pv_wh, m->energy.battery_discharge_wh,
+              m->energy.grid_wh);
+        /* A step back in time (cannot happen with CLOCK_MONOTONIC) counts nothing. */
+        model_energy_advance(m, 5 * s, noon + 3690);
+        CHECK(near(m->energy.pv_wh, 1537.5), "backwards: %g", m->energy.pv_wh);
+
+        /* The counters: whole Wh on top of the sample answers' bases; today's from 0. */
+        today = model_device_date(m, noon + 3690);
+        snprintf(day, sizeof day, "%u", today);
+        CHECK(answer(m, "QET", buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00240337"),
+              "QET %s", buf);
+        snprintf(req, sizeof req, "QED%s", day);
+        CHECK(answer(m, req, buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00001537"),
+              "%s %s", req, buf);
+        snprintf(req, sizeof req, "QLD%s", day);
+        CHECK(answer(m, req, buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00001845"),
+              "%s %s", req, buf);
+        CHECK(answer(m, "QLT", buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00312045"),
+              "QLT %s", buf);
+        snprintf(req, sizeof req, "QEM%.6s", day);
+        CHECK(answer(m, req, buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00013837"),
+              "%s %s", req, buf);
+        snprintf(req, sizeof req, "QEY%.4s", day);
+        CHECK(answer(m, req, buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00124937"),
+              "%s %s", req, buf);
+        CHECK(answer(m, "QED20200101", buf, sizeof buf) == MODEL_ANSWER_DATA &&
+                              streq(buf, "00000000"),
+              "QED of an unknown day %s", buf);
+        CHECK(model_get_text(m, -1, "PvEnergyToday", value, sizeof value, error, sizeof error) ==
+                                              0 &&
+                              streq(value, "1537"),
+              "get PvEnergyToday %s", value);
+
+        /* Another device date: its own day, the old one kept. */
+        m->clock_offset = 86400 * 3;
+        model_energy_advance(m, 10 * s + 3690 * s + 3600 * s, noon + 3690 + 3600);
+        snprintf(req, sizeof req, "QED%u", model_device_date(m, noon + 7290));
+        CHECK(answer(m, req, buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00001500"),
+              "%s %s", req, buf);
+        snprintf(req, sizeof req, "QED%s", day);
+        CHECK(answer(m, req, buf, sizeof buf) == MODEL_ANSWER_DATA && streq(buf, "00001537"),
+              "%s %s", req, buf);
+        CHECK(answer(m, "QT", buf, sizeof buf) == MODEL_ANSWER_DATA && strlen(buf) == 14, "QT %s",
+              buf);
+        model_free(m);
+
+        /* The classic model has neither clock nor counters, but a ground truth. */
+        CHECK(model_new(MODEL_CLASSIC, 48, 1, &m) == 0, "model_new");
+        if (!m)
+                return;
+        CHECK(answer(m, "QT", buf, sizeof buf) == MODEL_ANSWER_NAK, "classic QT");
+        CHECK(answer(m, "QET", buf, sizeof buf) == MODEL_ANSWER_NAK, "classic QET");
+        CHECK(answer(m, "QLD20260101", buf, sizeof buf) == MODEL_ANSWER_NAK, "classic QLD");
+        model_energy_advance(m, s, noon);
+        model_energy_advance(m, 3601 * s, noon + 3600);
+        model_powers(m, &p);
+        CHECK(p.pv == 874 && near(m->energy.pv_wh, 874), "classic PV %g, %g Wh", p.pv,
+              m->energy.pv_wh);
+        model_free(m);
+        /* A parallel system: the units' PV (V x A of both trackers), load, and battery currents
+         * at the inverter's battery voltage. */
+        CHECK(model_new(MODEL_MAX, 48, 2, &m) == 0, "model_new parallel");
+        if (!m)
+                return;
+        static const char *const sets[][3] = {
+                        {"0", "PvInputVoltage", "300.0"},
+                        {"0", "PvInputCurrent", "10"},
+                        {"0", "Pv2InputVoltage", "200.0"},
+                        {"0", "Pv2InputCurrent", "5"},
+                        {"1", "PvInputVoltage", "250.0"},
+                        {"1", "PvInputCurrent", "4"},
+                        {"1", "Pv2InputVoltage", "000.0"},
+                        {"1", "Pv2InputCurrent", "0"},
+                        {"0", "AcOutputActivePower", "1000"},
+                        {"1", "AcOutputActivePower", "700"},
+                        {"0", "BatteryChargingCurrent", "20"},
+                        {"1", "BatteryChargingCurrent", "10"},
+                        {"0", "BatteryDischargeCurrent", "0"},
+                        {"1", "BatteryDischargeCurrent", "2"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(sets); i++)
+                CHECK(model_set_text(m, sets[i][0][0] - '0', sets[i][1], sets[i][2], error,
+                                     sizeof error) == 0,
+                      "unit %s %s: %s", sets[i][0], sets[i][1], error);
+        CHECK(model_set_text(m, -1, "BatteryVoltage", "50.00", error, sizeof error) == 0, "%s",
+              error);
+        CHECK(model_set_text(m, -1, "Mode", "line", error, sizeof error) == 0, "%s", error);
+        model_powers(m, &p);
+        CHECK(p.pv == 3000 + 1000 + 1000 && p.load == 1700 && p.battery_charge == 1500 &&
+                              p.battery_discharge == 100 && p.grid == 0,
+              "parallel powers %g %g %g %g %g", p.pv, p.load, p.battery_charge, p.battery_discharge,
+              p.grid);
+        model_free(m);
+}
+
 int main(void)
 {
         static const ModelKind kinds[] = {MODEL_CLASSIC, MODEL_MAX};
@@ -450,6 +600,7 @@ int main(void)
         check_replay();
         check_dump();
         check_rules();
+        check_energy();
 
         if (failures) {
                 fprintf(stderr, "%d check(s) failed\n", failures);

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . tools/deps.sh
 # shellcheck disable=SC2086
-axpert_ensure_packages $AXPERT_BUILD_PACKAGES $AXPERT_RUN_PACKAGES $AXPERT_TEST_PACKAGES
+axpert_ensure_packages $AXPERT_BUILD_PACKAGES $AXPERT_RUN_PACKAGES $AXPERT_TEST_PACKAGES \
+        $AXPERT_BENCH_PACKAGES
 
 build=build/bench
 if [ -f "$build/build.ninja" ]; then
@@ -28,6 +29,12 @@ echo "== axpert-mqtt with the real daemon and simulator (tests/bench/bench-mqtt.
 echo
 echo "== axpert-mqtt with a mock daemon, 2 parallel units (tests/bench/bench-mqtt.py)"
 /usr/bin/python3 tests/bench/bench-mqtt.py --build="$top/$build" --cycles=300
+echo
+echo "== axpert-history storage, one simulated year through the store (tests/bench/bench-history.py)"
+/usr/bin/python3 tests/bench/bench-history.py --build="$top/$build"
+echo
+echo "== axpert-web with the real daemon and simulator (tests/bench/bench-web.py)"
+/usr/bin/python3 tests/bench/bench-web.py --build="$top/$build"
 
 /usr/bin/python3 - "$figures" <<'PY'
 import json, sys

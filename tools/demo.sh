@@ -1,8 +1,8 @@
 #!/bin/bash
 # The whole system on the simulator, with no hardware and no system-wide change beyond Debian
 # packages: a private system-like bus, axpert-sim (a compressed solar day, two parallel units,
-# 2400 baud) behind a pty, axpertd, a mosquitto on a loopback port, axpert-mqtt, and a live
-# `axpertctl monitor`. Ctrl-C (or any exit) stops every process it started.
+# 2400 baud) behind a pty, axpertd, axpert-history, a mosquitto on a loopback port, axpert-mqtt,
+# and a live `axpertctl monitor`. Ctrl-C (or any exit) stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -105,7 +105,15 @@ CONF
         pids+=($!)
 fi
 
-cat <<TEXT
+if [ -x "$build/history/axpert-history" ]; then
+        printf '[History]\nPollInterval=2\nCommitInterval=10\n' >"$state/history.conf"
+        "$build/history/axpert-history" --config="$state/history.conf" \
+                --database="$state/history.db" >"$state/axpert-history.log" 2>&1 &
+        pids+=($!)
+fi
+
+instructions() {
+        cat <<TEXT
 
 axpert demo is running (logs in $state). From a second terminal:
 
@@ -113,16 +121,21 @@ axpert demo is running (logs in $state). From a second terminal:
   $top/$build/client/axpertctl status
   busctl --system tree org.axpert.Inverter
   busctl --system introspect org.axpert.Inverter /org/axpert/Inverter/demo
+  $top/$build/client/axpertctl energy                       # the kWh so far (axpert-history)
+  $top/$build/client/axpertctl history --csv --since=-10m BatteryVoltage PvInputPower
 TEXT
-if [ -n "$port" ]; then
-        echo "  mosquitto_sub -h 127.0.0.1 -p $port -v -t 'axpert/#' -t 'power/#'"
-fi
-cat <<TEXT
+        if [ -n "$port" ]; then
+                echo "  mosquitto_sub -h 127.0.0.1 -p $port -v -t 'axpert/#' -t 'power/#'"
+        fi
+        cat <<TEXT
   echo "fault silence" | socat - UNIX-CONNECT:$state/sim.control   # make the inverter go quiet
+
+  tail -f $state/monitor.log                              # every change (axpertctl monitor)
 
 Press Ctrl-C to stop everything.
 
 TEXT
+}
 
 # axpertd takes its bus name once the first full poll is done (a few seconds at 2400 baud).
 printf "waiting for axpertd's first reading"
@@ -142,13 +155,27 @@ for _ in $(seq 120); do
 done
 echo
 
+# The instructions come last, and stay on screen: the live view below is one line that
+# rewrites itself (every change goes to monitor.log instead of scrolling them away).
 if [ -x "$build/client/axpertctl" ]; then
-        "$build/client/axpertctl" status || true
-        echo
-        "$build/client/axpertctl" monitor &
+        ctl="$build/client/axpertctl"
+        "$ctl" status || true
+        instructions
+        "$ctl" monitor >"$state/monitor.log" 2>&1 &
         pids+=($!)
-        wait "${pids[-1]}" || true
+        while kill -0 "${pids[-1]}" 2>/dev/null; do
+                line="$("$ctl" show -P Mode 2>/dev/null || echo offline) |"
+                line+=" PV $("$ctl" show -P PvInputPower 2>/dev/null || echo -) W |"
+                line+=" battery $("$ctl" show -P BatteryVoltage 2>/dev/null || echo -) V"
+                line+=" $("$ctl" show -P BatteryCapacity 2>/dev/null || echo -) % |"
+                line+=" load $("$ctl" show -P TotalAcOutputActivePower 2>/dev/null || echo -) W"
+                if [ -t 1 ]; then
+                        printf '\r\033[K%s' "$line"
+                fi
+                sleep 2
+        done
 else
+        instructions
         tail -f "$state/axpertd.log" &
         pids+=($!)
         wait "${pids[-1]}" || true

@@ -3,15 +3,22 @@
 
 # Building: compilers, meson, the libraries of every component.
 AXPERT_BUILD_PACKAGES="meson ninja-build gcc clang libclang-rt-14-dev pkg-config libc6-dev
- libsystemd-dev libglib2.0-dev libjson-glib-dev libsqlite3-dev libpaho-mqtt-dev libsoup-3.0-dev"
-# Running the components together: a bus, a broker and its clients.
-AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps socat"
+ libsystemd-dev libglib2.0-dev libjson-glib-dev libsqlite3-dev libpaho-mqtt-dev libsoup-3.0-dev
+ libglib2.0-dev-bin libcrypt-dev"
+# Running the components together: a bus, a broker and its clients; Debian's Chart.js, which
+# axpert-web serves.
+AXPERT_RUN_PACKAGES="dbus dbus-daemon mosquitto mosquitto-clients python3 procps socat
+ libjs-chart.js"
 # Testing: the integration tests' tools (Debian's python3 with dbusmock, gi and paho; xmllint;
 # the D-Bus DTDs from libdbus-1-dev; systemd-analyze and busctl; polkit; setpriv for
-# unprivileged callers).
+# unprivileged callers; strace for the fsync count; Chromium, its driver and selenium for the
+# dashboard's browser test).
 AXPERT_TEST_PACKAGES="python3-gi gir1.2-glib-2.0 python3-dbus python3-dbusmock python3-paho-mqtt
  libxml2-utils libdbus-1-dev systemd polkitd pkexec util-linux bash-completion man-db groff-base
- openssl nodejs libglib2.0-dev-bin"
+ openssl nodejs libglib2.0-dev-bin strace sqlite3 tzdata curl libfaketime
+ chromium chromium-driver python3-selenium"
+# Benchmarks: wrk for the web server's request rate.
+AXPERT_BENCH_PACKAGES="wrk strace"
 
 axpert_ensure_packages() {
         local missing="" p

@@ -13,7 +13,9 @@ static int dec(Pi30Command cmd, const char *payload, Pi30DecodeResult *res)
 
 /* Every answer of one command against every identity command: only its own decodes. QMCHGCR
  * and QMUCHGCR cannot be told apart by shape (the link's drain after a failure keeps them
- * apart). QT's 14 digits would pass as a serial number; QT is never polled. */
+ * apart). QT's 14 digits would pass as a serial number: QT is polled in settings cycles, never
+ * next to QID (QET follows it and refuses a late clock), and QT refuses a serial number
+ * (check_readings()). */
 static void check_no_answer_is_anothers(void)
 {
         static const struct {
@@ -72,6 +74,91 @@ static void check_no_answer_is_anothers(void)
                                   pi30_command_info(answers[k].cmd)->name);
 }
 
+/* The clock and the energy counters (polled in settings cycles): their own answers decode, and
+ * no other answer passes as one of theirs, nor theirs as a status or settings answer. */
+static void check_readings(void)
+{
+        static const char *const others[] = {
+                        "PI30", "92931905106463", "9293333010501", "VERFW:00072.70", "MKS2-8000",
+                        "044", "L", "EakxyDbjuvz", "00000000000000000000000000000000", "0",
+                        "00", "01.0 202.0 00202 ", "0238800", "002388000", "0023880A",
+                        "00238.80", "-0238800",
+        };
+        static const Pi30Command counters[] = {PI30_CMD_QET, PI30_CMD_QEY, PI30_CMD_QEM,
+                                               PI30_CMD_QED, PI30_CMD_QLT, PI30_CMD_QLY,
+                                               PI30_CMD_QLM, PI30_CMD_QLD};
+        static const Pi30Command status[] = {PI30_CMD_QPIRI, PI30_CMD_QFLAG, PI30_CMD_QPIGS,
+                                             PI30_CMD_QMOD,  PI30_CMD_QPIWS, PI30_CMD_QPIGS2};
+        Pi30DecodeResult res;
+
+        for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+                const Pi30FieldInfo *f = NULL;
+
+                for (size_t k = 0; k < pi30_n_fields; k++)
+                        if (pi30_fields[k].command == counters[i])
+                                f = &pi30_fields[k];
+                CHECK(f && f->kind == PI30_KIND_NUMBER && strcmp(f->unit, "Wh") == 0);
+                if (!f)
+                        continue;
+                CHECK_INT(dec(counters[i], "00238800", &res), 1);
+                CHECK_DOUBLE(values[f->id].d, 238800);
+                CHECK_INT(dec(counters[i], "00000000", &res), 1);
+                CHECK_DOUBLE(values[f->id].d, 0);
+                CHECK_INT(dec(counters[i], "99999999", &res), 1);
+                CHECK_MSG(dec(counters[i], "20210726122606", &res) == -EBADMSG,
+                          "%s took QT's answer", pi30_command_info(counters[i])->name);
+                for (size_t k = 0; k < sizeof others / sizeof others[0]; k++)
+                        CHECK_MSG(dec(counters[i], others[k], &res) == -EBADMSG,
+                                  "%s took \"%s\"", pi30_command_info(counters[i])->name,
+                                  others[k]);
+        }
+        for (size_t i = 0; i < sizeof status / sizeof status[0]; i++) {
+                CHECK(dec(status[i], "00238800", &res) == -EBADMSG);
+                CHECK(dec(status[i], "20210726122606", &res) == -EBADMSG);
+        }
+
+        /* QT: fourteen digits that are a date and time (corpus: MAX Twin, pi30m044) */
+        CHECK_INT(dec(PI30_CMD_QT, "20210726122606", &res), 1);
+        CHECK_STR(values[PI30_F_DEVICE_TIME].s, "20210726122606");
+        CHECK_INT(pi30_clock_date(&values[PI30_F_DEVICE_TIME]), 20210726);
+        CHECK_INT(dec(PI30_CMD_QT, "20200422172244", &res), 1);
+        CHECK_INT(pi30_clock_date(&values[PI30_F_DEVICE_TIME]), 20200422);
+        CHECK_INT(dec(PI30_CMD_QT, "19900101000000", &res), 1);
+        CHECK_INT(dec(PI30_CMD_QT, "20991231235959", &res), 1);
+        static const char *const bad_clocks[] = {
+                        "92931905106463", /* a serial number: year 9293 */
+                        "20211326122606", /* month 13 */
+                        "20210700122606", /* day 0 */
+                        "20210732122606", /* day 32 */
+                        "20210726242606", /* hour 24 */
+                        "20210726126006", /* minute 60 */
+                        "20210726122661", /* second 61 */
+                        "19891231235959", "21000101000000", "2021072612260",  "202107261226061",
+                        "2021-07-26 12:2", "00238800",       "044",            "",
+        };
+        for (size_t k = 0; k < sizeof bad_clocks / sizeof bad_clocks[0]; k++)
+                CHECK_MSG(dec(PI30_CMD_QT, bad_clocks[k], &res) == -EBADMSG, "QT took \"%s\"",
+                          bad_clocks[k]);
+        /* a refused clock leaves the last one */
+        CHECK_STR(values[PI30_F_DEVICE_TIME].s, "20991231235959");
+
+        /* the date QEDyyyymmdd is asked with; hand-filled values are checked too */
+        Pi30Value v = {0};
+        CHECK_INT(pi30_clock_date(&v), -ENODATA); /* not reported */
+        CHECK_INT(pi30_clock_date(NULL), -ENODATA);
+        CHECK_INT(pi30_value_set_string(&v, "20261202015349"), 0);
+        CHECK_INT(pi30_clock_date(&v), 20261202);
+        CHECK_INT(pi30_value_set_string(&v, "20261302015349"), 0);
+        CHECK_INT(pi30_clock_date(&v), -ENODATA);
+        CHECK_INT(pi30_value_set_string(&v, "2026120201534"), 0);
+        CHECK_INT(pi30_clock_date(&v), -ENODATA);
+        CHECK_INT(pi30_value_set_string(&v, "2026120x015349"), 0);
+        CHECK_INT(pi30_clock_date(&v), -ENODATA);
+        char cmd[16];
+        CHECK_INT(pi30_command_format(PI30_CMD_QLD, 20261202, cmd, sizeof cmd), 11);
+        CHECK_STR(cmd, "QLD20261202");
+}
+
 /* A refused answer is explained naming the field and the token; an answer that decodes is not. */
 static void check_explain(void)
 {
@@ -108,6 +195,8 @@ int main(void)
 {
         Pi30DecodeResult res;
         int r;
+
+        check_readings();
 
         /* QPIGS, 17 fields (HS-2014): fields 18-24 not reported */
         r = dec(PI30_CMD_QPIGS,

@@ -37,6 +37,44 @@ int main(void)
                 CHECK(n == 14);
                 CHECK(buf[11] != 0 && buf[12] != 0 && buf[11] != '\r' && buf[12] != '\r');
         }
+        /* … the date asked for today's counters: QLD20240428's CRC is 0xCF00, QED20240615's 0x0090
+         * (14 bytes: two HID reports) */
+        CHECK_INT(pi30_crc16("QLD20240428", 11), 0xCF00);
+        n = pi30_request_encode("QLD20240428", buf, sizeof buf);
+        CHECK(n == 14 && memcmp(buf, "QLD20240428\xcf\x01\r", 14) == 0);
+        CHECK_INT(pi30_crc16("QED20240615", 11), 0x0090);
+        n = pi30_request_encode("QED20240615", buf, sizeof buf);
+        CHECK(n == 14 && memcmp(buf, "QED20240615\x01\x90\r", 14) == 0);
+        for (int d = 0; d < 10000; d++) {
+                char cmd[16];
+                snprintf(cmd, sizeof cmd, "QLD2024%04d", d);
+                n = pi30_request_encode(cmd, buf, sizeof buf);
+                CHECK(n == 14);
+                CHECK(buf[11] != 0 && buf[12] != 0 && buf[11] != '\r' && buf[12] != '\r');
+        }
+        /* answers carry a 0x00 CRC byte raw (syssi#87); the counters' too */
+        {
+                uint8_t a[32];
+                const char *p = NULL;
+                char payload[16];
+
+                for (int k = 0; k < 100000 && !p; k++) {
+                        snprintf(payload, sizeof payload, "%08d", k);
+                        uint8_t raw[2], with_paren[9] = {'('};
+                        memcpy(with_paren + 1, payload, 8);
+                        pi30_crc_bytes(pi30_crc16(with_paren, 9), false, raw);
+                        if (raw[0] == 0 || raw[1] == 0)
+                                p = payload;
+                }
+                CHECK(p != NULL);
+                if (p) {
+                        n = pi30_answer_encode(p, 8, false, a, sizeof a);
+                        CHECK(n == 12 && (a[9] == 0 || a[10] == 0));
+                        CHECK_INT(pi30_frame_parse(a, (size_t)n, "QET", false, &f), 0);
+                        CHECK(f.kind == PI30_FRAME_DATA && f.payload_len == 8 &&
+                              memcmp(f.payload, p, 8) == 0);
+                }
+        }
 
         /* Answers */
         CHECK_INT(parse("(ACK9 \r", 7, "POP02", false, &f), 0);

@@ -12,6 +12,10 @@ Parameters (JSON through "python3 -m dbusmock -p"):
   deny: error name every Set…/RawCommand raises (polkit said no), e.g.
         "org.freedesktop.DBus.Error.AccessDenied"
   fail: error name every Set…/Refresh/RawCommand raises (e.g. "org.axpert.Inverter.Error.Offline")
+  fail_message: the message of that error (default "mock failure NAME")
+  family: FirmwareFamily; limits {Method: [min, max, step]} (SettingLimits), options {Method:
+        [values]} (SettingOptions), choices {Method: [strings]} (SettingChoices): published only
+        when given, as an axpertd that knows them does
 
 Control interface org.axpert.Test on /org/axpert/Inverter: AddUnit(s device, u index) and
 RemoveUnit(s device, u index) emit InterfacesAdded/InterfacesRemoved like the daemon.
@@ -243,7 +247,7 @@ def make_methods(params):
 
     def guard(privileged=True):
         if fail:
-            raise_error(fail, 'mock failure ' + fail)
+            raise_error(fail, params.get('fail_message', 'mock failure ' + fail))
         if privileged and deny:
             raise_error(deny, 'Not authorized (mock)')
 
@@ -343,8 +347,22 @@ def load(mock, parameters):
     for i, device in enumerate(devices):
         dev_overrides = dict(overrides)
         dev_overrides.setdefault('DevicePath', f'/dev/hidraw{i}')
-        mock.AddObject(f'{MAIN_OBJ}/{device}', IFACE, build(DEVICE_PROPERTIES, dev_overrides),
-                       make_methods(params))
+        props = build(DEVICE_PROPERTIES, dev_overrides)
+        if 'family' in params:
+            props['FirmwareFamily'] = dbus.String(params['family'])
+        if 'limits' in params:
+            props['SettingLimits'] = dbus.Dictionary(
+                {k: dbus.Struct([dbus.Double(x) for x in v], signature='ddd')
+                 for k, v in params['limits'].items()}, signature='s(ddd)')
+        if 'options' in params:
+            props['SettingOptions'] = dbus.Dictionary(
+                {k: dbus.Array([dbus.Double(x) for x in v], signature='d')
+                 for k, v in params['options'].items()}, signature='sad')
+        if 'choices' in params:
+            props['SettingChoices'] = dbus.Dictionary(
+                {k: dbus.Array([dbus.String(x) for x in v], signature='s')
+                 for k, v in params['choices'].items()}, signature='sas')
+        mock.AddObject(f'{MAIN_OBJ}/{device}', IFACE, props, make_methods(params))
     for index in range(n_units):
         add_unit(mock, params, devices[0], index)
 

@@ -54,14 +54,30 @@ class CompletionTest(ctltest.CtlTestCase):
         self.assertEqual(self.complete('set-flag', 'buzzer', 'on', ''), [])
         self.assertEqual(self.complete('--json='), ['off', 'pretty', 'short'])
         self.assertIn('--no-ask-password', self.complete('--no'))
+        self.assertEqual(self.complete('--no-'), ['--no-ask-password', '--no-legend', '--no-pager'])
+        self.assertEqual(self.complete('sett'), ['settings'])
+        self.assertEqual(self.complete('--timestamp='), ['pretty', 'unix', 'us', 'us+utc', 'utc'])
+        self.assertEqual(self.complete('--timestamp', 'u'), ['unix', 'us', 'us+utc', 'utc'])
+        self.assertEqual(self.complete('-P'), ['-P'])
+        # -P takes a property: the word after it is no verb.
+        self.assertEqual(self.complete('show', '-P', 'Mode', '--timestamp', 'unix', ''), [])
 
     def test_live_names(self):
         self.start_mock(devices=['0', 'garage'], props={'ZzAddedLater': 1.5})
         self.assertEqual(self.complete('-d', ''), ['0', 'garage'])
+        self.assertEqual(self.complete('show', '-P', 'BatteryVo'),
+                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
         # Property names come from the running daemon: one the static list lacks is offered.
         self.assertEqual(self.complete('-d', 'garage', 'get', 'Zz'), ['ZzAddedLater'])
         self.assertEqual(self.complete('-d', 'garage', 'show', '-p', 'BatteryVo'),
                          ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
+
+    def test_units_complete_for_d(self):
+        """Every name "list" prints, NAME/unitN too, is offered after -d (and works there)."""
+        self.start_mock(units=2)
+        self.assertEqual(self.complete('-d', ''), ['0', '0/unit0', '0/unit1'])
+        self.assertEqual(self.complete('--device=0/'), ['0/unit0', '0/unit1'])
+        self.assertEqual(self.complete('-d', '0/unit1', 'get', 'AcOutputActiveP'), ['AcOutputActivePower'])
 
     def test_history_and_energy(self):
         self.assertIn('history', self.complete(''))

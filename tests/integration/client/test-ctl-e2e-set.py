@@ -80,6 +80,22 @@ class SetEndToEndTest(ctltest.E2ETestCase):
         history = self.sim_command('history')
         self.assertFalse([c for c in history if c[0] in 'PMF'], history)
 
+    def test_case_and_wording(self):
+        """Enum values and flags in another case reach axpertd as the API spells them; a refused
+        flag is answered with this inverter's flags, not axpertd's raw message."""
+        props = self.props()
+        self.check_set(['set-output-source-priority', 'SBU'],
+                       f'OutputSourcePriority: {props["OutputSourcePriority"]} → sbu',
+                       'OutputSourcePriority', 'sbu', 'POP02')
+        old = 'yes' if props['BuzzerEnabled'] else 'no'
+        self.check_set(['set-flag', 'Buzzer', 'off' if props['BuzzerEnabled'] else 'on'],
+                       f'BuzzerEnabled: {old} → {"no" if props["BuzzerEnabled"] else "yes"}',
+                       'BuzzerEnabled', not props['BuzzerEnabled'],
+                       'PDa' if props['BuzzerEnabled'] else 'PEa')
+        p = self.assertCtl('set-flag', 'disco', 'on', rc=ctltest.EXIT_INVALID)
+        self.assertRegex(p.stderr, r'^axpertctl: cannot turn flag "disco" on: this inverter has the flags '
+                         r'buzzer, [a-z, -]+\n$')
+
     def test_raw_and_nak(self):
         self.assertEqual(self.assertCtl('raw', 'QMOD').stdout.strip(), 'L' if
                          str(self.props()['Mode']) == 'line' else self.assertCtl('raw', 'QMOD').stdout.strip())

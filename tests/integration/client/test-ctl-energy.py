@@ -60,6 +60,9 @@ class EnergyTest(ctltest.CtlTestCase):
             'Battery discharged        4.25       40.25      400.25     4000.25\n'
             'Grid (estimate)           0.00       50.25      500.25     5000.25\n'))
         self.assertEqual(self.energy_calls(), [], 'the counters are properties, no call needed')
+        # --no-legend: the rows alone, without the title and the header row.
+        self.assertEqual(self.assertCtl('energy', '--no-legend').stdout.splitlines()[0],
+                         'PV                        1.25       10.25      100.25     1000.25')
         data = json.loads(self.assertCtl('energy', '--json=short').stdout)
         self.assertEqual(data, {'SerialNumber': '92932004102453', 'EnergySource': 'inverter', **props})
 
@@ -87,6 +90,12 @@ class EnergyTest(ctltest.CtlTestCase):
         self.assertEqual(self.energy_calls()[-1][2:],
                          ['day', local(2026, 11, 29) + 12 * 3600 * US, local(2026, 12, 1)])
 
+        p = self.assertCtl('energy', '--no-legend', '--day', '--since=2026-11-29T12:00', '--until=2026-12-01')
+        self.assertEqual(p.stdout, (
+            '2026-11-29  12.34  10.20             3.50                2.75             0.00\n'
+            '2026-11-30   8.12  11.00             2.00                3.00             1.88\n'
+            '2026-12-01   3.20   4.10             1.25                0.50             0.00\n'),
+            'no title, header, separator or total')
         p = self.assertCtl('energy', '--month', '--since=2025-01-01', '--until=2026-12-31')
         lines = p.stdout.splitlines()
         self.assertEqual(lines[0], 'Energy in kWh per month of inverter 92932004102453:')

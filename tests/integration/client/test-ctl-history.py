@@ -206,6 +206,10 @@ class HistoryTest(ctltest.CtlTestCase):
         self.assertEqual(p.stdout, ('Time                 BatteryVoltage  LoadOn\n'
                                     '2026-12-01 10:00:00         52.17 V    0.67\n'
                                     '2026-12-01 10:03:00          52.1 V    0.67\n'))
+        # --no-legend: the rows without the header row.
+        p = self.assertCtl('history', '--no-legend', '--step=180', *DAY, 'BatteryVoltage', 'LoadOn')
+        self.assertEqual(p.stdout, ('2026-12-01 10:00:00         52.17 V    0.67\n'
+                                    '2026-12-01 10:03:00          52.1 V    0.67\n'))
         # Field names are matched without regard to case, printed as the service spells them.
         p = self.assertCtl('history', '--csv', '--range=20261201100000-20261201100100', 'batteryvoltage')
         self.assertEqual(p.stdout, 'datetime,BatteryVoltage\n2026-12-01T10:00:00+00:00,52.1\n'

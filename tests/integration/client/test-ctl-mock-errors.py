@@ -39,6 +39,15 @@ class ErrorTest(ctltest.CtlTestCase):
             (['--json=short', 'refresh'], '--json does not apply to "refresh"'),
             (['-p', 'Mode', 'status'], 'apply only to "show"'),
             (['--device='], '--device= needs a name'),
+            # What was meant, not "unknown option".
+            (['show', '-p'], '-p needs a property name, as in "axpertctl show -p BatteryVoltage"'),
+            (['show', '--property'], '-p needs a property name'),
+            (['show', '-p', '--value'], '-p needs a property name'),
+            (['show', '-P'], '-P needs a property name'),
+            (['--json=status'], 'or "--json status" for the verb'),
+            (['--timestamp=iso', 'show'], 'unknown --timestamp= style "iso"'),
+            (['-P', 'Mode', 'status'], 'apply only to "show"'),
+            (['-d'], 'option "-d" needs an argument'),
         ]
         # No bus daemon listens: a usage error is found before connecting.
         for args, text in cases:
@@ -53,10 +62,19 @@ class ErrorTest(ctltest.CtlTestCase):
                      'set-input-voltage-range', 'set-max-charging-current', 'set-max-ac-charging-current',
                      'set-battery-type', 'set-battery-recharge-voltage', 'set-battery-redischarge-voltage',
                      'set-battery-under-voltage', 'set-battery-bulk-voltage', 'set-battery-float-voltage',
-                     'set-output-frequency', '--json=pretty|short', '--no-ask-password', '--host='):
+                     'set-output-frequency', '--json=pretty|short', '--no-ask-password', '--host=',
+                     'settings', '-P NAME', '--timestamp=', '--no-legend', '--no-pager', 'NAME/unitN'):
             self.assertIn(verb, p.stdout)
         self.assertEqual(p.stderr, '')
         self.assertRegex(self.assertCtl('--version').stdout, r'^axpertctl [0-9]+\.[0-9]+\.[0-9]+\n$')
+
+    def test_no_pager_accepted_everywhere(self):
+        """--no-pager is accepted by every verb (a no-op: axpertctl has no pager); so is --no-legend."""
+        for args in (['status'], ['show'], ['list'], ['settings'], ['refresh'], ['get', 'Mode']):
+            with self.subTest(args=args):
+                # Past option parsing: the missing axpertd is the error, not the option.
+                p = self.assertCtl('--no-pager', '--no-legend', *args, rc=ctltest.EXIT_UNREACHABLE)
+                self.assertIn('axpertd is not running', p.stderr)
 
     def test_remote_host_failure(self):
         # -H goes through ssh; an unreachable host is a connection error, in one line.

@@ -131,19 +131,34 @@ class ReadTest(ctltest.CtlTestCase):
         self.assertNotIn(b'\x1b[', out)
 
     def test_status_offline(self):
+        """Offline: said first, with axpertd's reason; no value shown as a reading; exit 7."""
         self.start_mock(props={'Online': False, 'LastError': 'no answer from /dev/hidraw0',
-                               'LastUpdateTimestamp': 1763715600 * 1000000})  # 2025-11-21 09:00 UTC
-        f = status_fields(self.assertCtl('status').stdout)
-        self.assertRegex(f['State'], r'^inverter offline since 2025-11-21 09:00:00 UTC \([0-9]+ [a-z]+ ago\): '
+                               'LastUpdateTimestamp': 1763715600 * 1000000,  # 2025-11-21 09:00 UTC
+                               'LoadOn': False, 'GridVoltage': None, 'BatteryVoltage': None})
+        p = self.ctl('status')
+        self.assertEqual(p.returncode, ctltest.EXIT_OFFLINE, p.stderr)
+        self.assertEqual(p.stderr, '')
+        lines = p.stdout.splitlines()
+        self.assertRegex(lines[1], r'^ *State: offline since 2025-11-21 09:00:00 UTC \([0-9]+ [a-z]+ ago\): '
                          r'no answer from /dev/hidraw0$')
-        self.assertIn('last successful poll', f['Note'], 'stale values are marked as such')
+        f = status_fields(p.stdout)
+        self.assertEqual(f['Connection'], '/dev/hidraw0, hidraw, protocol PI30')
+        self.assertIn('none while offline', f['Values'])
+        for row in ('Mode', 'Warnings', 'Faults', 'Grid', 'Load', 'Battery', 'PV', 'Output priority'):
+            self.assertNotIn(row, f, f'no "{row}" row while offline')
+        # JSON: the same data and the same exit code.
+        p = self.ctl('--json=short', 'status')
+        self.assertEqual(p.returncode, ctltest.EXIT_OFFLINE)
+        self.assertIs(json.loads(p.stdout)['Online'], False)
 
     def test_status_offline_without_timestamp(self):
         self.start_mock(props={'Online': False, 'LastError': 'cannot open /dev/hidraw0: No such file',
                                'LastUpdateTimestamp': 0})
-        f = status_fields(self.assertCtl('status').stdout)
-        self.assertEqual(f['State'], 'inverter offline: cannot open /dev/hidraw0: No such file')
-        self.assertNotIn('Note', f)
+        p = self.ctl('status')
+        self.assertEqual(p.returncode, ctltest.EXIT_OFFLINE)
+        f = status_fields(p.stdout)
+        self.assertEqual(f['State'], 'offline: cannot open /dev/hidraw0: No such file')
+        self.assertNotIn('Load', f)
 
     def test_status_parallel(self):
         self.start_mock(units=2, props={'TotalAcOutputActivePower': 2500, 'TotalAcOutputApparentPower': 2622,
@@ -185,8 +200,42 @@ class ReadTest(ctltest.CtlTestCase):
         self.assertEqual(shown['ChargingCurrentOptions'], '10 20 30 40 50 60')
         self.assertEqual(shown['Warnings'], '')
         self.assertEqual(shown['ParallelMaxUnits'], '9')
-        self.assertRegex(shown['LastUpdateTimestamp'], r'^[0-9]{16}$')
+        self.assertRegex(shown['LastUpdateTimestamp'],
+                         r'^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$')
 
+    def test_show_timestamps(self):
+        """Timestamps as systemctl show prints them; --timestamp= for scripts; JSON stays µs."""
+        self.start_mock(props={'LastUpdateTimestamp': 1763715600123456})  # Fri 2025-11-21 09:00 UTC
+        show = ['show', '-p', 'LastUpdateTimestamp']
+        self.assertEqual(self.assertCtl(*show).stdout, 'LastUpdateTimestamp=Fri 2025-11-21 09:00:00 UTC\n')
+        berlin = {'TZ': 'Europe/Berlin'}
+        self.assertEqual(self.assertCtl(*show, env=berlin).stdout,
+                         'LastUpdateTimestamp=Fri 2025-11-21 10:00:00 CET\n', 'local time')
+        cases = [('unix', '@1763715600'), ('us', 'Fri 2025-11-21 10:00:00.123456 CET'),
+                 ('utc', 'Fri 2025-11-21 09:00:00 UTC'), ('us+utc', 'Fri 2025-11-21 09:00:00.123456 UTC'),
+                 ('pretty', 'Fri 2025-11-21 10:00:00 CET')]
+        for style, text in cases:
+            with self.subTest(style=style):
+                self.assertEqual(self.assertCtl(f'--timestamp={style}', *show, '--value', env=berlin).stdout,
+                                 text + '\n')
+        self.assertEqual(self.assertCtl('--timestamp=unix', 'get', 'LastUpdateTimestamp').stdout,
+                         '@1763715600\n')
+        self.assertEqual(json.loads(self.assertCtl(*show, '--json=short').stdout),
+                         {'LastUpdateTimestamp': 1763715600123456})
+        p = self.assertCtl('--timestamp=iso', *show, rc=ctltest.EXIT_USAGE)
+        self.assertIn('use pretty, us, utc, us+utc or unix', p.stderr)
+
+    def test_show_timestamp_never(self):
+        self.start_mock(props={'LastUpdateTimestamp': 0})
+        self.assertEqual(self.assertCtl('show', '-p', 'LastUpdateTimestamp').stdout,
+                         'LastUpdateTimestamp=\n', '0 = never: empty, as in systemctl show')
+
+    def test_show_P(self):
+        self.start_mock()
+        self.assertEqual(self.assertCtl('show', '-P', 'Mode').stdout, 'line\n')
+        self.assertEqual(self.assertCtl('show', '-P', 'BatteryVoltage', '-P', 'Online').stdout, '52.1\nyes\n')
+        p = self.assertCtl('show', '-P', 'Nope', rc=ctltest.EXIT_USAGE)
+        self.assertIn('no property "Nope"', p.stderr)
     def test_show_property_and_value(self):
         self.start_mock()
         self.assertEqual(self.assertCtl('show', '-p', 'Mode,BatteryVoltage', '--property=Online').stdout,
@@ -227,6 +276,47 @@ class ReadTest(ctltest.CtlTestCase):
         self.assertEqual(data[0]['Units'][1]['Path'], '/org/axpert/Inverter/0/unit1')
         self.assertEqual(data[1]['Units'], [])
         self.assertIs(data[1]['Online'], True)
+
+    def test_list_no_legend_and_names_usable(self):
+        """Every name "list" prints works with -d: inverters and NAME/unitN."""
+        self.start_mock(devices=['0', 'garage'], units=2)
+        out = self.assertCtl('list', '--no-legend').stdout
+        names = [line.split()[0] for line in out.splitlines()]
+        self.assertEqual(names, ['0', '0/unit0', '0/unit1', 'garage'], 'no header, no footer')
+        self.assertEqual(self.assertCtl('--no-pager', 'list', '--no-legend').stdout, out)
+        for name in names:
+            with self.subTest(name=name):
+                serial = self.assertCtl('-d', name, 'show', '-P', 'SerialNumber').stdout
+                self.assertTrue(serial.strip(), name)
+                self.assertEqual(self.assertCtl('-d', name, 'get', 'SerialNumber').stdout, serial)
+                self.assertCtl('-d', name, 'status')
+                json.loads(self.assertCtl('-d', name, 'status', '--json=short').stdout)
+
+    def test_unit_reading(self):
+        self.start_mock(units=2)
+        self.assertEqual(self.assertCtl('-d', '0/unit1', 'get', 'Index', 'AcOutputActivePower').stdout,
+                         '1\n625\n')
+        shown = dict(line.split('=', 1) for line in self.assertCtl('-d', '0/unit1', 'show').stdout.splitlines())
+        self.assertEqual(shown['SerialNumber'], '92932004102451')
+        self.assertNotIn('Online', shown, 'the unit\'s own properties')
+        f = status_fields(self.assertCtl('-d', '0/unit1', 'status').stdout)
+        self.assertEqual(f['Unit'], '0/unit1')
+        self.assertRegex(f['State'], r'^online, ')
+        self.assertEqual(f['Load'], '625 W, 655 VA, 13 %, load on')
+        p = self.assertCtl('-d', '0/unit1', 'get', 'Online', rc=ctltest.EXIT_USAGE)
+        self.assertIn('unit "0/unit1" has no property "Online"', p.stderr)
+        p = self.assertCtl('-d', '0/unit5', 'status', rc=ctltest.EXIT_NO_DEVICE)
+        self.assertIn('inverter "0" has no parallel unit "unit5"; known: "0/unit0", "0/unit1"', p.stderr)
+        p = self.assertCtl('-d', 'shed/unit0', 'status', rc=ctltest.EXIT_NO_DEVICE)
+        self.assertIn('no inverter named "shed"', p.stderr)
+
+    def test_unit_of_offline_inverter(self):
+        self.start_mock(units=1, props={'Online': False, 'LastError': 'gone', 'LastUpdateTimestamp': 0})
+        p = self.ctl('-d', '0/unit0', 'status')
+        self.assertEqual(p.returncode, ctltest.EXIT_OFFLINE)
+        f = status_fields(p.stdout)
+        self.assertEqual(f['State'], 'offline: gone')
+        self.assertNotIn('Load', f)
 
     def test_device_selection(self):
         self.start_mock(devices=['0', 'garage'], props={'SerialNumber': 'X'})

@@ -63,6 +63,68 @@ class SetTest(ctltest.CtlTestCase):
                 self.assertEqual(self.assertCtl(verb, value).stdout, expected + '\n')
                 self.assertEqual(self.calls(method), [[sent]])
 
+    def test_enum_case_insensitive(self):
+        """"SBU", "Pylontech", "Buzzer": matched without regard to case, sent as the API spells them."""
+        self.start_mock()
+        self.assertEqual(self.assertCtl('set-output-source-priority', 'SBU').stdout,
+                         'OutputSourcePriority: solar-first → sbu\n')
+        self.assertEqual(self.calls('SetOutputSourcePriority'), [['sbu']])
+        self.assertEqual(self.assertCtl('set-battery-type', 'Pylontech').stdout,
+                         'BatteryType: agm → pylontech\n')
+        self.assertEqual(self.calls('SetBatteryType'), [['pylontech']])
+        self.assertEqual(self.assertCtl('set-flag', 'Buzzer', 'OFF').stdout, 'BuzzerEnabled: yes → no\n')
+        self.assertEqual(self.calls('SetFlag'), [['buzzer', False]])
+        self.assertEqual(self.assertCtl('set-input-voltage-range', 'UPS').stdout,
+                         'InputVoltageRange: appliance → ups\n')
+
+    def test_enum_case_against_bus_choices(self):
+        """What this inverter offers (SettingChoices) decides; a value it lacks is refused with the list."""
+        self.start_mock(choices={'SetBatteryType': ['agm', 'flooded', 'user'],
+                                 'SetFlag': ['buzzer', 'backlight']})
+        self.assertEqual(self.assertCtl('set-battery-type', 'USER').stdout, 'BatteryType: agm → user\n')
+        p = self.assertCtl('set-battery-type', 'Pylontech', rc=ctltest.EXIT_INVALID)
+        self.assertEqual(p.stderr, 'axpertctl: cannot set the battery type to "Pylontech": this inverter '
+                         'accepts one of agm, flooded, user\n')
+        p = self.assertCtl('set-flag', 'disco', 'on', rc=ctltest.EXIT_INVALID)
+        self.assertEqual(p.stderr, 'axpertctl: cannot turn flag "disco" on: this inverter has the flags '
+                         'buzzer, backlight\n')
+        self.assertEqual(self.assertCtl('set-flag', 'BackLight', 'off').stdout, 'BacklightEnabled: yes → no\n')
+
+    def test_offline_said_once_with_reason(self):
+        self.start_mock(fail='org.axpert.Inverter.Error.Offline', fail_message='The inverter is offline.',
+                        props={'LastError': 'no valid answer to 3 requests in a row (timeouts)'})
+        for args in (['set-battery-type', 'user'], ['refresh'], ['raw', 'QID'], ['set-flag', 'buzzer', 'on']):
+            with self.subTest(args=args):
+                p = self.assertCtl(*args, rc=ctltest.EXIT_OFFLINE)
+                self.assertIn(': the inverter is offline: no valid answer to 3 requests in a row (timeouts); '
+                              'check the cable', p.stderr)
+                self.assertNotIn('The inverter is offline.', p.stderr)
+
+    def test_offline_said_once_without_reason(self):
+        self.start_mock(fail='org.axpert.Inverter.Error.Offline', fail_message='The inverter is offline.')
+        p = self.assertCtl('refresh', rc=ctltest.EXIT_OFFLINE)
+        self.assertEqual(p.stderr, 'axpertctl: cannot refresh the inverter: the inverter is offline; check '
+                         'the cable and "axpertctl status"\n')
+
+    def test_raw_nak_is_no_setter_refusal(self):
+        self.start_mock()
+        p = self.assertCtl('raw', 'qpigs', rc=ctltest.EXIT_REJECTED)
+        self.assertEqual(p.stderr, 'axpertctl: raw command "qpigs" failed: the inverter answered NAK; PI30 '
+                         'inquiries are upper case: "axpertctl raw QPIGS"\n')
+        p = self.assertCtl('raw', 'QBOGUS', rc=ctltest.EXIT_REJECTED)
+        self.assertNotIn('some settings', p.stderr)
+        self.assertIn('this model does not know the command', p.stderr)
+
+    def test_unit_is_no_setter_target(self):
+        self.start_mock(units=2)
+        for args in (['set-battery-type', 'user'], ['set-flag', 'buzzer', 'on'], ['raw', 'QID'], ['refresh'],
+                     ['settings']):
+            with self.subTest(args=args):
+                p = self.assertCtl('-d', '0/unit1', *args, rc=ctltest.EXIT_NO_DEVICE)
+                self.assertIn('"0/unit1" is a parallel unit; this command acts on its inverter', p.stderr)
+                self.assertIn('use -d 0', p.stderr)
+        self.assertEqual(self.calls('SetBatteryType') + self.calls('SetFlag') + self.calls('RawCommand'), [])
+
     def test_set_unchanged(self):
         self.start_mock()
         self.assertEqual(self.assertCtl('set-output-source-priority', 'solar-first').stdout,
@@ -133,7 +195,9 @@ class SetTest(ctltest.CtlTestCase):
             (['set-battery-bulk-voltage', '56'], 'org.axpert.Inverter.set-battery'),
             (['set-flag', 'buzzer', 'off'], 'org.axpert.Inverter.set-flags'),
             (['set-output-frequency', '60'], 'org.axpert.Inverter.set-output'),
-            (['raw', 'QID'], 'org.axpert.Inverter.raw-command'),
+            # Inquiries have their own, lower-risk action; other raw commands need raw-command.
+            (['raw', 'QID'], 'org.axpert.Inverter.raw-query'),
+            (['raw', 'PEa'], 'org.axpert.Inverter.raw-command'),
         ]
         for args, action in cases:
             with self.subTest(args=args):

@@ -31,6 +31,11 @@ def daemon_binary():
     return testlib.build_path('daemon', 'axpertd')
 
 
+# The inverter's clock and counters: they change between the daemon's read and the test's.
+RUNNING_READINGS = ('DeviceTime', 'PvEnergyTotal', 'PvEnergyToday', 'LoadEnergyTotal',
+                    'LoadEnergyToday')
+
+
 class Control:
     """The simulator's control socket: one command per line, answered by lines ending in ok/error."""
 
@@ -271,10 +276,11 @@ class DaemonTestCase(testlib.BusTestCase):
         self.wait_online()
 
     def assert_matches_sim(self, props, unit=None, skip=()):
-        """Every property that is a simulator field equals the simulator's value."""
+        """Every property that is a simulator field equals the simulator's value (but the
+        clock and the energy counters, which run on their own: test-daemon-energy.py)."""
         compared = 0
         for name, value in sorted(props.items()):
-            if name in skip:
+            if name in skip or name in RUNNING_READINGS:
                 continue
             try:
                 text = self.control.get(name, unit=unit)

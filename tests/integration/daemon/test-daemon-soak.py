@@ -232,8 +232,9 @@ class SoakMixin:
         self.assertEqual(final['LastError'], '')
         print(f'soak: {stats["faults"]} faults, {stats["online"]} samples online, '
               f'{stats["offline"]} offline', file=sys.stderr)
-        # The run must have tested something: the daemon was online for a good part of it.
-        self.assertGreater(stats['online'], 20, stats)
+        # The run must have tested something: the daemon was online for part of it (a count, not
+        # a speed: on a loaded machine fewer samples are taken, so the bar is low).
+        self.assertGreater(stats['online'], 8, stats)
 
 
 class SoakSerial(SoakMixin, daemonlib.DaemonTestCase):

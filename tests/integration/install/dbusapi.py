@@ -21,7 +21,10 @@ ADDITIONS = {
                             'MaxDischargingCurrent': 'd',
                             # issue 11: what the setters accept on this inverter
                             'FirmwareFamily': 's', 'SettingLimits': 'a{s(ddd)}',
-                            'SettingOptions': 'a{sad}', 'SettingChoices': 'a{sas}'},
+                            'SettingOptions': 'a{sad}', 'SettingChoices': 'a{sas}',
+                            # issue 12: the inverter's clock and energy counters (PI30MAX)
+                            'DeviceTime': 's', 'PvEnergyTotal': 'd', 'PvEnergyToday': 'd',
+                            'LoadEnergyTotal': 'd', 'LoadEnergyToday': 'd'},
     'org.axpert.Inverter.Unit': {'Pv2InputVoltage': 'd', 'Pv2InputCurrent': 'd'},
 }
 

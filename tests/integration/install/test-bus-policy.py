@@ -145,6 +145,84 @@ class PolicyUserBlocksGrantOwn(testlib.BusTestCase):
         self.own_with_only('root')
 
 
+HISTORY_POLICY = testlib.source_path('dbus', 'org.axpert.History.conf')
+HISTORY_NAME = 'org.axpert.History'
+HISTORY = testlib.build_path('history', 'axpert-history')
+
+
+class HistoryBusPolicy(testlib.BusTestCase):
+    """org.axpert.History.conf (branch historyd): only axpert-history and root may own the name;
+    everyone may read through our interface and the standard ones, nothing else."""
+    policy_files = (HISTORY_POLICY,)
+    bus_extra = ANY_USER_MAY_CONNECT
+
+    busctl = BusPolicy.busctl
+
+    def test_blocks(self):
+        root = ET.parse(HISTORY_POLICY).getroot()
+        users = {p.get('user'): [a.get('own') for a in p.findall('allow')]
+                 for p in root.findall('policy') if p.get('user')}
+        self.assertEqual(users, {'axpert-history': [HISTORY_NAME], 'root': [HISTORY_NAME]})
+
+    def test_unprivileged_may_not_own(self):
+        r = self.busctl('call', 'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                        'org.freedesktop.DBus', 'RequestName', 'su', HISTORY_NAME, '4',
+                        user=UNPRIVILEGED)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('denied', r.stderr.lower())
+
+    def test_history_user_block_grants_own(self):
+        with open(HISTORY_POLICY) as f:
+            text = f.read()
+        text, n = re.subn(r'<policy user="root">.*?</policy>', '', text, flags=re.S)
+        self.assertEqual(n, 1)
+        text, n = re.subn(r'<policy user="axpert-history">', f'<policy user="{UNPRIVILEGED}">',
+                          text)
+        self.assertEqual(n, 1)
+        copy = os.path.join(self.tmpdir, 'history-policy-as-nobody.conf')
+        with open(copy, 'w') as f:
+            f.write(text)
+        own_dir = os.path.join(self.tmpdir, 'own')
+        os.mkdir(own_dir)
+        bus = testlib.PrivateBus(own_dir, [copy], ANY_USER_MAY_CONNECT).start()
+        self.addCleanup(bus.stop)
+        r = subprocess.run(['setpriv', f'--reuid={UNPRIVILEGED}',
+                            f'--regid={user_group(UNPRIVILEGED)}', '--clear-groups',
+                            'busctl', f'--address={bus.address}', 'call',
+                            'org.freedesktop.DBus', '/org/freedesktop/DBus',
+                            'org.freedesktop.DBus', 'RequestName', 'su', HISTORY_NAME, '4'],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), 'u 1')
+
+    def test_unprivileged_may_read(self):
+        if not os.path.exists(HISTORY):
+            self.fail(f'{HISTORY} not built')
+        db = os.path.join(self.tmpdir, 'history.db')
+        conf = os.path.join(self.tmpdir, 'history.conf')
+        with open(conf, 'w') as f:
+            f.write('')
+        p = self.spawn('axpert-history', [HISTORY, f'--config={conf}', f'--database={db}'])
+        testlib.wait_for(lambda: 'Serving' in p.output() or not p.running(), 20,
+                         what='axpert-history on the bus')
+        for args in (('call', HISTORY_NAME, '/org/axpert/History',
+                      'org.freedesktop.DBus.ObjectManager', 'GetManagedObjects'),
+                     ('call', HISTORY_NAME, '/org/axpert/History',
+                      'org.freedesktop.DBus.Introspectable', 'Introspect'),
+                     ('call', HISTORY_NAME, '/org/axpert/History', 'org.freedesktop.DBus.Peer',
+                      'Ping')):
+            r = self.busctl(*args, user=UNPRIVILEGED)
+            self.assertEqual(r.returncode, 0, f'{args}: {r.stderr}')
+        # Our interface reaches the service (no object there: its error, not AccessDenied).
+        r = self.busctl('call', HISTORY_NAME, '/org/axpert/History/X', 'org.axpert.History',
+                        'GetEnergy', 'stt', 'day', '0', '1', user=UNPRIVILEGED)
+        self.assertNotIn('denied', r.stderr.lower(), r.stderr)
+        self.assertNotEqual(r.stderr, '')
+        r = self.busctl('call', HISTORY_NAME, '/org/axpert/History', 'org.example.Other',
+                        'Anything', user=UNPRIVILEGED)
+        self.assertIn('denied', r.stderr.lower(), r.stderr)
+
+
 def user_group(user):
     import grp
     import pwd

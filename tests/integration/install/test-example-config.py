@@ -78,6 +78,40 @@ class ExampleConfig(testlib.BusTestCase):
         self.assertIn('PollIntervall', daemon.output())
 
 
+HISTORY = testlib.build_path('history', 'axpert-history')
+HISTORY_EXAMPLE = testlib.source_path('history', 'history.conf')
+
+
+class HistoryExampleConfig(testlib.BusTestCase):
+    """/etc/axpert/history.conf (branch historyd): accepted by the real axpert-history as
+    shipped and with every commented key switched on; every key the program knows is in it."""
+
+    def run_history(self, config):
+        p = self.spawn('axpert-history', [HISTORY, f'--config={config}',
+                                          f'--database={self.tmpdir}/history.db'])
+        testlib.wait_for(lambda: 'Serving org.axpert.History' in p.output() or not p.running(),
+                         20, what='axpert-history to serve or exit')
+        return p
+
+    def test_as_shipped_and_every_key_enabled(self):
+        if not os.path.exists(HISTORY):
+            self.skipTest(f'{HISTORY} not built')
+        p = self.run_history(HISTORY_EXAMPLE)
+        self.assertTrue(p.running(), p.output())
+        self.assertEqual(p.stop(), 0, p.output())
+        with open(HISTORY_EXAMPLE) as f:
+            text = f.read()
+        enabled = re.sub(r'^#([A-Za-z]+=.*)$', r'\1', text, flags=re.M)
+        keys = re.findall(r'^([A-Za-z]+)=', enabled, flags=re.M)
+        self.assertEqual(sorted(keys), sorted(['PollInterval', 'CommitInterval', 'RawDays',
+                                               'MinuteDays', 'HourDays']))
+        path = os.path.join(self.tmpdir, 'enabled.conf')
+        with open(path, 'w') as f:
+            f.write(enabled)
+        p = self.run_history(path)
+        self.assertTrue(p.running(), p.output())
+
+
 if __name__ == '__main__':
     if not os.path.exists(AXPERTD):
         print(f'SKIP: {AXPERTD} is not built (branch daemon)')

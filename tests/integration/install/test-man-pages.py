@@ -14,6 +14,7 @@ import testlib  # noqa: E402
 
 PAGES = sorted(glob.glob(testlib.source_path('man', '*.[1-8]')))
 AXPERTD = testlib.build_path('daemon', 'axpertd')
+HISTORY = testlib.build_path('history', 'axpert-history')
 
 
 class ManPages(unittest.TestCase):
@@ -44,6 +45,21 @@ class ManPages(unittest.TestCase):
             page = f.read().replace('\\-', '-')
         missing = sorted(o for o in options if o not in page)
         self.assertEqual(missing, [], 'options of axpertd --help missing from axpertd.8')
+
+    def test_axpert_history_options_documented(self):
+        # branch historyd (issue 12)
+        if not os.path.exists(HISTORY):
+            self.skipTest(f'{HISTORY} not built (-Dhistory=false)')
+        self.assertIn(testlib.source_path('man', 'axpert-history.8'), PAGES)
+        r = subprocess.run([HISTORY, '--help'], capture_output=True, text=True, timeout=30)
+        options = set(re.findall(r'(--[a-z][a-z-]*)', r.stdout)) - {'--help', '--help-all'}
+        self.assertTrue({'--config', '--database', '--version'} <= options, r.stdout)
+        with open(testlib.source_path('man', 'axpert-history.8')) as f:
+            page = f.read().replace('\\-', '-')
+        missing = sorted(o for o in options if o not in page)
+        self.assertEqual(missing, [], 'options of axpert-history --help missing from the page')
+        for key in ('PollInterval', 'CommitInterval', 'RawDays', 'MinuteDays', 'HourDays'):
+            self.assertIn(key, page)
 
 
 if __name__ == '__main__':

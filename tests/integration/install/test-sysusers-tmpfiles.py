@@ -41,7 +41,9 @@ class SysusersTmpfiles(unittest.TestCase):
         self.run_tool('systemd-sysusers')
         passwd = read_db(os.path.join(self.root, 'etc/passwd'))
         group = read_db(os.path.join(self.root, 'etc/group'))
-        self.assertEqual(sorted(passwd), ['axpert', 'axpert-mqtt'])
+        # axpert-history: branch historyd (issue 12).
+        self.assertEqual(sorted(passwd), ['axpert', 'axpert-history', 'axpert-mqtt',
+                                          'axpert-web'])
         self.assertIn('axpert', group)
         axpert, mqtt = passwd['axpert'], passwd['axpert-mqtt']
         self.assertEqual(axpert[3], group['axpert'][2], 'axpert is in group axpert')
@@ -51,6 +53,20 @@ class SysusersTmpfiles(unittest.TestCase):
             self.assertTrue(0 < uid < 1000, f'{entry[0]}: system uid, got {uid}')
             self.assertIn('nologin', entry[6])
         self.assertNotEqual(mqtt[3], group['axpert'][2], 'the publisher has no device group')
+        web = passwd['axpert-web']
+        self.assertTrue(0 < int(web[2]) < 1000, f'axpert-web: system uid, got {web[2]}')
+        self.assertIn('nologin', web[6])
+        self.assertNotEqual(web[3], group['axpert'][2], 'the web server has no device group')
+
+    def test_history_user(self):
+        self.run_tool('systemd-sysusers')
+        passwd = read_db(os.path.join(self.root, 'etc/passwd'))
+        group = read_db(os.path.join(self.root, 'etc/group'))
+        history = passwd['axpert-history']
+        self.assertTrue(0 < int(history[2]) < 1000, history)
+        self.assertIn('nologin', history[6])
+        self.assertNotEqual(history[3], group['axpert'][2], 'the recorder has no device group')
+        self.assertIn('axpert-history', group, 'its own group (the unit\'s Group=)')
 
     def test_state_directory(self):
         self.run_tool('systemd-sysusers')

@@ -21,6 +21,14 @@ UNIT = testlib.build_path('systemd', 'axpertd.service')
 # and network families only; 2.0 leaves room for the IP access a publisher needs.
 MQTT_UNIT = testlib.build_path('systemd', 'axpert-mqtt.service')
 MQTT_TARGET = 2.0
+# axpert-history.service (branch historyd, issue 12): its own user, no devices, no network,
+# only its StateDirectory writable.
+HISTORY_UNIT = testlib.build_path('systemd', 'axpert-history.service')
+HISTORY_TARGET = 2.0
+# axpert-web.service (branch websrv): its own user, no devices, network families only; 2.0 as
+# for the publisher (issue 13).
+WEB_UNIT = testlib.build_path('systemd', 'axpert-web.service')
+WEB_TARGET = 2.0
 
 
 def exposure(unit):
@@ -115,6 +123,69 @@ class MqttUnitSecurity(unittest.TestCase):
         self.assertLessEqual(families, {'AF_UNIX', 'AF_INET', 'AF_INET6'})
         exe = unitfile.value(unit, 'Service', 'ExecStart')
         self.assertNotIn('@', exe, 'unsubstituted variable')
+
+
+class HistoryUnitSecurity(unittest.TestCase):
+    def setUp(self):
+        if not os.path.exists(HISTORY_UNIT):
+            self.fail('systemd/axpert-history.service.in (branch historyd) not built')
+
+    def test_exposure_at_most_target(self):
+        level, rating, out = exposure(HISTORY_UNIT)
+        self.assertIsNotNone(level, out)
+        print(f'systemd-analyze security axpert-history.service: {level} {rating} '
+              f'(target <= {HISTORY_TARGET})')
+        self.assertLessEqual(level, HISTORY_TARGET, out)
+
+    def test_required_options(self):
+        unit = unitfile.read_unit(HISTORY_UNIT)
+        s = 'Service'
+        expect = {'Type': 'dbus', 'BusName': 'org.axpert.History', 'User': 'axpert-history',
+                  'StateDirectory': 'axpert-history', 'PrivateDevices': 'yes',
+                  'ProtectSystem': 'strict', 'RestrictAddressFamilies': 'AF_UNIX',
+                  'CapabilityBoundingSet': '', 'NoNewPrivileges': 'yes'}
+        for key, want in expect.items():
+            self.assertEqual(unitfile.value(unit, s, key), want, key)
+        self.assertEqual(unitfile.values(unit, s, 'DynamicUser'), [],
+                         'a dynamic user cannot be named in the bus policy')
+        exe = unitfile.value(unit, s, 'ExecStart')
+        self.assertTrue(exe.startswith('/') and exe.endswith('/axpert-history'), exe)
+        act = unitfile.read_unit(testlib.source_path('dbus', 'org.axpert.History.service'))
+        self.assertEqual(unitfile.value(act, 'D-BUS Service', 'Name'), 'org.axpert.History')
+        self.assertEqual(unitfile.value(act, 'D-BUS Service', 'SystemdService'),
+                         'axpert-history.service')
+        with open(testlib.source_path('systemd', 'axpert.sysusers')) as f:
+            self.assertRegex(f.read(), r'(?m)^u axpert-history\s')
+        with open(testlib.source_path('dbus', 'org.axpert.History.conf')) as f:
+            self.assertIn('<policy user="axpert-history">', f.read())
+
+
+class WebUnitSecurity(unittest.TestCase):
+    def setUp(self):
+        if not os.path.exists(WEB_UNIT):
+            self.fail('systemd/axpert-web.service.in (branch websrv) not in this tree yet')
+
+    def test_exposure_at_most_target(self):
+        level, rating, out = exposure(WEB_UNIT)
+        self.assertIsNotNone(level, out)
+        print(f'systemd-analyze security axpert-web.service: {level} {rating} '
+              f'(target <= {WEB_TARGET})')
+        self.assertLessEqual(level, WEB_TARGET, out)
+
+    def test_required_options(self):
+        unit = unitfile.read_unit(WEB_UNIT)
+        self.assertEqual(unitfile.value(unit, 'Service', 'User'), 'axpert-web')
+        self.assertEqual(unitfile.value(unit, 'Service', 'PrivateDevices'), 'yes')
+        families = set(' '.join(unitfile.values(unit, 'Service',
+                                                'RestrictAddressFamilies')).split())
+        self.assertEqual(families, {'AF_UNIX', 'AF_INET', 'AF_INET6'})
+        exe = unitfile.value(unit, 'Service', 'ExecStart')
+        self.assertTrue(exe.startswith('/') and exe.endswith('/axpert-web'), exe)
+        self.assertNotIn('@', exe, 'unsubstituted variable')
+        with open(testlib.source_path('systemd', 'axpert.sysusers')) as f:
+            self.assertRegex(f.read(), r'(?m)^u axpert-web\s')
+        sock = unitfile.read_unit(testlib.source_path('systemd', 'axpert-web.socket'))
+        self.assertEqual(unitfile.value(sock, 'Socket', 'ListenStream'), '127.0.0.1:8889')
 
 
 if __name__ == '__main__':

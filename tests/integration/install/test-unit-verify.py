@@ -15,7 +15,8 @@ import unitfile  # noqa: E402
 
 HOST_UNITS = '/usr/lib/systemd/system'
 UNITS = ['axpertd.service', 'axpert-mqtt.service']
-BINARIES = {'axpertd': ('daemon', 'axpertd'), 'axpert-mqtt': ('mqtt', 'axpert-mqtt')}
+BINARIES = {'axpertd': ('daemon', 'axpertd'), 'axpert-mqtt': ('mqtt', 'axpert-mqtt'),
+            'axpert-web': ('web', 'axpert-web')}
 
 
 class UnitVerify(unittest.TestCase):
@@ -61,6 +62,15 @@ class UnitVerify(unittest.TestCase):
             self.fail('systemd/axpert-mqtt.service.in (branch mqtt) not in this tree yet')
         self.install_unit('axpert-mqtt.service')
         self.verify('axpert-mqtt.service')
+
+    def test_axpert_web_service_and_socket(self):
+        if not os.path.exists(testlib.build_path('systemd', 'axpert-web.service')):
+            self.fail('systemd/axpert-web.service.in (branch websrv) not in this tree yet')
+        self.install_unit('axpert-web.service')
+        shutil.copy(testlib.source_path('systemd', 'axpert-web.socket'),
+                    os.path.join(self.root, HOST_UNITS.lstrip('/'), 'axpert-web.socket'))
+        self.verify('axpert-web.service')
+        self.verify('axpert-web.socket')
 
     def test_verify_reports_mistakes(self):
         # The check above is only worth something if verify complains offline, here.

@@ -13,7 +13,7 @@ import testlib  # noqa: E402
 
 XML = testlib.source_path('dbus', 'org.axpert.Inverter.xml')
 DESIGN = dbusapi.find_design_doc(testlib.SOURCE_ROOT)
-UNITS = {'V', 'A', 'W', 'VA', 'Hz', '°C', '%', 'min', 'us'}
+UNITS = {'V', 'A', 'W', 'VA', 'Hz', '°C', '%', 'min', 'us', 'Wh'}
 LINK_ERRORS = {'org.axpert.Inverter.Error.Offline', 'org.axpert.Inverter.Error.Timeout',
                'org.axpert.Inverter.Error.Protocol'}
 SETTER_ERRORS = {'org.freedesktop.DBus.Error.InvalidArgs',

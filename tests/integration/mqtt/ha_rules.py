@@ -2,7 +2,9 @@
 
 Derived from Home Assistant's sensor device class documentation and its
 homeassistant/components/sensor/const.py (DEVICE_CLASS_UNITS, DEVICE_CLASS_STATE_CLASSES), the
-binary_sensor and number device class lists. Only the classes an inverter could plausibly use are
+binary_sensor and number device class lists, the MQTT sensor's options (suggested_display_precision,
+last_reset_value_template) and the Energy dashboard's validation of its sensors
+(check_energy_dashboard). Only the classes an inverter could plausibly use are
 listed in full; a device class missing here is a test failure, not a pass.
 """
 
@@ -78,6 +80,26 @@ REQUIRED = {
 }
 
 
+# What the Energy dashboard takes as an energy sensor (its validation: an energy unit it can
+# convert, and statistics, which need a state class that sums: total or total_increasing).
+ENERGY_DASHBOARD_UNITS = {'Wh', 'kWh', 'MWh', 'GWh', 'TWh', 'J', 'kJ', 'MJ', 'GJ'}
+ENERGY_DASHBOARD_STATE_CLASSES = {'total', 'total_increasing'}
+
+
+def check_energy_dashboard(cfg):
+    """Problems that keep a sensor config out of Home Assistant's Energy dashboard (on top of
+    check_payload's)."""
+    problems = []
+    if cfg.get('device_class') != 'energy':
+        problems.append(f'device_class {cfg.get("device_class")!r} is not energy')
+    if cfg.get('unit_of_measurement') not in ENERGY_DASHBOARD_UNITS:
+        problems.append(f'unit {cfg.get("unit_of_measurement")!r} is no energy unit')
+    if cfg.get('state_class') not in ENERGY_DASHBOARD_STATE_CLASSES:
+        problems.append(f'state_class {cfg.get("state_class")!r}: no statistics for the '
+                        'Energy dashboard (total or total_increasing needed)')
+    return problems
+
+
 def check_payload(component, cfg):
     """Returns a list of problems with one discovery payload (empty when Home Assistant would
     accept it without a warning)."""
@@ -106,6 +128,16 @@ def check_payload(component, cfg):
             problems.append('options on a non-enum sensor')
         if cfg.get('entity_category') == 'config':
             problems.append('a sensor cannot have entity_category config')
+        if 'suggested_display_precision' in cfg:
+            pr = cfg['suggested_display_precision']
+            if isinstance(pr, bool) or not isinstance(pr, int) or pr < 0:
+                problems.append(f'suggested_display_precision {pr!r} is no integer >= 0')
+            if dc == 'enum' or 'options' in cfg:
+                problems.append('suggested_display_precision on a non-numeric sensor')
+        # A meter cycle by last_reset exists for state_class total only; total_increasing
+        # finds its cycles itself (a decrease starts one).
+        if 'last_reset_value_template' in cfg and sc != 'total':
+            problems.append(f'last_reset_value_template with state_class {sc!r}')
     elif component == 'binary_sensor':
         if dc is not None and dc not in BINARY_SENSOR_CLASSES:
             problems.append(f'binary_sensor device_class {dc!r} does not exist')
@@ -126,4 +158,9 @@ def check_payload(component, cfg):
         problems.append(f'entity_category {cat!r} does not exist')
     if cfg.get('availability_mode') != 'all':
         problems.append('availability_mode is not all')
+    availability = cfg.get('availability')
+    if not isinstance(availability, list) or \
+            not all(isinstance(a, dict) and isinstance(a.get('topic'), str) and a['topic']
+                    for a in availability):
+        problems.append('availability is not a list of {topic: …}')
     return problems

@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # reports only memory nothing points to any more, so GLib's and Paho's singletons do not count.
 LEAK_CHECK = 'address' in os.environ.get('AXPERT_SANITIZE', '')
 TEMPLATE = os.path.join(HERE, 'axpert_template.py')
+HISTORY_TEMPLATE = os.path.join(HERE, 'history_template.py')
 SERIAL = '92931701100123'
 
 
@@ -180,6 +181,41 @@ class MqttTestCase(testlib.BusTestCase):
                 dbus.Dictionary(props, signature='sv'))
         finally:
             bus.close()
+
+    # --- axpert-history (python-dbusmock of org.axpert.History) ---
+
+    def start_history(self, serials=(SERIAL,), offset=0.0):
+        """Serves org.axpert.History (history_template.py) for serials; returns the process."""
+        params = {'xml': testlib.source_path('dbus', 'org.axpert.History.xml'),
+                  'serials': list(serials), 'offset': offset}
+        self.history = self.spawn('dbusmock-history',
+                                  ['/usr/bin/python3', '-m', 'dbusmock', '--system', '-t',
+                                   HISTORY_TEMPLATE, '-p', json.dumps(params)])
+        wait_for(lambda: self.bus_has_name('org.axpert.History'), 10,
+                 what='the History mock on the bus')
+        return self.history
+
+    def stop_history(self):
+        self.history.stop()
+        wait_for(lambda: not self.bus_has_name('org.axpert.History'), 10,
+                 what='the History mock gone')
+
+    def history_call(self, path, interface, method, *args):
+        import dbus
+        bus = dbus.bus.BusConnection(self.bus.address)
+        try:
+            obj = bus.get_object('org.axpert.History', path)
+            return obj.get_dbus_method(method, interface)(*args)
+        finally:
+            bus.close()
+
+    def history_update(self, serial, props):
+        """New values on /org/axpert/History/<serial>: one PropertiesChanged, as the real
+        service sends (at most) once a minute."""
+        import dbus
+        return self.history_call(f'/org/axpert/History/{serial}', 'org.freedesktop.DBus.Mock',
+                                 'UpdateProperties', 'org.axpert.History',
+                                 dbus.Dictionary(props, signature='sv'))
 
     # --- axpert-mqtt ---
 

@@ -4,6 +4,7 @@ import json
 import time
 
 import ha_rules
+import history_template
 import mqttlib
 from mqttlib import SERIAL, testlib
 
@@ -21,9 +22,21 @@ def configs(recorder):
     return out
 
 
+def snake(name):
+    return ''.join('_' + c.lower() if c.isupper() and i else c.lower()
+                   for i, c in enumerate(name))
+
+
+# The energy counters of org.axpert.History (its XML), as their object ids.
+ENERGY_IDS = {snake(n) for n in history_template.counters(history_template.read_contract(
+    testlib.source_path('dbus', 'org.axpert.History.xml')))}
+
+
 class DiscoveryTest(mqttlib.MqttTestCase):
 
-    def collect(self, commands=False, units=1, count_min=50):
+    def collect(self, commands=False, units=1, count_min=50, history=False):
+        if history:
+            self.start_history()
         self.start_mock(units=units)
         self.start_bridge(Commands={'Enabled': 'true' if commands else 'false'})
         self.wait_online()
@@ -50,9 +63,12 @@ class DiscoveryTest(mqttlib.MqttTestCase):
             self.assertEqual(cfg['unique_id'], f'axpert_{SERIAL}_{object_id}', where)
             self.assertNotIn(cfg['unique_id'], unique_ids)
             unique_ids.add(cfg['unique_id'])
+            # The energy counters also need axpert-history (its own availability topic).
+            extra = ([{'topic': f'axpert/{SERIAL}/history/availability'}]
+                     if object_id in ENERGY_IDS else [])
             self.assertEqual(cfg['availability'], [
                 {'topic': 'axpert/bridge/availability'},
-                {'topic': f'axpert/{SERIAL}/availability'}], where)
+                {'topic': f'axpert/{SERIAL}/availability'}] + extra, where)
             self.assertEqual(cfg['availability_mode'], 'all')
             self.assertEqual(cfg['device']['manufacturer'], 'Voltronic Power')
             self.assertEqual(cfg['device']['model'], 'MKS2-5000')
@@ -95,6 +111,24 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         self.assertNotEqual(ha_rules.check_payload(
             'binary_sensor', {**base, 'payload_on': 'ON', 'payload_off': 'OFF',
                               'device_class': 'warning'}), [])
+        # Energy sensors: what Home Assistant refuses, and what keeps one off the Energy
+        # dashboard.
+        energy = {**base, 'device_class': 'energy', 'unit_of_measurement': 'kWh',
+                  'state_class': 'total_increasing', 'suggested_display_precision': 2}
+        self.assertEqual(ha_rules.check_payload('sensor', energy), [])
+        self.assertEqual(ha_rules.check_energy_dashboard(energy), [])
+        for extra in [{'unit_of_measurement': 'W'}, {'unit_of_measurement': None},
+                      {'unit_of_measurement': 'kwh'}, {'state_class': 'measurement'},
+                      {'suggested_display_precision': -1},
+                      {'suggested_display_precision': '2'},
+                      {'suggested_display_precision': True},
+                      {'last_reset_value_template': '{{ value_json.reset }}'},
+                      {'availability': [{'topic': ''}]}, {'availability': 'a/b'}]:
+            self.assertNotEqual(ha_rules.check_payload('sensor', {**energy, **extra}), [], extra)
+        for extra in [{'state_class': None}, {'device_class': 'power', 'unit_of_measurement': 'W',
+                                              'state_class': 'measurement'},
+                      {'unit_of_measurement': 'W'}]:
+            self.assertNotEqual(ha_rules.check_energy_dashboard({**energy, **extra}), [], extra)
 
     def test_sensors_valid(self):
         cfgs = self.collect()
@@ -134,6 +168,26 @@ class DiscoveryTest(mqttlib.MqttTestCase):
         self.assertIn(('sensor', f'axpert_{SERIAL}', 'unit0_battery_voltage'), cfgs)
         # Properties the daemon does not export get no entity (nothing that never has a value).
         self.assertNotIn('last_update_timestamp', inv)
+
+    def test_energy_sensors_valid(self):
+        """With axpert-history on the bus: its energy counters, every one the XML has, are
+        sensors on the inverter's device that Home Assistant and its Energy dashboard accept."""
+        cfgs = self.collect(history=True)
+        self.recorder.wait(f'homeassistant/sensor/axpert_{SERIAL}/pv_energy_total/config')
+        cfgs = configs(self.recorder)
+        self.check_all(cfgs)
+        energy = {oid: c for (comp, _, oid), c in cfgs.items() if c.get('device_class') == 'energy'}
+        self.assertEqual(len(ENERGY_IDS), 20)
+        self.assertEqual(set(energy), ENERGY_IDS)
+        for oid, cfg in energy.items():
+            self.assertEqual(ha_rules.check_energy_dashboard(cfg), [], oid)
+            self.assertEqual((cfg['unit_of_measurement'], cfg['state_class']),
+                             ('kWh', 'total_increasing'), oid)
+            self.assertEqual(cfg['device']['identifiers'], [f'axpert_{SERIAL}'], oid)
+            self.assertIsInstance(cfg['suggested_display_precision'], int)
+        self.assertEqual(energy['pv_energy_today']['name'], 'PV energy today')
+        self.assertEqual(energy['battery_discharge_energy_this_month']['name'],
+                         'Battery discharge energy this month')
 
     def test_command_entities_valid(self):
         cfgs = self.collect(commands=True)

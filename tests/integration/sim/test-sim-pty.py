@@ -14,8 +14,10 @@ from pi30client import SerialClient, parse_frame, request
 import simtest
 
 INQUIRIES = ['QPI', 'QID', 'QSID', 'QVFW', 'QVFW2', 'QVFW3', 'QMN', 'QGMN', 'QPIRI', 'QFLAG',
-             'QPIGS', 'QMOD', 'QPIWS', 'QDI', 'QMCHGCR', 'QMUCHGCR', 'QOPM', 'QBOOT', 'QT',
-             'QBEQI', 'QET', 'QEY2026', 'QEM202601', 'QED20260101']
+             'QPIGS', 'QMOD', 'QPIWS', 'QDI', 'QMCHGCR', 'QMUCHGCR', 'QOPM', 'QBOOT', 'QBEQI']
+# The clock and the energy counters: MAX firmware only (MAX-2021); HS/MS/KS firmware NAKs them.
+MAX_ONLY = ['QT', 'QET', 'QEY2026', 'QEM202601', 'QED20260101', 'QLT', 'QLY2026', 'QLM202601',
+            'QLD20260101']
 NAK = b'(NAKss\r'
 ACK = b'(ACK9 \r'
 
@@ -63,6 +65,13 @@ class PtyTest(simtest.SimTestCase):
             self.assertEqual(len(qpiri), 28)
             qpigs2 = c.query('QPIGS2').decode()
             self.assertEqual(len(qpigs2.split()), 3)
+        for cmd in MAX_ONLY:
+            frame = c.transact_raw(request(cmd))
+            if model == 'classic':
+                self.assertEqual(frame, NAK, f'{cmd} answered on classic')
+            else:
+                payload = parse_frame(frame).decode()
+                self.assertRegex(payload, r'^\d{14}$' if cmd == 'QT' else r'^\d{8}$', cmd)
         self.assertIn(len(answers['QPIWS']), (32, 36))
         self.assertRegex(answers['QFLAG'], r'^E[a-z]*D[a-z]*$')
         self.assertEqual(answers['QMOD'], 'L')
