@@ -4,3 +4,8 @@
 #pragma once
 
 #include "contract.h"
+
+/* RawCommand of an inquiry (a command starting with 'Q'): read-only, so it has its own action,
+ * allowed for active local sessions by default; every other raw command stays behind the
+ * contract's raw-command action. */
+#define AXPERT_POLKIT_ACTION_RAW_QUERY "org.axpert.Inverter.raw-query"

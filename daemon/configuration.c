@@ -133,6 +133,7 @@ static int config_add_device(Config *c, const char *name, const char *path)
         c->devices = a;
         a[c->n_devices].name = strdup(name);
         a[c->n_devices].path = strdup(path);
+        a[c->n_devices].probe = false; /* configured by path: the user says it is an inverter */
         if (!a[c->n_devices].name || !a[c->n_devices].path) {
                 free(a[c->n_devices].name);
                 free(a[c->n_devices].path);

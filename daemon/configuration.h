@@ -15,6 +15,7 @@
 typedef struct ConfigDevice {
         char *name; /* [A-Za-z0-9_]+ */
         char *path; /* the transport spec as given */
+        bool probe; /* autodetected: leave it alone unless it speaks PI30 (link_set_probe()) */
 } ConfigDevice;
 
 typedef struct Config {

@@ -195,6 +195,8 @@ int context_add_devices(Context *c)
                         r = link_new(c->event, path, on_link_event, d, &d->link);
                 }
                 if (r >= 0)
+                        link_set_probe(d->link, c->config->devices[i].probe);
+                if (r >= 0)
                         r = poller_new(c->event, d, &intervals, &callbacks, c, &d->poller);
                 if (r < 0)
                         return log_error_errno(r, "Cannot set up device %s (\"%s\"): %s", name,

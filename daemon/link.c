@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,10 @@
 #define LINK_BACKOFF_MIN_USEC (1 * USEC_PER_SEC)
 #define LINK_BACKOFF_MAX_USEC (10 * USEC_PER_SEC)
 #define LINK_PATH_POLL_USEC (1 * USEC_PER_SEC)
+/* A probed node (autodetected: 0665:5161 is also the id of Megatec UPSes, which NUT drives) is
+ * left alone after it answered QPI with something that is no PI30 answer (an echo, a NAK, a
+ * frame of another shape) once, or failed to answer it on this many connections in a row. */
+#define LINK_PROBE_MAX_SILENT 3
 
 #define LINK_RX_MAX 1024
 
@@ -67,7 +72,27 @@ typedef struct LinkRequest {
         unsigned attempts;
         uint64_t answer_usec; /* how long the whole answer may take after the first second */
         bool skipped;         /* frames that answered no request came during this attempt */
+        bool garbled;         /* lines that are no frame at all came during this attempt */
 } LinkRequest;
+
+/* A device node as it is now: a replug makes a new one (same name and often the same numbers,
+ * but a new change time). */
+typedef struct NodeId {
+        dev_t rdev;
+        ino_t ino;
+        struct timespec ctime;
+} NodeId;
+
+static void node_id_of(const struct stat *st, NodeId *ret)
+{
+        *ret = (NodeId){.rdev = st->st_rdev, .ino = st->st_ino, .ctime = st->st_ctim};
+}
+
+static bool node_id_equal(const NodeId *a, const NodeId *b)
+{
+        return a->rdev == b->rdev && a->ino == b->ino && a->ctime.tv_sec == b->ctime.tv_sec &&
+               a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
 
 typedef enum LinkPhase {
         LINK_PHASE_IDLE,   /* no request in flight */
@@ -114,9 +139,19 @@ struct Link {
         Pi30Value *scratch; /* decoding space of the default check */
 
         unsigned failures;
-        int last_failure;
+        int last_failure;        /* the most specific failure of the current run of failures */
+        unsigned garbled_in_row; /* answers that failed CRC/framing since the last valid one */
+        char words[96];
         uint64_t backoff_usec;
         uint64_t requests_sent;
+
+        /* Probing (autodetected nodes): whether the node on the other end speaks PI30. */
+        bool probe;
+        bool probe_passed;     /* QPI answered on this node: an inverter, however flaky */
+        unsigned probe_silent; /* connections in a row whose QPI got no answer */
+        bool left_alone;       /* not PI30: not opened again while the same node stays */
+        bool node_known;
+        NodeId node; /* the node last opened (or left alone) */
 
         LinkEventFunc on_event;
         void *userdata;
@@ -139,6 +174,24 @@ static bool link_meaningful(const uint8_t *buf, size_t len)
         for (size_t i = 0; i < len; i++)
                 if (buf[i] != 0 && buf[i] != '\r' && buf[i] != '\n')
                         return true;
+        return false;
+}
+
+/* Bytes no PI30 answer carries: a frame is printable ASCII between '(' and the two CRC bytes,
+ * so a control or 8-bit byte before the last two bytes (HID NUL fill, CR and LF aside) is
+ * garbage, as a wrong baud rate or a bad cable produces. A stale or trickled tail of an answer
+ * (printable, then the CRC) is not. */
+static bool link_garbage(const uint8_t *buf, size_t len)
+{
+        while (len > 0 && (buf[len - 1] == 0 || buf[len - 1] == '\r' || buf[len - 1] == '\n'))
+                len--;
+        for (size_t i = 0; i + 2 < len; i++) {
+                uint8_t b = buf[i];
+                if (b == 0 || b == '\r' || b == '\n')
+                        continue;
+                if (b < 0x20 || b >= 0x7f)
+                        return true;
+        }
         return false;
 }
 
@@ -191,6 +244,27 @@ static bool link_is_failure(int result)
         return result == -ETIMEDOUT || result == -EPROTO || result == -EBADMSG;
 }
 
+/* How much a failure says about the cause: garbage on the line (a wrong baud rate, a bad
+ * cable) beats answers of other commands, beats a trickle, beats silence. A run of failures is
+ * named after its most specific one. */
+static int failure_rank(int failure)
+{
+        switch (failure) {
+        case -EPROTO:
+                return 4;
+        case -EBADMSG:
+                return 3;
+        case -ETIME:
+                return 2;
+        case -ETIMEDOUT:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+static void link_leave_alone(Link *l, int result);
+
 /* Completes the current request. The frame points into rx (or held_payload), which stays
  * untouched until done returned. */
 static void link_finish(Link *l, int result, const Pi30Frame *frame)
@@ -205,12 +279,35 @@ static void link_finish(Link *l, int result, const Pi30Frame *frame)
         (void)sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
 
         if (link_is_failure(result)) {
+                int failure = result == -ETIMEDOUT && l->answer_started ? -ETIME : result;
+                if (l->failures == 0 || failure_rank(failure) >= failure_rank(l->last_failure))
+                        l->last_failure = failure;
                 l->failures++;
-                l->last_failure = result == -ETIMEDOUT && l->answer_started ? -ETIME : result;
         } else {
                 /* The inverter answered something meaningful: it is alive. */
                 l->failures = 0;
                 l->backoff_usec = 0;
+                if (result != -ENOTCONN && result != -ECANCELED)
+                        l->garbled_in_row = 0;
+        }
+
+        if (r->known == PI30_CMD_QPI && result == 0) {
+                l->probe_passed = true;
+                l->probe_silent = 0;
+        } else if (l->probe && !l->probe_passed && r->known == PI30_CMD_QPI &&
+                   result != -ENOTCONN && result != -ECANCELED) {
+                /* An echo, NAK or foreign frame is a definite "not PI30"; silence or garbage
+                 * may be a booting inverter, so that needs several connections. */
+                bool definite = result == -EOPNOTSUPP || result == -EREMOTEIO || result == -EBADMSG;
+                if (definite || ++l->probe_silent >= LINK_PROBE_MAX_SILENT) {
+                        /* Its owner learns of it as the link going down. */
+                        if (r->done)
+                                r->done(l, -ENOTCONN, NULL, r->userdata);
+                        free(r);
+                        l->rx_len = 0;
+                        link_leave_alone(l, result);
+                        return;
+                }
         }
 
         if (r->done)
@@ -220,12 +317,15 @@ static void link_finish(Link *l, int result, const Pi30Frame *frame)
 
         if (l->open && l->failures >= LINK_MAX_FAILURES) {
                 char why[160];
-                snprintf(why, sizeof why, "no valid answer to %d requests in a row (%s)",
-                         LINK_MAX_FAILURES,
-                         l->last_failure == -ETIME       ? "answers too slow"
-                         : l->last_failure == -ETIMEDOUT ? "timeouts"
-                         : l->last_failure == -EBADMSG   ? "answers that belonged to other commands"
-                                                         : "CRC or framing errors");
+                if (l->last_failure == -EPROTO)
+                        snprintf(why, sizeof why, "%s", link_failure_words(l, -EPROTO));
+                else
+                        snprintf(why, sizeof why, "no valid answer to %d requests in a row (%s)",
+                                 LINK_MAX_FAILURES,
+                                 l->last_failure == -ETIME ? "answers too slow"
+                                 : l->last_failure == -ETIMEDOUT
+                                                 ? "timeouts"
+                                                 : "answers that belonged to other commands");
                 link_lost(l, l->last_failure == -ETIME ? -ETIMEDOUT : l->last_failure, why);
                 return;
         }
@@ -239,6 +339,8 @@ static void link_attempt_failed(Link *l, int error)
 
         if (!r)
                 return;
+        if (error == -EPROTO)
+                l->garbled_in_row++;
         link_set_guard(l);
         if (r->attempts < LINK_MAX_ATTEMPTS) {
                 log_debug("%s: %s failed (%s), retrying.", l->display_path, r->command,
@@ -267,6 +369,7 @@ static void link_write(Link *l)
         l->rx_len = 0;
         r->attempts++;
         r->skipped = false;
+        r->garbled = false;
         l->requests_sent++;
         l->started_usec = now_usec();
         l->first_rx_usec = 0;
@@ -375,6 +478,13 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 /* Bytes of an unfinished answer: too slow. Only other commands' frames: the
                  * answer to this one never came. */
                 l->answer_started = link_meaningful(l->rx, l->rx_len) || !r->skipped;
+                /* Lines that are no frame, or bytes that never start one: garbage (a wrong
+                 * baud rate scrambles '(' and CR too), not a slow answer. */
+                if (r->garbled ||
+                    (!memchr(l->rx, '(', l->rx_len) && link_garbage(l->rx, l->rx_len))) {
+                        link_attempt_failed(l, -EPROTO);
+                        return 0;
+                }
                 link_attempt_failed(l, r->skipped && !l->answer_started ? -EBADMSG : -ETIMEDOUT);
                 return 0;
 
@@ -417,6 +527,10 @@ static LineResult link_handle_line(Link *l, const uint8_t *line, size_t len)
                         if (link_meaningful(line, len))
                                 log_debug("%s: ignoring %zu bytes that are no answer.",
                                           l->display_path, len);
+                        /* Garbage, not a stale tail: if no answer follows, the attempt
+                         * failed CRC/framing. */
+                        if (link_garbage(line, len))
+                                r->garbled = true;
                         return LINE_NEXT;
                 }
                 if (paren != line)
@@ -652,18 +766,79 @@ static int link_try_open(Link *l)
         }
         l->open = true;
         l->failures = 0;
+        if (l->probe) {
+                /* Another node behind the path (a replug) is probed afresh. */
+                struct stat st;
+                if (fstat(fd, &st) >= 0) {
+                        NodeId id;
+                        node_id_of(&st, &id);
+                        if (l->node_known && !node_id_equal(&id, &l->node)) {
+                                l->probe_passed = false;
+                                l->probe_silent = 0;
+                        }
+                        l->node_known = true;
+                        l->node = id;
+                }
+        }
         /* An answer to a request of the last connection may still be on its way. */
         link_set_guard(l);
         return 0;
 }
 
+/* The node behind the path now. */
+static bool link_node_stat(Link *l, NodeId *ret)
+{
+        struct stat st;
+
+        if (!l->spec.path || stat(l->spec.path, &st) < 0)
+                return false;
+        node_id_of(&st, ret);
+        return true;
+}
+
+static void link_leave_alone(Link *l, int result)
+{
+        char why[256];
+
+        snprintf(why, sizeof why, "%s does not speak PI30 (a UPS?), leaving it alone (QPI: %s)",
+                 l->display_path,
+                 result == -EOPNOTSUPP  ? "echoed"
+                 : result == -EREMOTEIO ? "refused"
+                 : result == -EBADMSG   ? "an answer of another protocol"
+                 : result == -EPROTO    ? "answers failed CRC/framing"
+                 : l->answer_started    ? "answer too slow"
+                                        : "no answer");
+        /* Once per plug-in: it is not opened again while the same node stays. */
+        log_notice("%s.", why);
+        l->left_alone = true;
+        l->node_known = link_node_stat(l, &l->node);
+        link_down(l, -EPROTONOSUPPORT, why, LINK_PATH_POLL_USEC);
+}
+
 static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Link *l = userdata;
+        NodeId now;
         int r;
 
         if (l->open)
                 return 0;
+        if (l->left_alone) {
+                /* Only a node that went away (or another one behind the path) is probed again. */
+                bool present = link_node_stat(l, &now);
+                if (present && l->node_known && node_id_equal(&now, &l->node)) {
+                        link_schedule_reopen(l, LINK_PATH_POLL_USEC);
+                        return 0;
+                }
+                log_debug("%s: the node was replaced, probing it.", l->display_path);
+                l->left_alone = false;
+                l->probe_passed = false;
+                l->probe_silent = 0;
+                if (!present) {
+                        link_schedule_reopen(l, LINK_PATH_POLL_USEC);
+                        return 0;
+                }
+        }
         r = link_try_open(l);
         if (r < 0) {
                 char why[160];
@@ -816,6 +991,51 @@ int link_submit_checked(Link *l, LinkPriority priority, const char *command, Lin
         l->n_pending++;
         link_kick(l);
         return 0;
+}
+
+void link_set_probe(Link *l, bool probe)
+{
+        if (l)
+                l->probe = probe;
+}
+
+bool link_left_alone(const Link *l)
+{
+        return l && l->left_alone;
+}
+
+unsigned link_garbled_in_row(const Link *l)
+{
+        return l ? l->garbled_in_row : 0;
+}
+
+const char *link_failure_words(Link *l, int result)
+{
+        const char *base;
+
+        switch (result) {
+        case -EPROTO:
+                snprintf(l->words, sizeof l->words, "answers failed CRC/framing (%u in a row)",
+                         l->garbled_in_row);
+                return l->words;
+        case -ETIMEDOUT:
+                base = "no answer";
+                break;
+        case -ETIME:
+                base = "answer too slow";
+                break;
+        case -EBADMSG:
+                base = "answer not understood";
+                break;
+        default:
+                return NULL;
+        }
+        if (l->garbled_in_row == 0)
+                return base;
+        /* The same outage: the garbage before says more about the cause than this failure. */
+        snprintf(l->words, sizeof l->words, "%s; answers failed CRC/framing (%u in a row)", base,
+                 l->garbled_in_row);
+        return l->words;
 }
 
 bool link_answer_started(const Link *l)

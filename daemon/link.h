@@ -83,6 +83,22 @@ const char *link_transport_name(const Link *link); /* "hidraw" or "serial" */
 /* Requests written to the device since start (for the benchmark and debugging). */
 uint64_t link_requests_sent(const Link *link);
 
+/* A probed link (an autodetected node) leaves a node alone that does not speak PI30: after
+ * an echo, NAK or foreign frame to QPI, or no answer to it on LINK_PROBE_MAX_SILENT connections
+ * in a row (before QPI ever answered on that node), it closes the node, emits LINK_EVENT_LOST
+ * ("… does not speak PI30 (a UPS?), leaving it alone …", logged once) and does not open it
+ * again until the node behind the path is gone or replaced (a replug). */
+void link_set_probe(Link *link, bool probe);
+bool link_left_alone(const Link *link);
+
+/* Answers that failed CRC or framing since the last valid answer (across reconnects). */
+unsigned link_garbled_in_row(const Link *link);
+/* The words for a failed request's result, naming the most specific cause of the outage:
+ * -EPROTO "answers failed CRC/framing (N in a row)"; -ETIMEDOUT "no answer", -ETIME "answer too
+ * slow", -EBADMSG "answer not understood", each followed by the CRC/framing count when garbage
+ * came since the last valid answer. NULL for other results. Valid until the next call. */
+const char *link_failure_words(Link *link, int result);
+
 /* Hotplug tells the link that its node (re)appeared: try to open it now instead of at the next
  * poll of the path. */
 void link_node_appeared(Link *link);

@@ -104,7 +104,11 @@ static int autodetect(Config *config)
         size_t n = 0;
         int r;
 
-        r = autodetect_hidraw("/sys", &paths, &n);
+        /* Test hooks: a fake sysfs, and the directory its nodes are in (the tests link a pty
+         * there; a path outside /dev/hidraw* is opened as serial). */
+        const char *sysfs = getenv("AXPERT_TEST_SYSFS"), *devdir = getenv("AXPERT_TEST_DEVDIR");
+
+        r = autodetect_hidraw(sysfs ? sysfs : "/sys", &paths, &n);
         if (r < 0)
                 log_warning_errno(r, "Cannot look for inverters in /sys, ignoring: %s",
                                   strerror(abs(r)));
@@ -113,6 +117,15 @@ static int autodetect(Config *config)
                 if (!a)
                         break;
                 config->devices = a;
+                if (devdir && strneq(paths[i], "/dev/", 5)) {
+                        char *p = NULL;
+                        if (asprintf(&p, "%s/%s", devdir, paths[i] + 5) < 0)
+                                break;
+                        free(paths[i]);
+                        paths[i] = p;
+                }
+                /* 0665:5161 is also what Megatec UPSes use: only a PI30 answer makes it ours. */
+                a[config->n_devices].probe = true;
                 a[config->n_devices].name = NULL;
                 if (asprintf(&a[config->n_devices].name, "%zu", config->n_devices) < 0)
                         break;

@@ -306,8 +306,13 @@ static void poller_fail_cycle(Poller *p, int error, const char *fmt, ...)
         device_set_error(p->device, p->cycle_why);
 }
 
-static const char *result_words(int result)
+static const char *result_words(Poller *p, int result)
 {
+        /* Timeouts, garbage, foreign frames: the link names the outage's most specific cause. */
+        const char *words = link_failure_words(p->device->link, result);
+
+        if (words)
+                return words;
         switch (result) {
         case -ETIMEDOUT:
                 return "no answer";
@@ -342,7 +347,8 @@ static void poller_verify_serial(Poller *p, const Step *s, int result)
         if (result < 0) {
                 if (s->status && result != -EREMOTEIO && result != -EOPNOTSUPP)
                         poller_fail_cycle(p, result == -ETIME ? -ETIMEDOUT : result,
-                                          "QID: %s (identity not confirmed)", result_words(result));
+                                          "QID: %s (identity not confirmed)",
+                                          result_words(p, result));
                 return;
         }
         if (!pi30_value_valid(first))
@@ -393,7 +399,7 @@ static void poller_step_done(Device *d, int result, void *userdata)
                                           : result == -ETIME ? -ETIMEDOUT
                                                              : result,
                                           "%s: %s%s%s%s", pi30_command_info(s->cmd)->name,
-                                          result_words(result),
+                                          result_words(p, result),
                                           d->refusal[0] ? (result == -EBADMSG
                                                                            ? " ("
                                                                            : " (skipped a frame: ")

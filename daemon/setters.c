@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -260,6 +261,29 @@ static int setter_parse(sd_bus_message *m, const Pi30SettingInfo *info, Pi30Sett
                 return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS,
                                          "%s: the value must be a finite number.", info->method);
         return 0;
+}
+
+/* Enumeration values and flag names in another case ("SBU", "Pylontech", "Buzzer") mean the
+ * canonical one: the canonical spelling replaces them before anything else sees the value, so
+ * validation, the no-op check and the journal all name it. Unknown names are left as given,
+ * for the error message. */
+static const char *setter_canonical_name(const Pi30SettingInfo *info, const char *name)
+{
+        if (!name)
+                return name;
+        if (info->id == PI30_SET_FLAG) {
+                for (size_t i = 0; i < pi30_n_flags; i++)
+                        if (strcasecmp(pi30_flags[i].name, name) == 0)
+                                return pi30_flags[i].name;
+                return name;
+        }
+        const Pi30FieldInfo *fi = pi30_field_info(info->field);
+        if (!fi || !fi->enums)
+                return name;
+        for (size_t i = 0; i < fi->enums->n_entries; i++)
+                if (strcasecmp(fi->enums->entries[i].name, name) == 0)
+                        return fi->enums->entries[i].name;
+        return name;
 }
 
 static const char *setter_error_name(int error)
@@ -784,6 +808,7 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
         op->field = info->field;
         op->arg = arg;
         if (arg.s) {
+                arg.s = setter_canonical_name(info, arg.s);
                 snprintf(op->arg_text, sizeof op->arg_text, "%s", arg.s);
                 op->arg.s = op->arg_text;
         }
@@ -798,6 +823,10 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
                 step->unit = n_units > 0 ? (int)units[i] : -1;
                 r = pi30_setting_encode(s, &arg, &limits, step->unit, step->command,
                                         sizeof step->command, why, sizeof why);
+                if (r == -EINVAL && why[0] == '"')
+                        /* '"SBU" is not one of: …' says it all. */
+                        return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS, "%s: %s.",
+                                                 info->method, why);
                 if (r == -EINVAL)
                         return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS,
                                                  "%s: invalid value; accepted: %s", info->method,
@@ -814,6 +843,12 @@ static int setter_method(sd_bus_message *m, Device *d, Pi30Setting s, sd_bus_err
                         return sd_bus_error_set_errnof(error, -r, "%s: %s", info->method,
                                                        why[0] ? why : strerror(-r));
         }
+
+        /* A value that is fine on its own may contradict another setting (float above bulk). */
+        r = pi30_setting_conflicts(s, &arg, d->values, why, sizeof why);
+        if (r < 0)
+                return sd_bus_error_setf(error, AXPERT_ERROR_INVALID_ARGS, "%s: %s.", info->method,
+                                         why[0] ? why : "conflicts with another setting");
 
         if (s == PI30_SET_FLAG) {
                 const Pi30Flag *flag = pi30_flag_from_name(arg.s);
@@ -882,7 +917,12 @@ int method_raw_command(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (!d->online || !d->link)
                 return sd_bus_error_set(error, AXPERT_ERROR_OFFLINE, "The inverter is offline.");
 
-        r = polkit_verify(d->setters->polkit, m, axpert_polkit_action("RawCommand"), &uid, error);
+        /* An inquiry (Q…) reads and changes nothing: its own, lower-risk action. Everything
+         * else may change any setting. */
+        r = polkit_verify(d->setters->polkit, m,
+                          command[0] == 'Q' ? AXPERT_POLKIT_ACTION_RAW_QUERY
+                                            : axpert_polkit_action("RawCommand"),
+                          &uid, error);
         if (r < 0)
                 return r;
         if (r == 0)

@@ -604,6 +604,14 @@ typedef struct Pi30SettingArg {
 int pi30_setting_encode(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Limits *limits,
                         int unit, char *ret_command, size_t size, char *error, size_t error_size);
 
+/* Whether arg contradicts another setting of values[] (the device's state, may be NULL):
+ * cut-off < re-charge < re-discharge (00.0 = "when full" excepted), float <= bulk. -EINVAL with
+ * error naming the other setting, e.g. "BatteryFloatVoltage 58.0 V conflicts with
+ * BatteryBulkVoltage 53.0 V: …". Separate from pi30_setting_encode(), which checks a value
+ * on its own: the daemon refuses conflicts, the simulator decides for itself. */
+int pi30_setting_conflicts(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Value values[],
+                           char *error, size_t error_size);
+
 /* True when values[] (a device's current state) already holds what arg asks for. */
 bool pi30_setting_is_current(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Value values[]);
 

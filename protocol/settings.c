@@ -547,6 +547,84 @@ static int encode_voltage(Pi30Setting s, double v, const Context *c, char *ret, 
         return 0;
 }
 
+/* Battery voltages that must stay in order against the inverter's other settings (the user
+ * manuals' setting descriptions; the protocol documents give only the ranges and PBDV 00.0 =
+ * "when the battery is full"): cut-off < re-charge ("back to grid") < re-discharge ("back to
+ * battery"), and float <= bulk (C.V.). A value that breaks the order is refused naming the other
+ * setting, so the inverter is never left charging above its absorption voltage or switching
+ * between grid and battery at crossed thresholds. Only settings the inverter reported count
+ * (values given and valid); re-discharge 0 means "when full" and has no order. */
+typedef struct VoltageOrder {
+        Pi30Setting low, high;
+        bool strict; /* low < high; else low <= high */
+} VoltageOrder;
+
+static const VoltageOrder voltage_orders[] = {
+                {PI30_SET_BATTERY_FLOAT_VOLTAGE, PI30_SET_BATTERY_BULK_VOLTAGE, false},
+                {PI30_SET_BATTERY_RECHARGE_VOLTAGE, PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, true},
+                {PI30_SET_BATTERY_UNDER_VOLTAGE, PI30_SET_BATTERY_RECHARGE_VOLTAGE, true},
+};
+
+/* The property name clients see for a voltage setting ("BatteryBulkVoltage"). */
+static const char *setting_property(Pi30Setting s)
+{
+        const Pi30FieldInfo *fi = pi30_field_info(pi30_settings[s].field);
+        return fi && fi->name ? fi->name : pi30_settings[s].method;
+}
+
+static int voltage_conflicts(Pi30Setting s, double v, const Pi30Value values[], char *error,
+                             size_t error_size)
+{
+        if (!values)
+                return 0;
+        for (size_t i = 0; i < sizeof voltage_orders / sizeof voltage_orders[0]; i++) {
+                const VoltageOrder *o = &voltage_orders[i];
+                bool is_low = o->low == s;
+                Pi30Setting other;
+                const Pi30Value *ov;
+                double low, high;
+                char a[16], b[16];
+
+                if (!is_low && o->high != s)
+                        continue;
+                other = is_low ? o->high : o->low;
+                ov = &values[pi30_settings[other].field];
+                if (!pi30_value_valid(ov) || !isfinite(ov->d))
+                        continue;
+                low = is_low ? v : ov->d;
+                high = is_low ? ov->d : v;
+                if (o->high == PI30_SET_BATTERY_REDISCHARGE_VOLTAGE && high < 0.05)
+                        continue; /* 00.0: back to battery only when it is full */
+                /* To the setters' 0.1 V resolution. */
+                if (o->strict ? low < high - 0.05 : low < high + 0.05)
+                        continue;
+                tenths_text((int)pi30_round(v * 10), a, sizeof a);
+                tenths_text((int)pi30_round(ov->d * 10), b, sizeof b);
+                return fail(error, error_size, -EINVAL,
+                            "%s %s V conflicts with %s %s V: %s must be %s %s", setting_property(s),
+                            a, setting_property(other), b, setting_property(o->low),
+                            o->strict ? "below" : "at most", setting_property(o->high));
+        }
+        return 0;
+}
+
+int pi30_setting_conflicts(Pi30Setting s, const Pi30SettingArg *arg, const Pi30Value values[],
+                           char *error, size_t error_size)
+{
+        if (!arg || s < 0 || s >= _PI30_SET_MAX)
+                return fail(error, error_size, -EINVAL, "unknown setting");
+        switch (s) {
+        case PI30_SET_BATTERY_RECHARGE_VOLTAGE:
+        case PI30_SET_BATTERY_REDISCHARGE_VOLTAGE:
+        case PI30_SET_BATTERY_UNDER_VOLTAGE:
+        case PI30_SET_BATTERY_BULK_VOLTAGE:
+        case PI30_SET_BATTERY_FLOAT_VOLTAGE:
+                return voltage_conflicts(s, arg->d, values, error, error_size);
+        default:
+                return 0;
+        }
+}
+
 static int encode_current(Pi30Setting s, double v, const Context *c, int unit, char *ret,
                           size_t size, char *error, size_t error_size)
 {

@@ -228,9 +228,57 @@ static void test_families(void)
         }
 }
 
+/* Settings that contradict the inverter's others: refused naming the other one. QPIRI_25 has
+ * re-charge 46.0, cut-off 42.0, bulk 56.4, float 54.0, re-discharge 54.0. */
+static int conflicts(Pi30Setting s, double v, const Pi30Value *values)
+{
+        Pi30SettingArg a = {.d = v};
+        err[0] = 0;
+        return pi30_setting_conflicts(s, &a, values, err, sizeof err);
+}
+
+#define CONFLICT(s, v, values, other)                                                              \
+        do {                                                                                       \
+                CHECK_INT(conflicts(s, v, values), -EINVAL);                                       \
+                CHECK_MSG(strstr(err, other) != NULL, "error \"%s\" lacks \"%s\"", err, other);    \
+        } while (0)
+
+static void test_conflicts(void)
+{
+        Pi30Value v[_PI30_FIELD_MAX];
+
+        device(v, QPIRI_25, NULL);
+        /* float <= bulk, both ways; equal is fine */
+        CONFLICT(PI30_SET_BATTERY_FLOAT_VOLTAGE, 58.0, v, "BatteryBulkVoltage 56.4 V");
+        CHECK(strstr(err, "BatteryFloatVoltage 58.0 V") != NULL);
+        CHECK_INT(conflicts(PI30_SET_BATTERY_FLOAT_VOLTAGE, 56.4, v), 0);
+        CONFLICT(PI30_SET_BATTERY_BULK_VOLTAGE, 53.0, v, "BatteryFloatVoltage 54.0 V");
+        CHECK_INT(conflicts(PI30_SET_BATTERY_BULK_VOLTAGE, 54.0, v), 0);
+        /* re-charge < re-discharge, strictly */
+        CONFLICT(PI30_SET_BATTERY_RECHARGE_VOLTAGE, 54.0, v, "BatteryRedischargeVoltage");
+        CHECK_INT(conflicts(PI30_SET_BATTERY_RECHARGE_VOLTAGE, 51.0, v), 0);
+        CONFLICT(PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 46.0, v, "BatteryRechargeVoltage 46.0 V");
+        CHECK_INT(conflicts(PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 48.0, v), 0);
+        /* 0 = back to battery when full: no order */
+        CHECK_INT(conflicts(PI30_SET_BATTERY_REDISCHARGE_VOLTAGE, 0.0, v), 0);
+        pi30_value_set_number(&v[PI30_F_BATTERY_REDISCHARGE_VOLTAGE], 0.0);
+        CHECK_INT(conflicts(PI30_SET_BATTERY_RECHARGE_VOLTAGE, 51.0, v), 0);
+        /* cut-off < re-charge */
+        CONFLICT(PI30_SET_BATTERY_UNDER_VOLTAGE, 46.0, v, "BatteryRechargeVoltage 46.0 V");
+        CHECK_INT(conflicts(PI30_SET_BATTERY_UNDER_VOLTAGE, 45.9, v), 0);
+        CONFLICT(PI30_SET_BATTERY_RECHARGE_VOLTAGE, 42.0, v, "BatteryUnderVoltage 42.0 V");
+        /* Settings the inverter did not report do not count; others have no order. */
+        v[PI30_F_BATTERY_BULK_VOLTAGE] = (Pi30Value){0};
+        CHECK_INT(conflicts(PI30_SET_BATTERY_FLOAT_VOLTAGE, 58.0, v), 0);
+        CHECK_INT(conflicts(PI30_SET_BATTERY_FLOAT_VOLTAGE, 58.0, NULL), 0);
+        CHECK_INT(conflicts(PI30_SET_MAX_CHARGING_CURRENT, 10.0, v), 0);
+        CHECK_INT(conflicts(_PI30_SET_MAX, 10.0, v), -EINVAL);
+}
+
 int main(void)
 {
         test_families();
+        test_conflicts();
 
         Pi30Limits b12 = {.battery_rating = 12}, b24 = {.battery_rating = 24},
                    b48 = {.battery_rating = 48}, none = {.battery_rating = NAN};

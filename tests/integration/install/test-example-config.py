@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The example /etc/axpert/axpertd.conf is accepted by the real axpertd: as shipped (all
+"""The example configuration (installed as /usr/share/axpert/axpertd.conf, copied to
+/etc/axpert/axpertd.conf by the administrator) is accepted by the real axpertd: as shipped (all
 commented out: autodetect), and with every commented key switched on (the devices it names do
 not exist, which is not fatal: their objects appear with Online=false)."""
 import os
@@ -55,6 +56,19 @@ class ExampleConfig(testlib.BusTestCase):
         tree = self.busctl('tree', '--list', 'org.axpert.Inverter').stdout.split()
         for g in groups:
             self.assertIn(f'/org/axpert/Inverter/{g}', tree)
+
+    def test_runs_without_a_configuration_file(self):
+        # Nothing is installed into /etc (the example lives in /usr/share/axpert/): without
+        # --config and without the default file the daemon runs on its defaults (autodetect).
+        default = '/etc/axpert/axpertd.conf'
+        if os.path.exists(default):
+            self.skipTest(f'{default} exists on this machine')
+        daemon = self.spawn('axpertd', [AXPERTD])
+        state = testlib.wait_for(
+            lambda: 'exited' if not daemon.running() else
+            ('owned' if self.busctl('status', 'org.axpert.Inverter').returncode == 0 else None),
+            15, what='axpertd to own its name or exit')
+        self.assertEqual(state, 'owned', daemon.output())
 
     def test_a_bad_key_is_refused(self):
         # What the two tests above would see if the example had a mistake in it.

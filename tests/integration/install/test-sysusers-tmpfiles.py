@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """sysusers.d and tmpfiles.d entries applied by the real tools to a scratch root: users axpert
-and axpert-mqtt, group axpert, and /var/lib/axpert owned by axpert, mode 0750."""
+and axpert-mqtt, group axpert, /var/lib/axpert owned by axpert, mode 0750, and an existing
+/etc/axpert/mqtt.conf made 0640 root:axpert-mqtt."""
 import os
 import shutil
 import stat
@@ -76,6 +77,27 @@ class SysusersTmpfiles(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o750)
         self.assertEqual(st.st_uid, int(passwd['axpert'][2]))
         self.assertEqual(st.st_gid, int(passwd['axpert'][3]))
+
+    def test_secret_config_is_not_world_readable(self):
+        # mqtt.conf may hold Password=: however the administrator copied it (cp keeps 0644),
+        # tmpfiles makes it root:axpert-mqtt 0640, readable by the publisher and nobody else.
+        self.run_tool('systemd-sysusers')
+        conf = os.path.join(self.root, 'etc/axpert/mqtt.conf')
+        os.makedirs(os.path.dirname(conf))
+        with open(conf, 'w') as f:
+            f.write('[MQTT]\nPassword=s3cret\n')
+        os.chmod(conf, 0o644)
+        self.run_tool('systemd-tmpfiles', '--create')
+        st = os.stat(conf)
+        group = read_db(os.path.join(self.root, 'etc/group'))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o640)
+        self.assertEqual(st.st_gid, int(group['axpert-mqtt'][2]))
+        with open(conf) as f:
+            self.assertIn('s3cret', f.read(), 'the content is untouched')
+        # Without the file nothing is created: the publisher runs on its defaults.
+        os.unlink(conf)
+        self.run_tool('systemd-tmpfiles', '--create')
+        self.assertFalse(os.path.exists(conf))
 
     def test_tools_report_garbage(self):
         # The complaint format the checks above look for, provoked on purpose.

@@ -22,6 +22,8 @@ EXPECTED = {
     'org.axpert.Inverter.set-battery': 'auth_admin',
     'org.axpert.Inverter.set-output': 'auth_admin',
     'org.axpert.Inverter.raw-command': 'auth_admin',
+    # Inquiries only read: an active local session needs no password.
+    'org.axpert.Inverter.raw-query': ('auth_admin_keep', 'auth_admin_keep', 'yes'),
 }
 GRANTED_TO_MQTT = {
     'org.axpert.Inverter.set-priorities',
@@ -44,8 +46,10 @@ class PolicyFile(unittest.TestCase):
         self.assertEqual(set(actions), set(EXPECTED))
         for action_id, default in EXPECTED.items():
             a = actions[action_id]
-            for key in ('allow_any', 'allow_inactive', 'allow_active'):
-                self.assertEqual(a.findtext(f'defaults/{key}'), default, f'{action_id} {key}')
+            if isinstance(default, str):
+                default = (default,) * 3
+            for key, want in zip(('allow_any', 'allow_inactive', 'allow_active'), default):
+                self.assertEqual(a.findtext(f'defaults/{key}'), want, f'{action_id} {key}')
             # Plain English for the authentication dialog: a sentence, no placeholders.
             message = a.findtext('message')
             description = a.findtext('description')

@@ -116,6 +116,10 @@ class RealPolkit(testlib.BusTestCase):
         self.assertEqual(r[:2], ('error', INTERACTIVE), r)
         r = self.call('RawCommand', 's', ['PBCV47.0'])
         self.assertEqual(r[:2], ('error', INTERACTIVE), r)
+        # An inquiry is checked against raw-query, which polkitd knows from the action file:
+        # outside an active session (this caller has none) it is auth_admin_keep.
+        r = self.call('RawCommand', 's', ['QPIGS'])
+        self.assertEqual(r[:2], ('error', INTERACTIVE), r)
         # Asking is allowed, but no authentication agent is running: denied.
         r = self.call('SetOutputFrequency', 'd', [60.0], interactive=True)
         self.assertEqual(r[:2], ('error', ACCESS_DENIED), r)

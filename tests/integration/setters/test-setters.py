@@ -25,9 +25,10 @@ BATTERY = 'org.axpert.Inverter.set-battery'
 FLAGS = 'org.axpert.Inverter.set-flags'
 OUTPUT = 'org.axpert.Inverter.set-output'
 RAW = 'org.axpert.Inverter.raw-command'
+RAW_QUERY = 'org.axpert.Inverter.raw-query'
 # A second unprivileged user, besides nobody (dbus-daemon refuses uids without a passwd entry).
 OTHER_UID = pwd.getpwnam('daemon').pw_uid
-ALL_ACTIONS = [PRIORITIES, CHARGING, BATTERY, FLAGS, OUTPUT, RAW]
+ALL_ACTIONS = [PRIORITIES, CHARGING, BATTERY, FLAGS, OUTPUT, RAW, RAW_QUERY]
 
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
 ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
@@ -62,7 +63,7 @@ SETTERS = [
 REFUSALS = [
     ('SetOutputSourcePriority', 's', ['solar'], 'utility-first'),
     ('SetOutputSourcePriority', 's', [''], 'utility-first'),
-    ('SetChargerSourcePriority', 's', ['Solar-Only'], 'solar-only'),
+    ('SetChargerSourcePriority', 's', ['Solar-Onl'], 'solar-only'),
     ('SetInputVoltageRange', 's', ['wide'], 'ups'),
     ('SetBatteryType', 's', ['lead'], 'agm'),
     ('SetBatteryRechargeVoltage', 'd', [60.0], '48 V battery'),
@@ -79,7 +80,12 @@ REFUSALS = [
     ('SetMaxAcChargingCurrent', 'd', [5.0], 'QMUCHGCR'),
     ('SetMaxAcChargingCurrent', 'd', [1000.0], 'QMUCHGCR'),
     ('SetFlag', 'sb', ['nonsense', True], 'buzzer'),
-    ('SetFlag', 'sb', ['BUZZER', True], 'buzzer'),
+    ('SetFlag', 'sb', ['BUZZE', True], 'buzzer'),
+    # Fine on their own, but against the simulator's other settings (re-charge 46.0, cut-off
+    # 42.0, bulk 56.4, float 54.0, re-discharge 54.0): the other setting is named.
+    ('SetBatteryFloatVoltage', 'd', [58.0], 'conflicts with BatteryBulkVoltage 56.4 V'),
+    ('SetBatteryBulkVoltage', 'd', [53.0], 'conflicts with BatteryFloatVoltage 54.0 V'),
+    ('SetBatteryUnderVoltage', 'd', [46.0], 'conflicts with BatteryRechargeVoltage 46.0 V'),
     ('SetOutputFrequency', 'd', [55.0], '50 or 60'),
     ('RawCommand', 's', [''], ''),
     ('RawCommand', 's', ['Q' * 33], ''),
@@ -379,7 +385,7 @@ class Wire(SetterTestCase):
         self.assertEqual(self.sim.writes(), [])
 
     def test_raw_command(self):
-        self.polkit.set_allowed([RAW])
+        self.polkit.set_allowed([RAW, RAW_QUERY])
         r = self.assertOk(self.call('RawCommand', 's', ['QPIRI']))
         self.assertRegex(r[0], r'^\d{3}\.\d ')
         self.assertEqual(self.sim.history(), ['QPIRI'])
@@ -406,6 +412,69 @@ class Wire(SetterTestCase):
         for field in ('MESSAGE_ID=283767e5b3124ea4b04993848ffa5c8f', 'AXPERT_DEVICE=inv',
                       'AXPERT_COMMAND=POP02', 'AXPERT_ANSWER=ACK', f'AXPERT_CALLER_UID={NOBODY}'):
             self.assertIn(field, lines[0])
+
+    def test_raw_query_has_its_own_action(self):
+        # Inquiries (Q…) are checked against raw-query, everything else against raw-command:
+        # neither action covers the other.
+        self.polkit.set_allowed([RAW])
+        self.assertError(self.call('RawCommand', 's', ['QPIRI']), ACCESS_DENIED)
+        self.assertEqual(self.sim.history(), [])
+        self.polkit.set_allowed([RAW_QUERY])
+        r = self.assertOk(self.call('RawCommand', 's', ['QPIRI']))
+        self.assertRegex(r[0], r'^\d{3}\.\d ')
+        self.assertError(self.call('RawCommand', 's', ['POP02']), ACCESS_DENIED)
+        self.assertError(self.call('RawCommand', 's', ['qPIRI']), ACCESS_DENIED)
+        self.assertEqual(self.sim.history(), ['QPIRI'])
+        self.assertEqual([c[2] for c in self.polkit.checks()],
+                         [RAW_QUERY, RAW_QUERY, RAW, RAW])
+
+    def test_enum_values_in_another_case(self):
+        # Matched case-insensitively; the canonical value is what is sent, compared, journalled.
+        self.polkit.set_allowed(ALL_ACTIONS)
+        self.assertOk(self.call('SetOutputSourcePriority', 's', ['SBU']))
+        self.assertOk(self.call('SetChargerSourcePriority', 's', ['Solar-Only']))
+        self.assertOk(self.call('SetBatteryType', 's', ['AGM']))
+        self.assertOk(self.call('SetFlag', 'sb', ['Buzzer', False]))
+        self.assertEqual(self.sim.history(),
+                         ['POP02', 'QPIRI', 'PCP03', 'QPIRI', 'PBT00', 'QPIRI', 'PDa', 'QFLAG'])
+        self.assertEqual(self.daemon.get('OutputSourcePriority'), 'sbu')
+        # Already so, in any case: nothing to send.
+        self.sim.clear()
+        self.assertOk(self.call('SetOutputSourcePriority', 's', ['Sbu']))
+        self.assertOk(self.call('SetFlag', 'sb', ['BUZZER', False]))
+        self.assertEqual(self.sim.history(), [])
+        testlib.wait_for(lambda: 'BatteryType changed from user to agm' in self.daemon_log(), 5,
+                         what='the journal entry of the battery type')
+        log = self.daemon_log()
+        self.assertIn('OutputSourcePriority changed from utility-first to sbu', log)
+        self.assertIn('AXPERT_NEW_VALUE=solar-only', log)
+        self.assertNotIn('SBU', log)
+        self.assertNotIn('AGM', log)
+        # A refusal names what was given and what is accepted, once, without "accepted:" twice.
+        message = self.assertError(self.call('SetOutputSourcePriority', 's', ['SBX']),
+                                   INVALID_ARGS)
+        self.assertIn('SetOutputSourcePriority: "SBX" is not one of: utility-first, '
+                      'solar-first, sbu', message)
+        self.assertNotIn('accepted:', message)
+
+    def test_conflicting_settings_are_refused(self):
+        self.polkit.set_allowed(ALL_ACTIONS)
+        # Re-charge must stay below re-discharge; re-discharge 0 ("when full") has no order.
+        self.assertOk(self.call('SetBatteryRedischargeVoltage', 'd', [48.0]))
+        message = self.assertError(self.call('SetBatteryRechargeVoltage', 'd', [48.0]),
+                                   INVALID_ARGS)
+        self.assertIn('BatteryRechargeVoltage 48.0 V conflicts with BatteryRedischargeVoltage '
+                      '48.0 V', message)
+        self.assertError(self.call('SetBatteryRedischargeVoltage', 'd', [46.0]), INVALID_ARGS)
+        self.assertEqual(self.sim.history(), ['PBDV48.0', 'QPIRI'])
+        self.assertOk(self.call('SetBatteryRedischargeVoltage', 'd', [0.0]))
+        self.assertOk(self.call('SetBatteryRechargeVoltage', 'd', [48.0]))
+        # Cut-off below re-charge (now 48.0), float at most bulk: equal is fine.
+        self.assertError(self.call('SetBatteryUnderVoltage', 'd', [48.0]), INVALID_ARGS)
+        self.assertOk(self.call('SetBatteryFloatVoltage', 'd', [56.4]))
+        self.assertEqual(self.sim.history(), ['PBDV48.0', 'QPIRI', 'PBDV00.0', 'QPIRI',
+                                              'PBCV48.0', 'QPIRI', 'PBFT56.4', 'QPIRI'])
+        self.assertEqual(self.sim.get('BatteryUnderVoltage'), '42.0')
 
     def test_identical_burst_sends_once(self):
         # 30 callers ask for the same change at once (polkit answers them all together): each
