@@ -315,7 +315,7 @@ int verb_set_flag(sd_bus *bus, int argc, char **argv)
 static const char *raw_polkit_action(const char *command)
 {
         if (command[0] == 'Q')
-                return "org.axpert.Inverter.raw-query";
+                return AXPERT_POLKIT_ACTION_RAW_QUERY;
         return axpert_polkit_action(AXPERT_METHOD_RAW_COMMAND);
 }
 

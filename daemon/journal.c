@@ -9,6 +9,7 @@
 #include <systemd/sd-journal.h>
 
 #include "journal.h"
+#include "log.h"
 #include "macros.h"
 
 /* Room for MESSAGE, MESSAGE_ID, PRIORITY and the caller's fields. */
@@ -68,21 +69,13 @@ void journal_entry(int priority, const char *message_id, const char *text,
             journal_send(priority, message_id, text, fields, n_fields) >= 0)
                 return;
 
-        char line[4096];
-        size_t len;
-
-        /* One write: a line cut in two by a kill would be no record at all. */
-        len = (size_t)snprintf(line, sizeof line, "<%d>%s MESSAGE_ID=%s", priority, text,
-                               message_id);
-        for (size_t i = 0; i < n_fields && len < sizeof line; i++)
-                if (fields[i].value)
-                        len += (size_t)snprintf(line + len, sizeof line - len, " %s=%s",
-                                                fields[i].name, fields[i].value);
-        if (len > sizeof line - 2)
-                len = sizeof line - 2;
-        line[len++] = '\n';
-        line[len] = 0;
-        fputs(line, stderr);
+        /* Without a journal: the human line "<N>text" (log_struct() adds the MESSAGE_ID and the
+         * fields only for programs that ask, AXPERT_LOG_FIELDS=1). */
+        LogField lf[JOURNAL_FIELDS_MAX];
+        size_t n = n_fields < JOURNAL_FIELDS_MAX ? n_fields : JOURNAL_FIELDS_MAX;
+        for (size_t i = 0; i < n; i++)
+                lf[i] = (LogField){.name = fields[i].name, .value = fields[i].value};
+        log_struct(priority, message_id, text, lf, n);
 }
 
 void journal_device_event(int priority, const char *message_id, const char *device,

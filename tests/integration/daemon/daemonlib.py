@@ -240,12 +240,15 @@ class DaemonTestCase(testlib.BusTestCase):
             testlib.wait_for(lambda: os.path.exists(self.link), 10, what='sim pty link')
         return self.sim
 
-    def start_daemon(self, *args, device=True, wait_name=True):
+    def start_daemon(self, *args, device=True, wait_name=True, log_fields=True):
         argv = [daemon_binary()]
         if device:
             argv.append(f'--device={self.device_spec}')
         argv += list(args)
-        self.daemon = self.spawn('axpertd', argv, pass_fds=self.daemon_fds)
+        # The tests read the journal fields (MESSAGE_ID=…) from stderr: they ask for them, as
+        # a program reading the log would; a person's log has the text alone.
+        env = dict(self.env, AXPERT_LOG_FIELDS='1' if log_fields else '0')
+        self.daemon = self.spawn('axpertd', argv, env=env, pass_fds=self.daemon_fds)
         self.dbus = Bus(self.bus.address)
         self.addCleanup(self.dbus.close)
         if wait_name:

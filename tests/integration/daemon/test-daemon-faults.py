@@ -70,6 +70,18 @@ class FaultsMixin:
         self.assertEqual(log.count('MESSAGE_ID=' + LOST), 1, log)
         self.assertEqual(log.count('MESSAGE_ID=' + REESTABLISHED), 1, log)
 
+    def test_human_log_without_journal_fields(self):
+        """Without a journal, a person's log has the text of each event, not its MESSAGE_ID or
+        other journal fields (AXPERT_LOG_FIELDS=1 adds them for programs that read them)."""
+        self.start_sim()
+        self.start_daemon('--poll-interval=0.5', log_fields=False)
+        self.wait_online()
+        testlib.wait_for(lambda: ' connected on ' in self.daemon.output(), 20,
+                         what='the connection event in the log')
+        log = self.daemon.output()
+        self.assertNotIn('MESSAGE_ID=', log)
+        self.assertNotIn('AXPERT_DEVICE=', log)
+
     def test_silence(self):
         self.go_offline_and_back('fault silence')
 

@@ -83,7 +83,7 @@ HISTORY_EXAMPLE = testlib.source_path('history', 'history.conf')
 
 
 class HistoryExampleConfig(testlib.BusTestCase):
-    """/etc/axpert/history.conf (branch historyd): accepted by the real axpert-history as
+    """history/history.conf (the example, installed to /usr/share/axpert): accepted by the real axpert-history as
     shipped and with every commented key switched on; every key the program knows is in it."""
 
     def run_history(self, config):

@@ -32,8 +32,6 @@ DOCUMENTED = {
     '/usr/share/man/man8/axpertd.8', '/usr/share/man/man1/axpertctl.1',
     '/usr/share/man/man8/axpert-mqtt.8', '/usr/share/man/man1/axpert-sim.1',
 }
-# Still installed into /etc by their branches (history, websrv); see test_nothing_in_etc.
-PENDING_ETC = {'history.conf', 'web.conf'}
 EXECUTABLES = {'axpertd', 'axpertctl', 'axpert-mqtt', 'axpert-sim', 'axpert-history',
                'axpert-web'}
 # Installed beyond the documented list, each for a stated reason.
@@ -47,11 +45,11 @@ EXTRAS = {
     '/usr/share/dbus-1/system.d/org.axpert.History.conf',
     '/usr/share/dbus-1/system-services/org.axpert.History.service',
     '/usr/share/dbus-1/interfaces/org.axpert.History.xml',
-    '/etc/axpert/history.conf',
+    '/usr/share/axpert/history.conf',
     '/usr/share/man/man8/axpert-history.8',
     # branch websrv (issue 13): axpert-web, not yet in ARCHITECTURE.md "Files installed".
     '/usr/libexec/axpert-web', '/usr/lib/systemd/system/axpert-web.service',
-    '/usr/lib/systemd/system/axpert-web.socket', '/etc/axpert/web.conf',
+    '/usr/lib/systemd/system/axpert-web.socket', '/usr/share/axpert/web.conf',
     '/usr/share/man/man8/axpert-web.8',
 }
 # Which build option turns a program (and its unit, config and man page) off.
@@ -185,14 +183,10 @@ class Install(unittest.TestCase):
 
     def test_nothing_in_etc(self):
         # Configuration is the administrator's: meson install puts nothing there
-        # (doc/system.md "Configuration files"). PENDING_ETC: installed into /etc by components
-        # that have not moved their example to /usr/share/axpert/ yet; remove each from it when
-        # it does.
+        # (doc/system.md "Configuration files").
         etc = os.path.join(self.opts['prefix'], self.opts['sysconfdir'])
         etc = os.path.normpath(etc if os.path.isabs(etc) else os.path.join('/', etc))
-        pending = {os.path.join(etc, 'axpert', n) for n in PENDING_ETC}
-        self.assertEqual(sorted(p for p in self.installed
-                                if p.startswith(etc + '/') and p not in pending), [])
+        self.assertEqual(sorted(p for p in self.installed if p.startswith(etc + '/')), [])
 
     def test_reinstall_keeps_the_configuration(self):
         # The documented way to configure: copy an example to /etc and edit it. Then install
@@ -237,7 +231,8 @@ class Install(unittest.TestCase):
                           ('dbus', 'org.axpert.History.xml')),
                          ('/usr/share/dbus-1/system.d/org.axpert.History.conf',
                           ('dbus', 'org.axpert.History.conf')),
-                         ('/etc/axpert/history.conf', ('history', 'history.conf'))):
+                         ('/usr/share/axpert/history.conf', ('history', 'history.conf')),
+                         ('/usr/share/axpert/web.conf', ('web', 'web.conf'))):
             if self.paths[doc] not in self.installed and not wanted(doc, self.opts):
                 continue
             with open(self.at(doc), 'rb') as a, open(testlib.source_path(*src), 'rb') as b:

@@ -183,7 +183,7 @@ class Daemon:
         with open(self.conf, 'w') as f:
             f.write(f'[Daemon]\nPollInterval={poll}\nSettingsInterval={settings}\n\n'
                     f'[Device {DEVICE_ID}]\nPath=serial:{sim.tty}\n')
-        env = dict(case.env)
+        env = dict(case.env, AXPERT_LOG_FIELDS='1')  # the tests read MESSAGE_ID=… from stderr
         env.update(extra_env or {})
         self.proc = case.spawn('axpertd', [*prefix, testlib.build_path('daemon', 'axpertd'),
                                             f'--config={self.conf}'], env=env)
