@@ -41,9 +41,35 @@ static const struct {
                   {"sbu_priority_version", "SbuPriorityVersion"},
 };
 
-/* QPIGS fields 18, 19 and 21 (fan voltage offset, EEPROM version, device status 2 bits): the
- * bus does not export them, and WEB.md says 0 where they are missing. */
-static const char *const status_masks[] = {"mask_b", "mask_c", "mask_d"};
+/* QPIGS fields 18, 19 and 21 as godenerg prints them: integers parsed from the field as sent
+ * (10 mV steps, the EEPROM version, the bits b10..b8 read as a decimal number: "110" -> 110). */
+static const struct {
+        const char *key;
+        const char *property;
+} status_masks[] = {
+                {"mask_b", "BatteryVoltageOffsetForFans"},
+                {"mask_c", "EepromVersion"},
+                {"mask_d", "DeviceStatus2"},
+};
+
+/* WEB.md: 0 where the firmware lacks the field (NaN, or an empty or non-numeric string). */
+static gint64 mask_value(GDBusProxy *p, const char *property)
+{
+        g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(p, property);
+        double d;
+
+        if (v && g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
+                guint64 n;
+
+                /* Bits as sent, never more than 3 digits: godenerg's strconv.Atoi. */
+                if (!g_ascii_string_to_unsigned(g_variant_get_string(v, NULL), 10, 0, 999999, &n,
+                                                NULL))
+                        return 0;
+                return (gint64)n;
+        }
+        d = v ? variant_get_number(v) : NAN;
+        return isfinite(d) && d >= 0 && d < 1e9 ? (gint64)d : 0;
+}
 
 const char *godenerg_mode_code(const char *mode)
 {
@@ -74,8 +100,8 @@ static JsonNode *build_status(GDBusProxy *p)
         json_builder_set_member_name(b, "raw_status");
         json_builder_add_string_value(b, raw ? raw : "");
         for (size_t i = 0; i < G_N_ELEMENTS(status_masks); i++) {
-                json_builder_set_member_name(b, status_masks[i]);
-                json_builder_add_int_value(b, 0);
+                json_builder_set_member_name(b, status_masks[i].key);
+                json_builder_add_int_value(b, mask_value(p, status_masks[i].property));
         }
         for (size_t i = 0; i < G_N_ELEMENTS(status_bools); i++) {
                 json_builder_set_member_name(b, status_bools[i].key);

@@ -24,6 +24,14 @@ class PropertiesMixin:
         compared = self.assert_matches_sim(props)
         # Most of the ~100 properties are simulator fields; a handful are derived.
         self.assertGreater(compared, 70)
+        # QPIGS fields 18, 19, 21 (godenerg's mask_b, mask_c, mask_d) are on the bus and move.
+        self.control.set('BatteryVoltageOffsetForFans', '7')
+        self.control.set('EepromVersion', '12')
+        self.control.set('DeviceStatus2', '110')
+        self.dbus.call(daemonlib.ROOT + '/0', daemonlib.IFACE, 'Refresh')
+        moved = self.dbus.get_all()
+        self.assertEqual((moved['BatteryVoltageOffsetForFans'], moved['EepromVersion'],
+                          moved['DeviceStatus2']), (7.0, 12, '110'))
 
         # Derived properties.
         self.assertIs(props['Online'], True)

@@ -24,7 +24,10 @@ ADDITIONS = {
                             'SettingOptions': 'a{sad}', 'SettingChoices': 'a{sas}',
                             # issue 12: the inverter's clock and energy counters (PI30MAX)
                             'DeviceTime': 's', 'PvEnergyTotal': 'd', 'PvEnergyToday': 'd',
-                            'LoadEnergyTotal': 'd', 'LoadEnergyToday': 'd'},
+                            'LoadEnergyTotal': 'd', 'LoadEnergyToday': 'd',
+                            # QPIGS fields 18, 19, 21 for godenerg's mask_b, mask_c, mask_d
+                            'BatteryVoltageOffsetForFans': 'd', 'EepromVersion': 'u',
+                            'DeviceStatus2': 's'},
     'org.axpert.Inverter.Unit': {'Pv2InputVoltage': 'd', 'Pv2InputCurrent': 'd'},
 }
 

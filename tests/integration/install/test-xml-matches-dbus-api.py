@@ -13,7 +13,8 @@ import testlib  # noqa: E402
 
 XML = testlib.source_path('dbus', 'org.axpert.Inverter.xml')
 DESIGN = dbusapi.find_design_doc(testlib.SOURCE_ROOT)
-UNITS = {'V', 'A', 'W', 'VA', 'Hz', '°C', '%', 'min', 'us', 'Wh'}
+# '10mV': BatteryVoltageOffsetForFans, QPIGS field 18 as sent (the table has no scaling to V).
+UNITS = {'V', 'A', 'W', 'VA', 'Hz', '°C', '%', 'min', 'us', 'Wh', '10mV'}
 LINK_ERRORS = {'org.axpert.Inverter.Error.Offline', 'org.axpert.Inverter.Error.Timeout',
                'org.axpert.Inverter.Error.Protocol'}
 SETTER_ERRORS = {'org.freedesktop.DBus.Error.InvalidArgs',

@@ -65,7 +65,11 @@ class WebApiTest(weblib.WebMixin, weblib.DaemonTestCase):
                 self.assertIsInstance(st[key], typ, key)
                 if key in STATUS_FROM:
                     self.assertEqual(st[key], props[STATUS_FROM[key]], key)
-        self.assertEqual(st['mask_b'], 0)
+        # QPIGS fields 18, 19, 21 as the sim sends them (the classic model: 00 00 010).
+        self.assertEqual(st['mask_b'], int(self.control.get('BatteryVoltageOffsetForFans')))
+        self.assertEqual(st['mask_c'], int(self.control.get('EepromVersion')))
+        self.assertEqual(st['mask_d'], int(self.control.get('DeviceStatus2')))
+        self.assertEqual(st['mask_d'], int(props['DeviceStatus2']))
         expected = []
         if props['Charging'] and props['SccCharging']:
             expected.append('solar_charging')
@@ -88,6 +92,25 @@ class WebApiTest(weblib.WebMixin, weblib.DaemonTestCase):
             self.control.set('Mode', letter)
             testlib.wait_for(lambda: self.get_json('/cmds?cmd=operation_mode') ==
                              {'operation_mode': {'mode': code}}, 20, 0.05, what=f'mode {code}')
+
+    def test_masks_follow_the_sim(self):
+        # mask_b, mask_c, mask_d: QPIGS fields 18, 19, 21 as godenerg parses them (integers).
+        self.control.set('BatteryVoltageOffsetForFans', '7')
+        self.control.set('EepromVersion', '12')
+        self.control.set('DeviceStatus2', '110')
+        self.wait_state(lambda s: s['device_status2'] == '110' and s['eeprom_version'] == 12 and
+                        s['battery_voltage_offset_for_fans'] == 7, what='fields 18, 19, 21')
+        st = self.get_json('/cmds?cmd=status')['status']
+        self.assertEqual((st['mask_b'], st['mask_c'], st['mask_d']), (7, 12, 110))
+        for key in ('mask_b', 'mask_c', 'mask_d'):
+            self.assertIs(type(st[key]), int, key)
+        # Firmware without fields 18 and 19 (the sim sends '-'): 0, as WEB.md says.
+        for name in ('BatteryVoltageOffsetForFans', 'EepromVersion'):
+            self.control.set(name, '-')
+        self.wait_state(lambda s: s['eeprom_version'] == 0 and
+                        s['battery_voltage_offset_for_fans'] is None, what='fields 18, 19 absent')
+        st = self.get_json('/cmds?cmd=status')['status']
+        self.assertEqual((st['mask_b'], st['mask_c'], st['mask_d']), (0, 0, 110))
 
     def test_several_and_merge(self):
         both = self.get_json('/cmds?cmd=operation_mode&cmd=status')
