@@ -66,7 +66,8 @@ class CompletionTest(ctltest.CtlTestCase):
         self.start_mock(devices=['0', 'garage'], props={'ZzAddedLater': 1.5})
         self.assertEqual(self.complete('-d', ''), ['0', 'garage'])
         self.assertEqual(self.complete('show', '-P', 'BatteryVo'),
-                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
+                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageOffsetForFans',
+                          'BatteryVoltageSteady'])
         # Property names come from the running daemon: one the static list lacks is offered.
         self.assertEqual(self.complete('-d', 'garage', 'get', 'Zz'), ['ZzAddedLater'])
         self.assertEqual(self.complete('-d', 'garage', 'show', '-p', 'BatteryVo'),
@@ -100,7 +101,8 @@ class CompletionTest(ctltest.CtlTestCase):
         open(target, 'w').close()
         self.assertEqual(self.complete('history', '-o', os.path.join(self.tmpdir, 'export')), [target])
         self.assertEqual(self.complete('history', '-o', target, 'BatteryVo'),
-                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
+                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageOffsetForFans',
+                          'BatteryVoltageSteady'])
         # Fields come from axpert-history when it runs: "unit1.…" is in no static list.
         self.start_history_mock()
         self.assertEqual(self.complete('history', 'unit'), ['unit1.BatteryCapacity'])
@@ -108,7 +110,9 @@ class CompletionTest(ctltest.CtlTestCase):
 
     def test_static_fallback_matches_contract(self):
         # No daemon: the static list.
-        self.assertEqual(self.complete('get', 'BatteryVo'), ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageSteady'])
+        self.assertEqual(self.complete('get', 'BatteryVo'),
+                         ['BatteryVoltage', 'BatteryVoltageFromScc', 'BatteryVoltageOffsetForFans',
+                          'BatteryVoltageSteady'])
         self.assertEqual(self.complete('get', 'Zz'), [])
         static = set(self.complete('get', ''))
         xml = testlib.source_path('dbus', 'org.axpert.Inverter.xml')
