@@ -252,6 +252,15 @@ int verb_set(sd_bus *bus, int argc, char **argv)
                 r = call_inverter(bus, d, v->method->name, true, &error, NULL, "s",
                                   canonical ? canonical : value);
         }
+        /* A value in range that contradicts another setting (float above bulk, …): the daemon's
+         * words name the other setting; the range would be no answer. */
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS) && error.message &&
+            strstr(error.message, " conflicts with ")) {
+                const char *m = error.message, *colon = strchr(m, ':');
+                if (colon && strncmp(m, v->method->name, (size_t)(colon - m)) == 0)
+                        m = colon + 1 + (colon[1] == ' ');
+                return report_error(EXIT_INVALID, "%s: %s", what, m);
+        }
         /* The daemon refused the value: say what this inverter takes, as the bus advertises it. */
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_INVALID_ARGS) &&
             setting_accepted_text(d, v->method->name, v->arg->unit, accepted, sizeof accepted))
