@@ -123,8 +123,9 @@ class Inverter(historylib.HistoryTestCase):
         testlib.wait_for(lambda: unit1 not in self.dbus.managed_objects(), 30, 0.1,
                          what='the daemon to remove unit1')
         gone = historylib.now_usec()
-        n = len(self.samples(self.sn, ['BatteryVoltage'])[0])
-        self.wait_samples(self.sn, ['BatteryVoltage'], n + 4)
+        testlib.wait_for(lambda: len(self.samples(self.sn, ['BatteryVoltage'],
+                                                  since=gone + 1_000_000)[0]) >= 3, 60, 0.2,
+                         what='three cycles recorded after the unit vanished')
         self.assertTrue(self.history.running(), self.history.output())
         t, c = self.samples(self.sn, ['unit1.BatteryVoltage', 'unit0.BatteryVoltage',
                                       'BatteryVoltage'], since=gone + 1_000_000)
