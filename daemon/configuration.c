@@ -268,8 +268,8 @@ static int config_load_file(Config *c, const char *file, bool must_exist, char *
                                 if (r < 0 || usec > POLL_INTERVAL_MAX_USEC)
                                         return fail(error, error_size,
                                                     "%s: [Daemon] PollInterval=\"%s\" is not "
-                                                    "valid; accepted: %s, from 0 (as fast as "
-                                                    "the link allows) to 3600",
+                                                    "valid; accepted: %s, from 0 to 3600 (0: as "
+                                                    "fast as the link allows)",
                                                     file, value, accepted_seconds);
                                 c->poll_interval_usec = usec;
                         } else if (daemon && streq(*k, "SettingsInterval")) {

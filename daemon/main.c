@@ -74,7 +74,7 @@ static int parse_argv(int argc, char *argv[], Args *a)
                         if (config_parse_seconds(optarg, &a->overrides.poll_interval_usec) < 0 ||
                             a->overrides.poll_interval_usec > 3600 * USEC_PER_SEC) {
                                 log_error("--poll-interval=%s is not valid; accepted: a number of "
-                                          "seconds from 0 (as fast as the link allows) to 3600, "
+                                          "seconds from 0 to 3600 (0: as fast as the link allows), "
                                           "such as 5, 0.5 or 500ms",
                                           optarg);
                                 return -EINVAL;

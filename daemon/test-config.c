@@ -291,7 +291,7 @@ int main(void)
         test_autodetect();
 
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-        (void)system(cmd);
+        assert(system(cmd) == 0);
         printf("test-config: all passed\n");
         return 0;
 }
