@@ -65,5 +65,5 @@ def run_sim(*args, timeout=10):
     return p.returncode, p.stdout.decode(errors='replace'), p.stderr.decode(errors='replace')
 
 
-def main():
-    unittest.main(verbosity=2)
+def main(jobs=1, first=()):
+    testlib.main(jobs, first)
