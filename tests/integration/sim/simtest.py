@@ -1,7 +1,6 @@
 """Helpers for the axpert-sim tests: start the simulator, talk to its control socket."""
 import os
 import socket
-import unittest
 
 import testlib
 
