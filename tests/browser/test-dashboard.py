@@ -76,9 +76,9 @@ def real_history_binary():
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    """A port of this process's own (testlib.reserve_port): axpert-web is restarted on it, and
+    no concurrent test can be listening there when the page is pointed at it."""
+    return testlib.reserve_port()
 
 
 def port_open(port):
