@@ -77,7 +77,7 @@ static void rmdir_at(const char *dir, const char *sub)
                 log_warning_errno(errno, "Failed to remove %s: %s", path, ERRSTR(errno));
 }
 
-int gadget_new(const char *name, const char *udc, Gadget **ret)
+int gadget_new(const char *name, const char *udc, bool out_endpoint, Gadget **ret)
 {
         _cleanup_free_ Gadget *g = NULL;
         char *dir = NULL;
@@ -141,8 +141,8 @@ int gadget_new(const char *name, const char *udc, Gadget **ret)
                 goto fail;
         }
         /* No OUT endpoint: output reports arrive as SET_REPORT (kernels before 6.0 lack it). */
-        r = write_attr(dir, FUNCTION "/no_out_endpoint", "1", 1);
-        if (r < 0) {
+        r = write_attr(dir, FUNCTION "/no_out_endpoint", out_endpoint ? "0" : "1", 1);
+        if (r < 0 && !out_endpoint) {
                 log_error_errno(r,
                                 "This kernel's f_hid cannot drop the OUT endpoint "
                                 "(no_out_endpoint): %s",

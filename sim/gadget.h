@@ -8,8 +8,10 @@
 typedef struct Gadget Gadget;
 
 /* Creates /sys/kernel/config/usb_gadget/NAME (not yet bound). udc NULL = the first UDC in
- * /sys/class/udc at bind time. Fails with -EEXIST if a gadget of that name exists already. */
-int gadget_new(const char *name, const char *udc, Gadget **ret);
+ * /sys/class/udc at bind time. Fails with -EEXIST if a gadget of that name exists already.
+ * out_endpoint adds an interrupt OUT endpoint the real bridge lacks: output reports then queue in
+ * f_hid instead of sharing its one SET_REPORT buffer (TESTBED.md). */
+int gadget_new(const char *name, const char *udc, bool out_endpoint, Gadget **ret);
 /* Removes the gadget (unbinding it first). Returns NULL. */
 Gadget *gadget_free(Gadget *g);
 

@@ -18,6 +18,7 @@ static int arg_seqpacket = -1;
 static bool arg_uhid;
 static const char *arg_hidg;
 static const char *arg_hidg_gadget;
+static bool arg_hidg_out_endpoint;
 static unsigned arg_baud = 2400;
 static uint64_t arg_think_usec;
 static uint64_t arg_late_usec = SIM_LATE_USEC_DEFAULT;
@@ -45,6 +46,8 @@ static void help(void)
                "     --hidg=DEV           Be the device side of a USB HID gadget (/dev/hidgN)\n"
                "     --hidg-gadget=NAME   Create the gadget NAME in configfs (0665:5161 like the\n"
                "                          inverters' bridge), bind it to the first UDC, serve it\n"
+               "     --hidg-out-endpoint  Give that gadget an interrupt OUT endpoint (the bridge\n"
+               "                          has none: its outputs are SET_REPORT transfers)\n"
                "     --baud=N             Pace answers like a UART at N baud 8N1 (2400; 0 = "
                "instant)\n"
                "     --think-time=MSEC    Firmware think time before each answer (0)\n"
@@ -89,6 +92,7 @@ static int parse_argv(int argc, char *argv[])
                 ARG_UHID,
                 ARG_HIDG,
                 ARG_HIDG_GADGET,
+                ARG_HIDG_OUT_ENDPOINT,
                 ARG_BAUD,
                 ARG_THINK,
                 ARG_LATE,
@@ -110,6 +114,7 @@ static int parse_argv(int argc, char *argv[])
                         {"uhid", no_argument, NULL, ARG_UHID},
                         {"hidg", required_argument, NULL, ARG_HIDG},
                         {"hidg-gadget", required_argument, NULL, ARG_HIDG_GADGET},
+                        {"hidg-out-endpoint", no_argument, NULL, ARG_HIDG_OUT_ENDPOINT},
                         {"baud", required_argument, NULL, ARG_BAUD},
                         {"think-time", required_argument, NULL, ARG_THINK},
                         {"late-time", required_argument, NULL, ARG_LATE},
@@ -172,6 +177,9 @@ static int parse_argv(int argc, char *argv[])
                                                        optarg);
                         arg_hidg_gadget = optarg;
                         n_transports++;
+                        break;
+                case ARG_HIDG_OUT_ENDPOINT:
+                        arg_hidg_out_endpoint = true;
                         break;
                 case ARG_BAUD:
                         if (parse_unsigned(optarg, 4000000, &v) < 0)
@@ -276,6 +284,8 @@ static int parse_argv(int argc, char *argv[])
 
         if (optind < argc)
                 return log_error_errno(EINVAL, "Unexpected argument \"%s\".", argv[optind]);
+        if (arg_hidg_out_endpoint && !arg_hidg_gadget)
+                return log_error_errno(EINVAL, "--hidg-out-endpoint needs --hidg-gadget=NAME.");
         if (n_transports != 1)
                 return log_error_errno(EINVAL,
                                        "Exactly one of --pty=LINK, --seqpacket=FD, --uhid, "
@@ -351,6 +361,7 @@ int main(int argc, char *argv[])
         sim->trickle_usec = arg_trickle_usec;
         sim->hidg_path = arg_hidg;
         sim->hidg_gadget_name = arg_hidg_gadget;
+        sim->hidg_out_endpoint = arg_hidg_out_endpoint;
         sim->transport = arg_pty                        ? &sim_transport_pty
                          : arg_seqpacket >= 0           ? &sim_transport_seqpacket
                          : arg_hidg || arg_hidg_gadget ? &sim_transport_hidg

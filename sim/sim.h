@@ -97,6 +97,7 @@ struct Sim {
         int seqpacket_fd;
         const char *hidg_path;        /* --hidg=/dev/hidgN */
         const char *hidg_gadget_name; /* --hidg-gadget=NAME: our own configfs gadget */
+        bool hidg_out_endpoint;       /* --hidg-out-endpoint */
         unsigned baud;
         uint64_t think_usec;
         bool think_set;

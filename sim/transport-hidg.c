@@ -90,7 +90,7 @@ static int hidg_plug(Sim *sim)
 
         if (sim->hidg_gadget_name) {
                 if (!sim->gadget) {
-                        r = gadget_new(sim->hidg_gadget_name, NULL, &sim->gadget);
+                        r = gadget_new(sim->hidg_gadget_name, NULL, sim->hidg_out_endpoint, &sim->gadget);
                         if (r < 0)
                                 return r;
                 }

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Inside the test guest: axpert-sim --hidg-gadget as a real USB HID device on dummy_hcd, talked to
-over the hidraw node usbhid makes of it. Writes results.json for test-vm-sim-gadget.py."""
+over the hidraw node usbhid makes of it. Writes results-VARIANT.json for test-vm-sim-gadget.py."""
 import glob
 import json
 import os
@@ -57,7 +57,7 @@ def main():
     res['hidraw'] = path
     res['uevent'] = uevent
     if not path:
-        json.dump(res, open(os.path.join(OUT, 'results.json'), 'w'), indent=1)
+        json.dump(res, open(os.path.join(OUT, f'results-{sys.argv[3]}.json'), 'w'), indent=1)
         return
     # bInterface* and speed of the USB device behind it, as lsusb would show.
     usbdev = os.path.realpath(f'/sys/class/hidraw/{os.path.basename(path)}/device/../..')
@@ -82,7 +82,7 @@ def main():
     os.close(fd)
     res['answers'] = answers
     res['times'] = times
-    json.dump(res, open(os.path.join(OUT, 'results.json'), 'w'), indent=1)
+    json.dump(res, open(os.path.join(OUT, f'results-{sys.argv[3]}.json'), 'w'), indent=1)
 
 
 main()

@@ -63,6 +63,11 @@ def _is_static(path):
     return 'statically' in out or 'static-pie' in out
 
 
+def _read(path, mode='r'):
+    with open(path, mode) as f:
+        return f.read()
+
+
 def _run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
@@ -112,13 +117,14 @@ def ensure_kernel(cache_dir=None, log=print):
     if not package:
         # Offline: whatever was extracted before still boots.
         if os.path.exists(stamp):
-            package, version = open(stamp).read().split()[:2]
+            with open(stamp) as f:
+                package, version = f.read().split()[:2]
         else:
             raise RuntimeError('no linux-image-6.1.0-*-amd64 package known to apt '
                                '(apt-get update?)')
     want = f'{package} {version} {CACHE_FORMAT}\n'
     kver = package[len('linux-image-'):]
-    if os.path.exists(stamp) and open(stamp).read() == want and \
+    if os.path.exists(stamp) and _read(stamp) == want and \
             os.path.exists(os.path.join(root, 'initramfs.cpio')):
         return Kernel(root, kver, want.strip())
 
@@ -184,14 +190,14 @@ def _cpio_newc(entries):
 def build_initramfs(kernel):
     order = _module_order(kernel.modules, INITRAMFS_MODULES)
     entries = [(d, 0o040755, None) for d in ('bin', 'dev', 'proc', 'sys', 'modules')]
-    entries.append(('bin/busybox', 0o100755, open(BUSYBOX, 'rb').read()))
-    entries.append(('init', 0o100755, open(os.path.join(HERE, 'guest-init.sh'), 'rb').read()))
+    entries.append(('bin/busybox', 0o100755, _read(BUSYBOX, 'rb')))
+    entries.append(('init', 0o100755, _read(os.path.join(HERE, 'guest-init.sh'), 'rb')))
     names = []
     for path in order:
         base = os.path.basename(path)
         names.append(base)
         entries.append((f'modules/{base}', 0o100644,
-                        open(os.path.join(kernel.modules, path), 'rb').read()))
+                        _read(os.path.join(kernel.modules, path), 'rb')))
     entries.append(('modules.order', 0o100644, ('\n'.join(names) + '\n').encode()))
     with open(kernel.initramfs + '.tmp', 'wb') as f:
         f.write(_cpio_newc(entries))
@@ -249,7 +255,7 @@ class Result:
         self.rc = None
         rc = os.path.join(out_dir, 'rc')
         if os.path.exists(rc):
-            self.rc = int(open(rc).read().strip() or '-1')
+            self.rc = int(self.read('rc').strip() or '-1')
         self.boot_seconds = self._uptime('boot-uptime')
         end = self._uptime('end-uptime')
         self.scenario_seconds = end - self.boot_seconds \
@@ -257,17 +263,21 @@ class Result:
 
     def _uptime(self, name):
         try:
-            return float(open(os.path.join(self.out_dir, name)).read().split()[0])
-        except (OSError, ValueError, IndexError):
+            return float(self.read(name).split()[0])
+        except (ValueError, IndexError):
             return None
 
     def read(self, name):
         path = os.path.join(self.out_dir, name)
-        return open(path, errors='replace').read() if os.path.exists(path) else ''
+        if not os.path.exists(path):
+            return ''
+        with open(path, errors='replace') as f:
+            return f.read()
 
     def serial_tail(self, lines=60):
         try:
-            text = open(self.serial, errors='replace').read()
+            with open(self.serial, errors='replace') as f:
+                text = f.read()
         except OSError:
             return ''
         return '\n'.join(text.splitlines()[-lines:])

@@ -70,7 +70,7 @@ class VMTestCase(unittest.TestCase):
         cls.result = guest.run(script, timeout=cls.timeout)
         r = cls.result
         print(f'vm: {cls.kernel.package}; boot to the scenario {r.boot_seconds} s, '
-              f'scenario {r.scenario_seconds} s, wall {r.wall_seconds:.1f} s, '
+              f'scenario {r.scenario_seconds and round(r.scenario_seconds, 1)} s, wall {r.wall_seconds:.1f} s, '
               f'exit {r.rc}{" (timed out)" if r.timed_out else ""}', flush=True)
         cls.facts = Facts.load(r.read('facts'))
         cls.failed = False
