@@ -41,7 +41,7 @@ fact restarts "$(systemctl show -p NRestarts --value axpertd.service)"
 fact last_error "$(prop LastError)"
 fact reset_entry "$(journalctl -b -o cat MESSAGE_ID=af1952d1256d4f3d81653fd4dca22ffe | tail -1)"
 fact reset_done "$(journalctl -b -o cat MESSAGE_ID=af7f6be32dd34e8aa5f28831bd23bf55 | tail -1)"
-fact slow_writes "$(journalctl -b -u axpertd.service -o cat | grep -c 'the event loop waited' || true)"
+fact slow_writes "$(journalctl -b -u axpertd.service -o cat | grep -c 'writing .* took' || true)"
 journalctl -b -u axpertd.service -o short-monotonic >"$OUT/axpertd.log" || true
 
 # A write() on the node by itself, with axpertd stopped: healthy, then wedged.
