@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "link-writer.h"
 #include "link.h"
 #include "log.h"
 #include "transport.h"
@@ -60,8 +61,12 @@
 /* A reset that brought no answer is not repeated before this (a switched-off inverter behind a
  * bridge that is fine would otherwise be reset every few seconds, forever). */
 #define LINK_USB_RESET_RETRY_USEC (10 * 60 * USEC_PER_SEC)
-/* A request's write() that takes this long held up the event loop: said once per connection. */
+/* A request's write() that takes this long is said once per connection. On hidraw it runs on
+ * the writer thread (link-writer.c): a SET_REPORT took up to 0.74 s in the test guest. */
 #define LINK_WRITE_SLOW_USEC (50 * USEC_PER_MSEC)
+/* The first-byte timeout counts from the end of the write; one that never ends (each report may
+ * take the kernel's USB control timeout, 5 s) fails the attempt after this. */
+#define LINK_WRITE_MAX_USEC (6 * USEC_PER_SEC)
 
 #define LINK_RX_MAX 1024
 
@@ -171,6 +176,9 @@ struct Link {
         char usb_why[160];         /* why it was reset, for the steps that follow */
         uint64_t write_max_usec;
         bool write_slow_said;
+        LinkWriter *writer;   /* hidraw: writes off the loop */
+        uint64_t write_token; /* the attempt whose write is in progress */
+        bool writing;
 
         LinkEventFunc on_event;
         void *userdata;
@@ -386,6 +394,50 @@ static void link_attempt_failed(Link *l, int error)
         link_finish(l, error, NULL);
 }
 
+static void link_write_took(Link *l, const char *command, uint64_t took)
+{
+        if (took > l->write_max_usec)
+                l->write_max_usec = took;
+        if (took < LINK_WRITE_SLOW_USEC)
+                return;
+        if (!l->write_slow_said)
+                log_notice("%s: writing %s took %" PRIu64 " ms%s.", l->display_path, command,
+                           took / USEC_PER_MSEC,
+                           l->writer ? " (on the writer thread, not the event loop)"
+                                     : " (the event loop waited for it)");
+        else
+                log_debug("%s: writing %s took %" PRIu64 " ms.", l->display_path, command,
+                          took / USEC_PER_MSEC);
+        l->write_slow_said = true;
+}
+
+/* The writer thread is done with an attempt's request. */
+static void on_write_done(int result, uint64_t usec, uint64_t token, void *userdata)
+{
+        Link *l = userdata;
+
+        link_write_took(l, l->current && token == l->write_token ? l->current->command
+                                                                  : "a request",
+                        usec);
+        if (!l->writing || token != l->write_token)
+                return; /* an attempt that is over */
+        l->writing = false;
+        if (!l->open || !l->current || l->phase != LINK_PHASE_WAIT)
+                return;
+        if (result == -ENODEV) {
+                link_lost(l, -ENODEV, "the device node went away");
+                return;
+        }
+        if (result < 0)
+                /* The timeout turns it into a retry. */
+                log_debug_errno(result, "%s: writing %s failed: %s", l->display_path,
+                                l->current->command, strerror(-result));
+        /* The inverter starts thinking once the request is out. */
+        l->started_usec = now_usec();
+        link_arm(l, l->started_usec + LINK_FIRST_BYTE_USEC +
+                                    (l->first_rx_usec ? l->current->answer_usec : 0));
+}
+
 static void link_write(Link *l)
 {
         LinkRequest *r = l->current;
@@ -410,20 +462,21 @@ static void link_write(Link *l)
         l->answer_started = false;
         l->phase = LINK_PHASE_WAIT;
 
-        uint64_t before = now_usec();
-        k = transport_write(l->spec.kind, l->fd, r->wire, r->wire_len);
-        uint64_t took = now_usec() - before;
-        if (took > l->write_max_usec)
-                l->write_max_usec = took;
-        if (took >= LINK_WRITE_SLOW_USEC) {
-                if (!l->write_slow_said)
-                        log_notice("%s: writing %s took %" PRIu64 " ms (the event loop waited "
-                                   "for it).",
-                                   l->display_path, r->command, took / USEC_PER_MSEC);
-                else
-                        log_debug("%s: writing %s took %" PRIu64 " ms.", l->display_path,
-                                  r->command, took / USEC_PER_MSEC);
-                l->write_slow_said = true;
+        if (l->writer) {
+                l->write_token = l->requests_sent;
+                l->writing = true;
+                k = link_writer_submit(l->writer, l->spec.kind, l->fd, r->wire, r->wire_len,
+                                       l->write_token);
+                if (k >= 0) {
+                        /* on_write_done() starts the answer's clock. */
+                        link_arm(l, l->started_usec + LINK_FIRST_BYTE_USEC + LINK_WRITE_MAX_USEC);
+                        return;
+                }
+                l->writing = false;
+        } else {
+                uint64_t before = now_usec();
+                k = transport_write(l->spec.kind, l->fd, r->wire, r->wire_len);
+                link_write_took(l, r->command, now_usec() - before);
         }
         if (k == -ENODEV) {
                 link_lost(l, -ENODEV, "the device node went away");
@@ -1078,6 +1131,11 @@ int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *us
         r = sd_event_add_defer(event, &l->kick, on_kick, l);
         if (r < 0)
                 return r;
+        if (l->spec.kind == TRANSPORT_HIDRAW) {
+                r = link_writer_new(event, on_write_done, l, &l->writer);
+                if (r < 0)
+                        return r;
+        }
         (void)sd_event_source_set_enabled(l->kick, SD_EVENT_OFF);
 
         *ret = TAKE_PTR(l);
@@ -1093,6 +1151,7 @@ Link *link_free(Link *l)
         l->open = false;
         link_fail_all(l, -ECANCELED);
         l->usb_reset = usb_reset_free(l->usb_reset);
+        l->writer = link_writer_free(l->writer);
         l->io = sd_event_source_disable_unref(l->io);
         l->timer = sd_event_source_disable_unref(l->timer);
         l->reopen = sd_event_source_disable_unref(l->reopen);

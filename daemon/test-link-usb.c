@@ -2,7 +2,8 @@
  * the test's: after 3 silent requests the device is reset once on a worker thread while the loop
  * keeps running, the link reopens and goes on; no second reset without an answer in between; a
  * failed reset is said and the link reconnects; nodes not on USB are never reset; freeing the
- * link during a reset waits for it. And the sd-device side on what the host has (no USB). */
+ * link during a reset waits for it. And the sd-device side on what the host has (no USB), and the
+ * writer thread: a write() that blocks (as hidraw's SET_REPORT does) does not block the loop. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "link-writer.h"
 #include "link.h"
 #include "usb-device.h"
 
@@ -221,6 +223,60 @@ static void test_sd_device_side(void)
         assert(usb_reset_device("/nonexistent/usb/001/001") == -ENOENT);
 }
 
+static int writer_result = 1;
+static uint64_t writer_token;
+static int writer_ticks;
+
+static void on_writer_done(int result, uint64_t usec, uint64_t token, void *userdata)
+{
+        writer_result = result;
+        writer_token = token;
+}
+
+static int on_writer_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        writer_ticks++;
+        (void)sd_event_source_set_time(s, usec + 10000);
+        return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
+static void test_writer(void)
+{
+        sd_event_source *tick;
+        LinkWriter *w;
+        uint8_t fill[4096] = {0}, drain[65536];
+        int p[2];
+
+        /* A blocking pipe, full: the writer's write() blocks until the test drains it. */
+        assert(pipe2(p, O_CLOEXEC) == 0);
+        assert(fcntl(p[1], F_SETFL, O_NONBLOCK) == 0);
+        while (write(p[1], fill, sizeof fill) > 0)
+                ;
+        assert(errno == EAGAIN);
+        assert(fcntl(p[1], F_SETFL, 0) == 0);
+
+        assert(link_writer_new(event, on_writer_done, NULL, &w) == 0);
+        assert(sd_event_add_time_relative(event, &tick, CLOCK_MONOTONIC, 10000, 1000,
+                                          on_writer_tick, NULL) >= 0);
+        assert(link_writer_submit(w, TRANSPORT_SERIAL, p[1], (const uint8_t *)"QPI\r", 4, 42) ==
+               0);
+        /* The writer's own duplicate: closing ours changes nothing. */
+        close(p[1]);
+        uint64_t end = now_usec() + 300000;
+        while (now_usec() < end)
+                assert(sd_event_run(event, 20000) >= 0);
+        assert(writer_result == 1); /* still blocked */
+        assert(writer_ticks >= 15); /* the loop ran meanwhile */
+        while (read(p[0], drain, sizeof drain) == sizeof drain)
+                ;
+        for (int i = 0; i < 1000 && writer_result == 1; i++)
+                assert(sd_event_run(event, 10000) >= 0);
+        assert(writer_result == 0 && writer_token == 42);
+        sd_event_source_disable_unref(tick);
+        link_writer_free(w);
+        close(p[0]);
+}
+
 int main(void)
 {
         sd_event_source *tick;
@@ -233,6 +289,7 @@ int main(void)
 
         loop_thread = pthread_self();
         assert(sd_event_default(&event) >= 0);
+        test_writer();
         assert(sd_event_add_time_relative(event, &tick, CLOCK_MONOTONIC, 10000, 1000, on_tick,
                                           NULL) >= 0);
         assert(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0);
