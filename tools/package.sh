@@ -45,8 +45,9 @@ tree_id() {
         if [ "$tree" = head ]; then
                 git rev-parse 'HEAD^{tree}'
         else
-                git ls-files -z | xargs -0 -r stat -c '%a %n' 2>/dev/null
-                git ls-files -z | xargs -0 -r sha256sum 2>/dev/null
+                # tests/package/ (the tests that call this) does not change what is built.
+                git ls-files -z -- . ':!tests/package' | xargs -0 -r stat -c '%a %n' 2>/dev/null
+                git ls-files -z -- . ':!tests/package' | xargs -0 -r sha256sum 2>/dev/null
         fi
         echo "version=$version DEB_CFLAGS_APPEND=${DEB_CFLAGS_APPEND:-}"
 }
