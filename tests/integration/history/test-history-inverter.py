@@ -156,4 +156,4 @@ class Inverter(historylib.HistoryTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=3, first=('test_offline_records_nothing_and_counts_no_energy',))
