@@ -43,11 +43,12 @@ add_user() {
 }
 as_user() { runuser -u "$VM_USER" -- "$@"; }
 
-# The simulator as the gadget: axpert-sim --hidg-gadget=axpert plus what the scenario adds.
+# The simulator as the gadget: axpert-sim --hidg-gadget=axpert plus what the scenario adds;
+# $SIM may carry a wrapper (taskset …).
 SIM=${SIM:-axpert-sim}
 sim_start() {
         rm -f "$SIM_SOCK" "$OUT/sim.ready"
-        "$SIM" --hidg-gadget=axpert --control="$SIM_SOCK" "$@" >"$OUT/sim.ready" 2>"$OUT/sim.log" &
+        $SIM --hidg-gadget=axpert --control="$SIM_SOCK" "$@" >"$OUT/sim.ready" 2>>"$OUT/sim.log" &
         SIM_PID=$!
         wait_until 20 grep -q ready "$OUT/sim.ready"
         log "axpert-sim running ($SIM_PID)"

@@ -44,6 +44,7 @@ class VMTestCase(unittest.TestCase):
     files = {}           # extra files of the guest's layer: path → text
     masked = ()          # units masked in the guest
     unmasked = ()        # of vmlib.MASKED_UNITS, those this scenario needs
+    env = {}             # shell variables set for the guest script
 
     @classmethod
     def setUpClass(cls):
@@ -64,7 +65,8 @@ class VMTestCase(unittest.TestCase):
             guest.mask(unit)
         for path, text in cls.files.items():
             guest.add_file(path, text)
-        script = (f'. {SOURCE_ROOT}/tests/vm/guest-lib.sh\n'
+        script = ''.join(f"{k}='{v}'\n" for k, v in cls.env.items())
+        script += (f'. {SOURCE_ROOT}/tests/vm/guest-lib.sh\n'
                   f'set -- {SOURCE_ROOT}\n'
                   f'. {SOURCE_ROOT}/tests/vm/guest-{cls.scenario}.sh\n')
         cls.result = guest.run(script, timeout=cls.timeout)
