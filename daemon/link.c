@@ -1007,6 +1007,10 @@ static bool link_usb_reset_due(Link *l)
         if (l->spec.kind != TRANSPORT_HIDRAW || !l->usb_known || !l->usb_ops->reset ||
             l->usb_reset)
                 return false;
+        /* An autodetected node that never answered QPI may be a UPS of the same ids: not ours
+         * to reset. */
+        if (l->probe && !l->probe_passed)
+                return false;
         /* Once per outage, unless the last one is long ago. */
         return !l->usb_reset_unanswered ||
                now_usec() - l->usb_reset_usec >= LINK_USB_RESET_RETRY_USEC;
