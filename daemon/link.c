@@ -174,6 +174,8 @@ struct Link {
         bool usb_reset_unanswered; /* a reset came and nothing answered since */
         uint64_t usb_reset_usec;   /* when the last one started */
         char usb_why[160];         /* why it was reset, for the steps that follow */
+        bool usb_reset_reopen;     /* the next open follows a reset that succeeded */
+        bool opened_after_reset;   /* the last open did */
         uint64_t write_max_usec;
         bool write_slow_said;
         LinkWriter *writer;   /* hidraw: writes off the loop */
@@ -985,6 +987,7 @@ static void on_usb_reset_done(int result, uint64_t usec, void *userdata)
                 link_journal(l, LOG_NOTICE, AXPERT_MESSAGE_USB_RESET_DONE, text);
                 snprintf(why, sizeof why, "%s; USB device reset, reopening %s", l->usb_why,
                          l->display_path);
+                l->usb_reset_reopen = true;
                 link_schedule_reopen(l, 0);
         } else {
                 snprintf(text, sizeof text, "Inverter%s%s: cannot reset USB device %s: %s; "
@@ -1006,6 +1009,10 @@ static bool link_usb_reset_due(Link *l)
 {
         if (l->spec.kind != TRANSPORT_HIDRAW || !l->usb_known || !l->usb_ops->reset ||
             l->usb_reset)
+                return false;
+        /* An autodetected node that never answered QPI may be a UPS of the same ids: not ours
+         * to reset. */
+        if (l->probe && !l->probe_passed)
                 return false;
         /* Once per outage, unless the last one is long ago. */
         return !l->usb_reset_unanswered ||
@@ -1076,6 +1083,10 @@ static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata)
                         l->on_event(l, LINK_EVENT_LOST, r, why, l->userdata);
                 return 0;
         }
+        /* The same USB device as before the reset (its node, its port): the owner may go on
+         * where it was instead of learning the inverter anew. */
+        l->opened_after_reset = l->usb_reset_reopen && l->usb_known;
+        l->usb_reset_reopen = false;
         if (l->on_event)
                 l->on_event(l, LINK_EVENT_OPENED, 0, NULL, l->userdata);
         link_kick(l);
@@ -1328,4 +1339,9 @@ bool link_usb_resetting(const Link *l)
 uint64_t link_write_max_usec(const Link *l)
 {
         return l ? l->write_max_usec : 0;
+}
+
+bool link_opened_after_usb_reset(const Link *l)
+{
+        return l && l->opened_after_reset;
 }

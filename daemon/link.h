@@ -120,6 +120,9 @@ typedef struct LinkUsbOps {
 } LinkUsbOps;
 /* The real ones (sd-device, USBDEVFS_RESET) are the default; tests give their own. */
 void link_set_usb_ops(Link *link, const LinkUsbOps *ops);
+/* During LINK_EVENT_OPENED: the node was reopened right after a USB reset that succeeded (the
+ * same device, the same inverter behind it). */
+bool link_opened_after_usb_reset(const Link *link);
 /* USB resets that succeeded since start. */
 unsigned link_usb_resets(const Link *link);
 /* Whether a USB reset is running. */

@@ -479,12 +479,18 @@ void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
         Device *d = p->device;
 
         switch (event) {
-        case LINK_EVENT_OPENED:
+        case LINK_EVENT_OPENED: {
+                /* Reopened after a USB reset of the same device, with its identity and settings
+                 * known: the status alone brings it back (the settings cycle comes when due and
+                 * checks the serial number), instead of a whole identity cycle, seconds at
+                 * 2400 baud. */
+                bool resumed = link_opened_after_usb_reset(d->link) && d->ever_online &&
+                               pi30_value_valid(&d->values[PI30_F_SERIAL_NUMBER]);
                 p->generation++;
                 p->connected = false;
-                p->identity_due = true;
+                p->identity_due = !resumed;
                 p->failed_cycles = 0;
-                p->last_slow_usec = 0;
+                p->last_slow_usec = resumed ? now_mono() : 0;
                 /* What answered before is remembered (same serial number); what was refused is
                  * asked again. */
                 device_reprobe(d);
@@ -494,6 +500,7 @@ void poller_link_event(Poller *p, LinkEvent event, int error, const char *why)
                 p->state = POLLER_IDLE;
                 poller_schedule(p, 0);
                 break;
+        }
 
         case LINK_EVENT_LOST:
                 p->generation++;

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """In the test guest: GetAll on axpertd's first object over the system bus every 50 ms until
-SIGTERM, each call's start (/proc/uptime, the scenario's clock) and duration into a JSON file;
-a call that fails counts with its error."""
+SIGTERM; each call's start (/proc/uptime, the scenario's clock), duration, and the Online,
+LastError and UsbResets it returned go to DIR/getall.json. DIR/sampler.ready appears after the
+first call, DIR/recovered once Online is true again after having been false — so the scenario
+waits on files instead of spawning busctl while the latency is measured."""
 import json
+import os
 import signal
 import sys
 import time
@@ -27,19 +30,37 @@ def uptime():
         return float(f.read().split()[0])
 
 
+def touch(name):
+    with open(os.path.join(out, name), 'w') as f:
+        f.write(f'{uptime()}\n')
+
+
 signal.signal(signal.SIGTERM, stop)
 bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+was_offline = False
 while running:
     t, start = uptime(), time.monotonic()
-    error = None
+    sample = {'t': t}
     try:
-        bus.call_sync('org.axpert.Inverter', '/org/axpert/Inverter/0',
-                      'org.freedesktop.DBus.Properties', 'GetAll',
-                      GLib.Variant('(s)', ('org.axpert.Inverter',)), GLib.VariantType('(a{sv})'),
-                      Gio.DBusCallFlags.NONE, 10000, None)
+        reply = bus.call_sync('org.axpert.Inverter', '/org/axpert/Inverter/0',
+                              'org.freedesktop.DBus.Properties', 'GetAll',
+                              GLib.Variant('(s)', ('org.axpert.Inverter',)),
+                              GLib.VariantType('(a{sv})'), Gio.DBusCallFlags.NONE, 10000, None)
+        sample['ms'] = (time.monotonic() - start) * 1000
+        props = reply.get_child_value(0)
+        for name in ('Online', 'LastError', 'UsbResets'):
+            v = props.lookup_value(name, None)
+            sample[name] = v.unpack() if v is not None else None
     except GLib.Error as e:
-        error = e.message
-    samples.append({'t': t, 'ms': (time.monotonic() - start) * 1000, 'error': error})
+        sample['ms'] = (time.monotonic() - start) * 1000
+        sample['error'] = e.message
+    samples.append(sample)
+    if len(samples) == 1:
+        touch('sampler.ready')
+    if sample.get('Online') is False:
+        was_offline = True
+    elif sample.get('Online') and was_offline and not os.path.exists(f'{out}/recovered'):
+        touch('recovered')
     time.sleep(0.05)
-with open(out, 'w') as f:
+with open(os.path.join(out, 'getall.json'), 'w') as f:
     json.dump(samples, f)

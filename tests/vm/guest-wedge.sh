@@ -16,20 +16,15 @@ offline() { ! online; }
 fact pid_before "$(systemctl show -p MainPID --value axpertd.service)"
 fact resets_before "$(prop UsbResets)"
 
-python3 "$SRC/tests/vm/guest-getall.py" "$OUT/getall.json" &
+python3 "$SRC/tests/vm/guest-getall.py" "$OUT" &
 SAMPLER=$!
-sleep 3
+wait_until 60 test -e "$OUT/sampler.ready"
+sleep 3 # the baseline
 
-t0=$(now)
-fact wedge_at "$t0"
+fact wedge_at "$(now)"
 sim_ctl fault wedge
-wait_until 60 offline
-fact offline_at "$(now)"
-fact offline_error "$(prop LastError)"
-wait_until 120 online
-t1=$(now)
-fact online_at "$t1"
-fact recovery "$(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')"
+# No busctl meanwhile: the sampler's GetAll calls say when it is back.
+wait_until 180 test -e "$OUT/recovered"
 sleep 3
 kill "$SAMPLER"
 wait "$SAMPLER" || true
