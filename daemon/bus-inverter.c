@@ -114,6 +114,7 @@ typedef struct InverterSnapshot {
         char setting_limits[1024];
         char setting_options[2048];
         char setting_choices[2048];
+        uint32_t usb_resets;
 } InverterSnapshot;
 
 typedef enum DerivedType {
@@ -166,6 +167,7 @@ static const DerivedProperty derived_properties[] = {
                 ROW("SettingLimits", "a{s(ddd)}", DERIVED_SETTINGS_RANGE, setting_limits, true),
                 ROW("SettingOptions", "a{sad}", DERIVED_SETTINGS_LIST, setting_options, true),
                 ROW("SettingChoices", "a{sas}", DERIVED_SETTINGS_NAMES, setting_choices, true),
+                ROW("UsbResets", "u", DERIVED_UINT32, usb_resets, true),
 };
 #undef ROW
 
@@ -219,6 +221,7 @@ static void inverter_snapshot(Device *d, InverterSnapshot *ret)
         snprintf(ret->last_error, sizeof ret->last_error, "%s", d->last_error);
         snprintf(ret->device_path, sizeof ret->device_path, "%s", link_device_path(d->link));
         snprintf(ret->transport, sizeof ret->transport, "%s", link_transport_name(d->link));
+        ret->usb_resets = link_usb_resets(d->link);
 
         if (pi30_value_valid(&v[PI30_F_MODEL_NAME]))
                 snprintf(ret->model_name, sizeof ret->model_name, "%s", v[PI30_F_MODEL_NAME].s);

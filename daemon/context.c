@@ -195,6 +195,8 @@ int context_add_devices(Context *c)
                         r = link_new(c->event, path, on_link_event, d, &d->link);
                 }
                 if (r >= 0)
+                        r = link_set_name(d->link, name);
+                if (r >= 0)
                         link_set_probe(d->link, c->config->devices[i].probe);
                 if (r >= 0)
                         r = poller_new(c->event, d, &intervals, &callbacks, c, &d->poller);

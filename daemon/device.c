@@ -118,15 +118,23 @@ static void device_learn_refusal(Device *d, Pi30Command cmd, int result)
         }
         if (cmd == PI30_CMD_QPI)
                 return; /* without QPI there is no inverter: never "unsupported" */
-        if (c->answered && c->refusals < DEVICE_REFUSALS_UNSUPPORTED) {
-                /* It answered before: a mangled request or a busy inverter, not the model. */
+        if (c->refusals < DEVICE_REFUSALS_UNSUPPORTED) {
+                /* A lost or mangled report makes the inverter refuse a request it supports
+                 * (TESTBED.md: a USB bridge that drops the first report of two): one refusal
+                 * says nothing about the model, answered before or not. */
                 log_debug("%s: %s %s (%u of %d before it counts as unsupported).", d->id, name, how,
                           c->refusals, DEVICE_REFUSALS_UNSUPPORTED);
                 return;
         }
-        if (!c->unsupported)
-                log_info("%s: %s %s%s, not asking again until reconnect or re-probe.", d->id, name,
-                         how, c->answered ? " in several cycles" : "");
+        if (!c->unsupported) {
+                /* A re-probe that is refused again confirms what was known: said once. */
+                if (c->refusals == DEVICE_REFUSALS_UNSUPPORTED)
+                        log_info("%s: %s %s in %d cycles, not asking again until reconnect or "
+                                 "re-probe.",
+                                 d->id, name, how, DEVICE_REFUSALS_UNSUPPORTED);
+                else
+                        log_debug("%s: %s %s again, still unsupported.", d->id, name, how);
+        }
         c->unsupported = true;
 }
 

@@ -138,9 +138,10 @@ bool device_stage_unit_present(Device *d, unsigned index);
  * loses its values; one not seen is dropped when scan_ok), without parallel all go. */
 void device_stage_commit(Device *d, bool parallel, bool scan_ok);
 
-/* Capabilities. A command that never answered on this inverter is unsupported after one NAK or
- * echo; one that did answer only after DEVICE_REFUSALS_UNSUPPORTED refusals in separate
- * cycles (a flaky link must not remove it). QPI never is. */
+/* Capabilities. A command is unsupported only after DEVICE_REFUSALS_UNSUPPORTED refusals (NAK
+ * or echo) in separate cycles, whether it ever answered or not: a lost or mangled report makes
+ * an inverter refuse what it supports, and a flaky link must not remove a capability. Once
+ * unsupported, one refusal at a re-probe confirms it. QPI never is. */
 #define DEVICE_REFUSALS_UNSUPPORTED 3
 bool device_command_supported(const Device *d, Pi30Command cmd);
 /* Asks everything again (on connect, and now and then). */

@@ -9,6 +9,12 @@
 #define AXPERT_MESSAGE_CONNECTED "4e815edfb9f24d4c91442fa2bc0e49e9"
 #define AXPERT_MESSAGE_LOST "ff4adbd6ba654b178f4c1694a7424deb"
 #define AXPERT_MESSAGE_REESTABLISHED "de5898e9ed2649d7815077fb7186e28a"
+/* The USB recovery ladder (link.c): a reset started, done, failed; the node found again under
+ * another name. */
+#define AXPERT_MESSAGE_USB_RESET "af1952d1256d4f3d81653fd4dca22ffe"
+#define AXPERT_MESSAGE_USB_RESET_DONE "af7f6be32dd34e8aa5f28831bd23bf55"
+#define AXPERT_MESSAGE_USB_RESET_FAILED "0a874013e57944328923f82613fca0fc"
+#define AXPERT_MESSAGE_NODE_FOUND "70e220182eb54995815f6c4fb988e33d"
 
 typedef struct JournalField {
         const char *name; /* AXPERT_DEVICE, … */

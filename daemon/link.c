@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
+#include "link-writer.h"
 #include "link.h"
 #include "log.h"
 #include "transport.h"
@@ -56,6 +58,15 @@
  * left alone after it answered QPI with something that is no PI30 answer (an echo, a NAK, a
  * frame of another shape) once, or failed to answer it on this many connections in a row. */
 #define LINK_PROBE_MAX_SILENT 3
+/* A reset that brought no answer is not repeated before this (a switched-off inverter behind a
+ * bridge that is fine would otherwise be reset every few seconds, forever). */
+#define LINK_USB_RESET_RETRY_USEC (10 * 60 * USEC_PER_SEC)
+/* A request's write() that takes this long is said once per connection. On hidraw it runs on
+ * the writer thread (link-writer.c): a SET_REPORT took up to 0.74 s in the test guest. */
+#define LINK_WRITE_SLOW_USEC (50 * USEC_PER_MSEC)
+/* The first-byte timeout counts from the end of the write; one that never ends (each report may
+ * take the kernel's USB control timeout, 5 s) fails the attempt after this. */
+#define LINK_WRITE_MAX_USEC (6 * USEC_PER_SEC)
 
 #define LINK_RX_MAX 1024
 
@@ -153,8 +164,30 @@ struct Link {
         bool node_known;
         NodeId node; /* the node last opened (or left alone) */
 
+        /* The USB recovery ladder (link_set_usb_ops()). */
+        const LinkUsbOps *usb_ops;
+        char name[64];
+        bool usb_known;        /* the node last opened is on USB: usb says which device */
+        UsbIdentity usb;
+        UsbReset *usb_reset;   /* running */
+        unsigned usb_resets;   /* succeeded */
+        bool usb_reset_unanswered; /* a reset came and nothing answered since */
+        uint64_t usb_reset_usec;   /* when the last one started */
+        char usb_why[160];         /* why it was reset, for the steps that follow */
+        uint64_t write_max_usec;
+        bool write_slow_said;
+        LinkWriter *writer;   /* hidraw: writes off the loop */
+        uint64_t write_token; /* the attempt whose write is in progress */
+        bool writing;
+
         LinkEventFunc on_event;
         void *userdata;
+};
+
+static const LinkUsbOps link_usb_default = {
+                .identify = usb_identity_of_fd,
+                .find = usb_find_hidraw,
+                .reset = usb_reset_device,
 };
 
 static uint64_t now_usec(void)
@@ -264,6 +297,8 @@ static int failure_rank(int failure)
 }
 
 static void link_leave_alone(Link *l, int result);
+static bool link_usb_reset_due(Link *l);
+static void link_usb_reset(Link *l, const char *why);
 
 /* Completes the current request. The frame points into rx (or held_payload), which stays
  * untouched until done returned. */
@@ -287,8 +322,10 @@ static void link_finish(Link *l, int result, const Pi30Frame *frame)
                 /* The inverter answered something meaningful: it is alive. */
                 l->failures = 0;
                 l->backoff_usec = 0;
-                if (result != -ENOTCONN && result != -ECANCELED)
+                if (result != -ENOTCONN && result != -ECANCELED) {
                         l->garbled_in_row = 0;
+                        l->usb_reset_unanswered = false;
+                }
         }
 
         if (r->known == PI30_CMD_QPI && result == 0) {
@@ -326,6 +363,11 @@ static void link_finish(Link *l, int result, const Pi30Frame *frame)
                                  : l->last_failure == -ETIMEDOUT
                                                  ? "timeouts"
                                                  : "answers that belonged to other commands");
+                /* Silence (not garbage, not a trickle) is what a wedged bridge shows. */
+                if (l->last_failure == -ETIMEDOUT && link_usb_reset_due(l)) {
+                        link_usb_reset(l, why);
+                        return;
+                }
                 link_lost(l, l->last_failure == -ETIME ? -ETIMEDOUT : l->last_failure, why);
                 return;
         }
@@ -352,6 +394,50 @@ static void link_attempt_failed(Link *l, int error)
         link_finish(l, error, NULL);
 }
 
+static void link_write_took(Link *l, const char *command, uint64_t took)
+{
+        if (took > l->write_max_usec)
+                l->write_max_usec = took;
+        if (took < LINK_WRITE_SLOW_USEC)
+                return;
+        if (!l->write_slow_said)
+                log_notice("%s: writing %s took %" PRIu64 " ms%s.", l->display_path, command,
+                           took / USEC_PER_MSEC,
+                           l->writer ? " (on the writer thread, not the event loop)"
+                                     : " (the event loop waited for it)");
+        else
+                log_debug("%s: writing %s took %" PRIu64 " ms.", l->display_path, command,
+                          took / USEC_PER_MSEC);
+        l->write_slow_said = true;
+}
+
+/* The writer thread is done with an attempt's request. */
+static void on_write_done(int result, uint64_t usec, uint64_t token, void *userdata)
+{
+        Link *l = userdata;
+
+        link_write_took(l, l->current && token == l->write_token ? l->current->command
+                                                                  : "a request",
+                        usec);
+        if (!l->writing || token != l->write_token)
+                return; /* an attempt that is over */
+        l->writing = false;
+        if (!l->open || !l->current || l->phase != LINK_PHASE_WAIT)
+                return;
+        if (result == -ENODEV) {
+                link_lost(l, -ENODEV, "the device node went away");
+                return;
+        }
+        if (result < 0)
+                /* The timeout turns it into a retry. */
+                log_debug_errno(result, "%s: writing %s failed: %s", l->display_path,
+                                l->current->command, strerror(-result));
+        /* The inverter starts thinking once the request is out. */
+        l->started_usec = now_usec();
+        link_arm(l, l->started_usec + LINK_FIRST_BYTE_USEC +
+                                    (l->first_rx_usec ? l->current->answer_usec : 0));
+}
+
 static void link_write(Link *l)
 {
         LinkRequest *r = l->current;
@@ -376,7 +462,22 @@ static void link_write(Link *l)
         l->answer_started = false;
         l->phase = LINK_PHASE_WAIT;
 
-        k = transport_write(l->spec.kind, l->fd, r->wire, r->wire_len);
+        if (l->writer) {
+                l->write_token = l->requests_sent;
+                l->writing = true;
+                k = link_writer_submit(l->writer, l->spec.kind, l->fd, r->wire, r->wire_len,
+                                       l->write_token);
+                if (k >= 0) {
+                        /* on_write_done() starts the answer's clock. */
+                        link_arm(l, l->started_usec + LINK_FIRST_BYTE_USEC + LINK_WRITE_MAX_USEC);
+                        return;
+                }
+                l->writing = false;
+        } else {
+                uint64_t before = now_usec();
+                k = transport_write(l->spec.kind, l->fd, r->wire, r->wire_len);
+                link_write_took(l, r->command, now_usec() - before);
+        }
         if (k == -ENODEV) {
                 link_lost(l, -ENODEV, "the device node went away");
                 return;
@@ -766,6 +867,14 @@ static int link_try_open(Link *l)
         }
         l->open = true;
         l->failures = 0;
+        l->write_slow_said = false;
+        if (l->spec.kind == TRANSPORT_HIDRAW && l->usb_ops->identify) {
+                /* Every enumeration has a new bus address; the port stays. */
+                UsbIdentity id;
+                l->usb_known = l->usb_ops->identify(fd, &id) >= 0;
+                if (l->usb_known)
+                        l->usb = id;
+        }
         if (l->probe) {
                 /* Another node behind the path (a replug) is probed afresh. */
                 struct stat st;
@@ -815,14 +924,129 @@ static void link_leave_alone(Link *l, int result)
         link_down(l, -EPROTONOSUPPORT, why, LINK_PATH_POLL_USEC);
 }
 
+static void link_journal(Link *l, int priority, const char *message_id, const char *text)
+{
+        const JournalField fields[] = {
+                        {"AXPERT_DEVICE", l->name[0] ? l->name : NULL},
+                        {"AXPERT_DEVICE_PATH", l->display_path},
+                        {"AXPERT_USB_DEVICE", l->usb_known ? l->usb.node : NULL},
+        };
+
+        journal_entry(priority, message_id, text, fields, ELEMENTSOF(fields));
+}
+
+static int link_set_path(Link *l, const char *path)
+{
+        char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        free(l->spec.path);
+        l->spec.path = p;
+        snprintf(l->display_path, sizeof l->display_path, "%s", path);
+        return 0;
+}
+
+/* The USB device the link last had open may be back under another hidraw number (the old one
+ * was still held when it re-enumerated): follow it there. The same port and ids make it the
+ * same inverter; without a match the path stays as it is. */
+static void link_follow_usb(Link *l)
+{
+        char node[128], text[640];
+
+        if (!l->usb_known || !l->spec.path || l->spec.fd >= 0 || !l->usb_ops->find ||
+            l->spec.kind != TRANSPORT_HIDRAW)
+                return;
+        if (l->usb_ops->find(&l->usb, node, sizeof node) < 0 || streq(node, l->spec.path))
+                return;
+        snprintf(text, sizeof text,
+                 "Inverter%s%s: its USB device (port %s, %04x:%04x) is back as %s, was %s.",
+                 l->name[0] ? " " : "", l->name, l->usb.port, l->usb.vendor, l->usb.product, node,
+                 l->spec.path);
+        if (link_set_path(l, node) < 0) {
+                log_oom();
+                return;
+        }
+        link_journal(l, LOG_NOTICE, AXPERT_MESSAGE_NODE_FOUND, text);
+}
+
+static void on_usb_reset_done(int result, uint64_t usec, void *userdata)
+{
+        Link *l = userdata;
+        char text[640], why[512];
+
+        l->usb_reset = usb_reset_free(l->usb_reset);
+        if (result >= 0) {
+                l->usb_resets++;
+                snprintf(text, sizeof text, "Inverter%s%s: USB device %s reset in %" PRIu64
+                         " ms, reopening %s.",
+                         l->name[0] ? " " : "", l->name, l->usb.node, usec / USEC_PER_MSEC,
+                         l->display_path);
+                link_journal(l, LOG_NOTICE, AXPERT_MESSAGE_USB_RESET_DONE, text);
+                snprintf(why, sizeof why, "%s; USB device reset, reopening %s", l->usb_why,
+                         l->display_path);
+                link_schedule_reopen(l, 0);
+        } else {
+                snprintf(text, sizeof text, "Inverter%s%s: cannot reset USB device %s: %s; "
+                         "reopening %s.",
+                         l->name[0] ? " " : "", l->name, l->usb.node, strerror(-result),
+                         l->display_path);
+                link_journal(l, LOG_WARNING, AXPERT_MESSAGE_USB_RESET_FAILED, text);
+                snprintf(why, sizeof why, "%s; USB reset of %s failed: %s", l->usb_why,
+                         l->usb.node, strerror(-result));
+                link_schedule_reopen(l, link_next_backoff(l));
+        }
+        /* LastError says how far the ladder got. */
+        if (l->on_event)
+                l->on_event(l, LINK_EVENT_LOST, result >= 0 ? -ETIMEDOUT : result, why,
+                            l->userdata);
+}
+
+static bool link_usb_reset_due(Link *l)
+{
+        if (l->spec.kind != TRANSPORT_HIDRAW || !l->usb_known || !l->usb_ops->reset ||
+            l->usb_reset)
+                return false;
+        /* Once per outage, unless the last one is long ago. */
+        return !l->usb_reset_unanswered ||
+               now_usec() - l->usb_reset_usec >= LINK_USB_RESET_RETRY_USEC;
+}
+
+static void link_usb_reset(Link *l, const char *why)
+{
+        char text[640];
+        int r;
+
+        snprintf(l->usb_why, sizeof l->usb_why, "%s", why);
+        snprintf(text, sizeof text, "Inverter%s%s on %s: %s, resetting its USB device %s.",
+                 l->name[0] ? " " : "", l->name, l->display_path, why, l->usb.node);
+        link_journal(l, LOG_WARNING, AXPERT_MESSAGE_USB_RESET, text);
+        l->usb_reset_usec = now_usec();
+        l->usb_reset_unanswered = true;
+
+        /* Closed first: a driver rebinding after the reset may then reuse the hidraw number. */
+        r = usb_reset_start(l->event, l->usb.node, l->usb_ops->reset, on_usb_reset_done, l,
+                            &l->usb_reset);
+        snprintf(text, sizeof text, "%s; resetting USB device %s", why, l->usb.node);
+        if (r < 0) {
+                log_warning_errno(r, "%s: cannot start the USB reset: %s", l->display_path,
+                                  strerror(-r));
+                link_lost(l, -ETIMEDOUT, why);
+                return;
+        }
+        link_down(l, -ETIMEDOUT, text, 0);
+        /* on_usb_reset_done() reopens. */
+        (void)sd_event_source_set_enabled(l->reopen, SD_EVENT_OFF);
+}
+
 static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Link *l = userdata;
         NodeId now;
         int r;
 
-        if (l->open)
-                return 0;
+        if (l->open || l->usb_reset)
+                return 0; /* a reset running reopens when it is done */
         if (l->left_alone) {
                 /* Only a node that went away (or another one behind the path) is probed again. */
                 bool present = link_node_stat(l, &now);
@@ -839,6 +1063,7 @@ static int on_reopen(sd_event_source *s, uint64_t usec, void *userdata)
                         return 0;
                 }
         }
+        link_follow_usb(l);
         r = link_try_open(l);
         if (r < 0) {
                 char why[160];
@@ -880,6 +1105,7 @@ int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *us
         l->fd = -1;
         l->spec.fd = -1;
         l->event = sd_event_ref(event);
+        l->usb_ops = &link_usb_default;
         l->on_event = on_event;
         l->userdata = userdata;
         l->scratch = calloc(_PI30_FIELD_MAX, sizeof *l->scratch);
@@ -905,6 +1131,11 @@ int link_new(sd_event *event, const char *spec, LinkEventFunc on_event, void *us
         r = sd_event_add_defer(event, &l->kick, on_kick, l);
         if (r < 0)
                 return r;
+        if (l->spec.kind == TRANSPORT_HIDRAW) {
+                r = link_writer_new(event, on_write_done, l, &l->writer);
+                if (r < 0)
+                        return r;
+        }
         (void)sd_event_source_set_enabled(l->kick, SD_EVENT_OFF);
 
         *ret = TAKE_PTR(l);
@@ -919,6 +1150,8 @@ Link *link_free(Link *l)
          * can be queued any more meanwhile (submit sees the link down). */
         l->open = false;
         link_fail_all(l, -ECANCELED);
+        l->usb_reset = usb_reset_free(l->usb_reset);
+        l->writer = link_writer_free(l->writer);
         l->io = sd_event_source_disable_unref(l->io);
         l->timer = sd_event_source_disable_unref(l->timer);
         l->reopen = sd_event_source_disable_unref(l->reopen);
@@ -1066,4 +1299,33 @@ const char *link_transport_name(const Link *l)
 uint64_t link_requests_sent(const Link *l)
 {
         return l->requests_sent;
+}
+
+int link_set_name(Link *l, const char *name)
+{
+        if (!l || !name || strlen(name) >= sizeof l->name)
+                return -EINVAL;
+        snprintf(l->name, sizeof l->name, "%s", name);
+        return 0;
+}
+
+void link_set_usb_ops(Link *l, const LinkUsbOps *ops)
+{
+        if (l)
+                l->usb_ops = ops ? ops : &link_usb_default;
+}
+
+unsigned link_usb_resets(const Link *l)
+{
+        return l ? l->usb_resets : 0;
+}
+
+bool link_usb_resetting(const Link *l)
+{
+        return l && l->usb_reset;
+}
+
+uint64_t link_write_max_usec(const Link *l)
+{
+        return l ? l->write_max_usec : 0;
 }

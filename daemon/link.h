@@ -9,6 +9,7 @@
 
 #include "macros.h"
 #include "pi30.h"
+#include "usb-device.h"
 
 typedef struct Link Link;
 
@@ -102,3 +103,27 @@ const char *link_failure_words(Link *link, int result);
 /* Hotplug tells the link that its node (re)appeared: try to open it now instead of at the next
  * poll of the path. */
 void link_node_appeared(Link *link);
+
+/* The device's id for the journal entries of the link (AXPERT_DEVICE). */
+int link_set_name(Link *link, const char *name);
+
+/* The USB recovery ladder of a hidraw link whose node is on USB: after LINK_MAX_FAILURES
+ * requests in a row without any answer (silence, not garbage), the USB device is reset
+ * (USBDEVFS_RESET on a worker thread), the node reopened, and the conversation goes on. A node
+ * that vanished is looked for again under whatever hidraw number its USB device (same port and
+ * ids) comes back as. Another reset only after an answer came, or LINK_USB_RESET_RETRY_USEC
+ * after the last one. Each step is logged once (journal.h's MESSAGE_IDs). */
+typedef struct LinkUsbOps {
+        int (*identify)(int fd, UsbIdentity *ret);                 /* at every open */
+        int (*find)(const UsbIdentity *id, char *ret, size_t size); /* the hidraw node now */
+        int (*reset)(const char *node); /* blocking; runs on the worker thread */
+} LinkUsbOps;
+/* The real ones (sd-device, USBDEVFS_RESET) are the default; tests give their own. */
+void link_set_usb_ops(Link *link, const LinkUsbOps *ops);
+/* USB resets that succeeded since start. */
+unsigned link_usb_resets(const Link *link);
+/* Whether a USB reset is running. */
+bool link_usb_resetting(const Link *link);
+/* The longest write() of a request so far (a hidraw write without an OUT endpoint is a
+ * synchronous SET_REPORT control transfer). */
+uint64_t link_write_max_usec(const Link *link);

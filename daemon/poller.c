@@ -408,8 +408,11 @@ static void poller_step_done(Device *d, int result, void *userdata)
                 if (s->cmd == PI30_CMD_QPI)
                         /* Without QPI there is no PI30 inverter to talk to. */
                         p->pos = p->n_steps;
-                else if (is_identity(s->cmd) && result != -EREMOTEIO && result != -EOPNOTSUPP)
-                        /* Not published; asked again at the next settings cycle. */
+                else if (is_identity(s->cmd) && ((result != -EREMOTEIO && result != -EOPNOTSUPP) ||
+                                                 device_command_supported(d, s->cmd)))
+                        /* Not published; asked again at the next settings cycle (so is one
+                         * refused too few times to count as unsupported: an identity is read
+                         * once per connection otherwise). */
                         p->cycle_identity_failed = true;
         } else if (s->cmd == PI30_CMD_QID && p->cycle_identity)
                 device_set_known_serial(d, device_staged_value(d, PI30_F_SERIAL_NUMBER)->s);

@@ -670,7 +670,10 @@ static void on_cycle_reply(GObject *source, GAsyncResult *result, gpointer userd
         if (ts && ts != t->last_cycle && tracked_online(t)) {
                 t->last_cycle = ts;
                 tracked_sample(t);
-        }
+        } else if (!tracked_online(t) && t->meter)
+                /* Seen offline: whatever comes next starts a new run (a gap), even if the
+                 * signal that said so was missed. */
+                energy_integrator_break(&t->meter->energy->integrator);
         if (t->again) {
                 t->again = false;
                 tracked_request(t);
@@ -798,10 +801,10 @@ static void on_properties_changed(GDBusObjectManagerClient *mgr, GDBusObjectProx
         if (!t)
                 return;
         if (streq(name, INVERTER_IFACE)) {
-                gboolean online;
-
-                /* Offline: a gap starts now, nothing is bridged across it. */
-                if (g_variant_lookup(changed, "Online", "b", &online) && !online && t->meter)
+                /* Offline: a gap starts now, nothing is bridged across it. The cached value
+                 * after the change, not only an "Online" in this signal's changed list: an
+                 * offline that came any other way (invalidated, a reloaded cache) is one too. */
+                if (!tracked_online(t) && t->meter)
                         energy_integrator_break(&t->meter->energy->integrator);
                 if (g_variant_lookup(changed, "SerialNumber", "&s", NULL))
                         (void)tracked_update_serial(t);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "gadget-faults.h"
 #include "log.h"
 
 #define LINE_MAX_LEN 4096
@@ -268,6 +269,7 @@ static void control_line(ControlClient *c, char *line)
                         return;
                 }
                 if (streq(name, "unplug")) {
+                        sim_gadget_faults_forget();
                         sim_unplug(sim);
                         client_printf(c, "ok\n");
                         return;
@@ -289,6 +291,7 @@ static void control_line(ControlClient *c, char *line)
                         client_printf(c, "error: unplug takes no arguments\n");
                         return;
                 }
+                sim_gadget_faults_forget();
                 sim_unplug(sim);
                 client_printf(c, "ok\n");
         } else if (streq(verb, "replug")) {
@@ -297,6 +300,7 @@ static void control_line(ControlClient *c, char *line)
                         return;
                 }
         replug:
+                sim_gadget_faults_forget();
                 r = sim_replug(sim);
                 if (r < 0)
                         client_printf(c, "error: replug failed: %s\n", strerror(-r));
@@ -329,6 +333,20 @@ static void control_line(ControlClient *c, char *line)
                                               sim->rules[i].command, sim->rules[i].count);
                         client_printf(c, "ok\n");
                 }
+        } else if (streq(verb, "renumber")) {
+                const char *old;
+
+                if (*p) {
+                        client_printf(c, "error: renumber takes no arguments\n");
+                        return;
+                }
+                r = sim_gadget_renumber(sim, &old);
+                if (r == -EOPNOTSUPP)
+                        client_printf(c, "error: renumber needs --hidg-gadget=NAME\n");
+                else if (r < 0)
+                        client_printf(c, "error: renumber failed: %s\n", strerror(-r));
+                else
+                        client_printf(c, "held=%s\nok\n", old);
         } else if (streq(verb, "flush")) {
                 if (*p) {
                         client_printf(c, "error: flush takes no arguments\n");
@@ -344,12 +362,14 @@ static void control_line(ControlClient *c, char *line)
                 }
                 client_printf(c,
                               "fault=%s\nplugged=%s\nwedged=%s\nlate-time=%llu\n"
-                              "trickle-time=%llu\nqueued=%zu\nrules=%zu\nrequests=%zu\nok\n",
+                              "trickle-time=%llu\nqueued=%zu\nrules=%zu\nrequests=%zu\n"
+                              "usb-resets=%u\nok\n",
                               sim_fault_to_string(sim->fault), sim->plugged ? "true" : "false",
                               sim->wedged ? "true" : "false",
                               (unsigned long long)(sim->late_usec / USEC_PER_MSEC),
                               (unsigned long long)(sim->trickle_usec / USEC_PER_MSEC),
-                              sim_output_queued(sim), sim->n_rules, sim->n_history);
+                              sim_output_queued(sim), sim->n_rules, sim->n_history,
+                              sim_gadget_usb_resets());
         } else if (streq(verb, "unit")) {
                 char *n = next_word(&p), *v = next_word(&p);
                 int unit;
@@ -405,7 +425,7 @@ static void control_line(ControlClient *c, char *line)
                               "dump\nunit N set NAME VALUE\nunit N get NAME\nunit N dump\n"
                               "late-time [MSEC]\ntrickle-time [MSEC]\nnak-next COMMAND [N]\n"
                               "silence-next COMMAND [N]\nnext [clear]\nflush\nstatus\n"
-                              "history [clear]\ncount\nenergy\nok\n",
+                              "history [clear]\ncount\nenergy\nrenumber\nok\n",
                               sim_fault_names());
         } else {
                 client_printf(c, "error: unknown command \"%s\" (try \"help\")\n", verb);
@@ -567,6 +587,12 @@ int control_new(Sim *sim, const char *path, Control **ret)
         r = sd_event_add_io(sim->event, &c->io, c->fd, EPOLLIN, on_accept, c);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the control socket: %s", ERRSTR(r));
+        /* Our own USB gadget: the host's resets are watched (they clear "fault wedge"). */
+        if (sim->hidg_gadget_name) {
+                r = sim_gadget_faults_start(sim);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch the UDC: %s", ERRSTR(r));
+        }
 
         *ret = c; /* ownership moves to the caller */
         c = NULL;
@@ -579,6 +605,7 @@ Control *control_free(Control *c)
                 return NULL;
         while (c->clients)
                 client_free(c->clients);
+        sim_gadget_faults_stop();
         c->io = sd_event_source_disable_unref(c->io);
         if (c->path) {
                 (void)unlink(c->path);

@@ -16,6 +16,9 @@
 static const char *arg_pty;
 static int arg_seqpacket = -1;
 static bool arg_uhid;
+static const char *arg_hidg;
+static const char *arg_hidg_gadget;
+static bool arg_hidg_out_endpoint;
 static unsigned arg_baud = 2400;
 static uint64_t arg_think_usec;
 static uint64_t arg_late_usec = SIM_LATE_USEC_DEFAULT;
@@ -32,13 +35,19 @@ static const char *arg_control;
 
 static void help(void)
 {
-        printf("%s (--pty=LINK | --seqpacket=FD | --uhid) [OPTIONS…]\n\n"
+        printf("%s (--pty=LINK | --seqpacket=FD | --uhid | --hidg=DEV | --hidg-gadget=NAME) "
+               "[OPTIONS…]\n\n"
                "Simulates a Voltronic/Axpert PI30 inverter for development, demos and tests.\n\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
                "     --pty=LINK           Serve a pseudo-terminal; keep the symlink LINK on it\n"
                "     --seqpacket=FD       Serve 8-byte reports on an inherited SOCK_SEQPACKET fd\n"
                "     --uhid               Create a real /dev/hidrawN (0665:5161) via /dev/uhid\n"
+               "     --hidg=DEV           Be the device side of a USB HID gadget (/dev/hidgN)\n"
+               "     --hidg-gadget=NAME   Create the gadget NAME in configfs (0665:5161 like the\n"
+               "                          inverters' bridge), bind it to the first UDC, serve it\n"
+               "     --hidg-out-endpoint  Give that gadget an interrupt OUT endpoint (the bridge\n"
+               "                          has none: its outputs are SET_REPORT transfers)\n"
                "     --baud=N             Pace answers like a UART at N baud 8N1 (2400; 0 = "
                "instant)\n"
                "     --think-time=MSEC    Firmware think time before each answer (0)\n"
@@ -81,6 +90,9 @@ static int parse_argv(int argc, char *argv[])
                 ARG_PTY,
                 ARG_SEQPACKET,
                 ARG_UHID,
+                ARG_HIDG,
+                ARG_HIDG_GADGET,
+                ARG_HIDG_OUT_ENDPOINT,
                 ARG_BAUD,
                 ARG_THINK,
                 ARG_LATE,
@@ -100,6 +112,9 @@ static int parse_argv(int argc, char *argv[])
                         {"pty", required_argument, NULL, ARG_PTY},
                         {"seqpacket", required_argument, NULL, ARG_SEQPACKET},
                         {"uhid", no_argument, NULL, ARG_UHID},
+                        {"hidg", required_argument, NULL, ARG_HIDG},
+                        {"hidg-gadget", required_argument, NULL, ARG_HIDG_GADGET},
+                        {"hidg-out-endpoint", no_argument, NULL, ARG_HIDG_OUT_ENDPOINT},
                         {"baud", required_argument, NULL, ARG_BAUD},
                         {"think-time", required_argument, NULL, ARG_THINK},
                         {"late-time", required_argument, NULL, ARG_LATE},
@@ -144,6 +159,27 @@ static int parse_argv(int argc, char *argv[])
                 case ARG_UHID:
                         arg_uhid = true;
                         n_transports++;
+                        break;
+                case ARG_HIDG:
+                        if (!*optarg)
+                                return log_error_errno(EINVAL,
+                                                       "--hidg= needs the gadget's device node "
+                                                       "(/dev/hidgN).");
+                        arg_hidg = optarg;
+                        n_transports++;
+                        break;
+                case ARG_HIDG_GADGET:
+                        if (!*optarg || strchr(optarg, '/') || streq(optarg, ".") ||
+                            streq(optarg, "..") || strlen(optarg) > 64)
+                                return log_error_errno(EINVAL,
+                                                       "--hidg-gadget=\"%s\": expected a gadget "
+                                                       "name (no \"/\", at most 64 bytes).",
+                                                       optarg);
+                        arg_hidg_gadget = optarg;
+                        n_transports++;
+                        break;
+                case ARG_HIDG_OUT_ENDPOINT:
+                        arg_hidg_out_endpoint = true;
                         break;
                 case ARG_BAUD:
                         if (parse_unsigned(optarg, 4000000, &v) < 0)
@@ -248,10 +284,13 @@ static int parse_argv(int argc, char *argv[])
 
         if (optind < argc)
                 return log_error_errno(EINVAL, "Unexpected argument \"%s\".", argv[optind]);
+        if (arg_hidg_out_endpoint && !arg_hidg_gadget)
+                return log_error_errno(EINVAL, "--hidg-out-endpoint needs --hidg-gadget=NAME.");
         if (n_transports != 1)
                 return log_error_errno(EINVAL,
-                                       "Exactly one of --pty=LINK, --seqpacket=FD or --uhid is "
-                                       "needed (see --help).");
+                                       "Exactly one of --pty=LINK, --seqpacket=FD, --uhid, "
+                                       "--hidg=DEV or --hidg-gadget=NAME is needed (see "
+                                       "--help).");
         return 1;
 }
 
@@ -320,9 +359,13 @@ int main(int argc, char *argv[])
         sim->think_usec = arg_think_usec;
         sim->late_usec = arg_late_usec;
         sim->trickle_usec = arg_trickle_usec;
-        sim->transport = arg_pty              ? &sim_transport_pty
-                         : arg_seqpacket >= 0 ? &sim_transport_seqpacket
-                                              : &sim_transport_uhid;
+        sim->hidg_path = arg_hidg;
+        sim->hidg_gadget_name = arg_hidg_gadget;
+        sim->hidg_out_endpoint = arg_hidg_out_endpoint;
+        sim->transport = arg_pty                        ? &sim_transport_pty
+                         : arg_seqpacket >= 0           ? &sim_transport_seqpacket
+                         : arg_hidg || arg_hidg_gadget ? &sim_transport_hidg
+                                                        : &sim_transport_uhid;
 
         r = model_new(arg_model, arg_battery, arg_units, &sim->model);
         if (r < 0) {

@@ -35,11 +35,13 @@ typedef enum SimTransportKind {
         SIM_TRANSPORT_PTY,
         SIM_TRANSPORT_SEQPACKET,
         SIM_TRANSPORT_UHID,
+        SIM_TRANSPORT_HIDG,
 } SimTransportKind;
 
 typedef struct Sim Sim;
 typedef struct Replay Replay;
 typedef struct Control Control;
+typedef struct Gadget Gadget;
 
 /* A transport moves bytes between the simulated inverter and one client. Incoming bytes go to
  * sim_receive(); outgoing bytes are handed over by the pacer in pieces of `chunk` bytes (8 for the
@@ -93,6 +95,9 @@ struct Sim {
         SimTransportKind transport_kind;
         const char *pty_link;
         int seqpacket_fd;
+        const char *hidg_path;        /* --hidg=/dev/hidgN */
+        const char *hidg_gadget_name; /* --hidg-gadget=NAME: our own configfs gadget */
+        bool hidg_out_endpoint;       /* --hidg-out-endpoint */
         unsigned baud;
         uint64_t think_usec;
         bool think_set;
@@ -105,6 +110,7 @@ struct Sim {
         const SimTransport *transport;
         void *transport_data;
         bool plugged;
+        Gadget *gadget; /* --hidg-gadget: created at the first plug, removed at exit */
 
         /* faults */
         SimFault fault;
@@ -180,3 +186,4 @@ void sim_history_clear(Sim *sim);
 extern const SimTransport sim_transport_pty;
 extern const SimTransport sim_transport_seqpacket;
 extern const SimTransport sim_transport_uhid;
+extern const SimTransport sim_transport_hidg;

@@ -7,29 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hid-report.h"
 #include "log.h"
 #include "sim.h"
 
-#define REPORT_SIZE 8
 #define UHID_PATH "/dev/uhid"
-
-/* Vendor page, no report IDs, one 8-byte input and one 8-byte output report: how the inverters'
- * Cypress bridge looks to hidraw. */
-static const uint8_t report_descriptor[] = {
-                0x06, 0x00, 0xff, /* Usage Page (Vendor Defined 0xFF00) */
-                0x09, 0x01,       /* Usage (0x01) */
-                0xa1, 0x01,       /* Collection (Application) */
-                0x15, 0x00,       /*   Logical Minimum (0) */
-                0x26, 0xff, 0x00, /*   Logical Maximum (255) */
-                0x75, 0x08,       /*   Report Size (8) */
-                0x95, 0x08,       /*   Report Count (8) */
-                0x09, 0x01,       /*   Usage (0x01) */
-                0x81, 0x02,       /*   Input (Data, Var, Abs) */
-                0x95, 0x08,       /*   Report Count (8) */
-                0x09, 0x01,       /*   Usage (0x01) */
-                0x91, 0x02,       /*   Output (Data, Var, Abs) */
-                0xc0,             /* End Collection */
-};
 
 typedef struct Uhid {
         int fd;
@@ -125,11 +107,11 @@ static int uhid_plug(Sim *sim)
         snprintf((char *)ev.u.create2.name, sizeof ev.u.create2.name,
                  "axpert-sim Voltronic PI30 inverter");
         snprintf((char *)ev.u.create2.phys, sizeof ev.u.create2.phys, "axpert-sim");
-        ev.u.create2.rd_size = sizeof report_descriptor;
-        memcpy(ev.u.create2.rd_data, report_descriptor, sizeof report_descriptor);
+        ev.u.create2.rd_size = (uint16_t)sim_hid_report_descriptor_size;
+        memcpy(ev.u.create2.rd_data, sim_hid_report_descriptor, sim_hid_report_descriptor_size);
         ev.u.create2.bus = 0x03; /* BUS_USB */
-        ev.u.create2.vendor = 0x0665;
-        ev.u.create2.product = 0x5161;
+        ev.u.create2.vendor = SIM_HID_VENDOR;
+        ev.u.create2.product = SIM_HID_PRODUCT;
 
         r = uhid_write(u->fd, &ev);
         if (r < 0) {
@@ -172,10 +154,8 @@ static ssize_t uhid_send(Sim *sim, const uint8_t *buf, size_t len)
 
         if (!u)
                 return -ENOTCONN;
-        if (len > REPORT_SIZE)
-                len = REPORT_SIZE;
-        ev.u.input2.size = REPORT_SIZE;
-        memcpy(ev.u.input2.data, buf, len);
+        len = sim_hid_report_fill(ev.u.input2.data, buf, len);
+        ev.u.input2.size = SIM_HID_REPORT_SIZE;
         r = uhid_write(u->fd, &ev);
         if (r < 0)
                 return r == -EWOULDBLOCK ? -EAGAIN : r;
@@ -184,7 +164,7 @@ static ssize_t uhid_send(Sim *sim, const uint8_t *buf, size_t len)
 
 const SimTransport sim_transport_uhid = {
                 .name = "uhid",
-                .chunk = REPORT_SIZE,
+                .chunk = SIM_HID_REPORT_SIZE,
                 .plug = uhid_plug,
                 .unplug = uhid_unplug,
                 .send = uhid_send,

@@ -17,6 +17,12 @@ AXPERT_TEST_PACKAGES="python3-gi gir1.2-glib-2.0 python3-dbus python3-dbusmock p
  libxml2-utils libdbus-1-dev systemd polkitd pkexec util-linux bash-completion man-db groff-base
  openssl nodejs libglib2.0-dev-bin strace sqlite3 tzdata curl libfaketime
  chromium chromium-driver python3-selenium"
+# The system test bed and the Debian packages: QEMU (TCG) boots Debian's own kernel, downloaded
+# by tests/vm with `apt-get download` and never installed, over a busybox initramfs, with real udev
+# inside; dpkg-buildpackage, debhelper and lintian build and check the .debs; debootstrap is not
+# needed (the guest is the throw-away root).
+AXPERT_SYSTEM_PACKAGES="qemu-system-x86 kmod busybox-static udev cpio dpkg-dev debhelper lintian
+ fakeroot git"
 # Benchmarks: wrk for the web server's request rate.
 AXPERT_BENCH_PACKAGES="wrk strace"
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . tools/deps.sh
 # shellcheck disable=SC2086
-axpert_ensure_packages $AXPERT_BUILD_PACKAGES $AXPERT_RUN_PACKAGES $AXPERT_TEST_PACKAGES
+axpert_ensure_packages $AXPERT_BUILD_PACKAGES $AXPERT_RUN_PACKAGES $AXPERT_TEST_PACKAGES $AXPERT_SYSTEM_PACKAGES
 
 builds=("build/test-gcc" "build/test-clang-asan")
 setup() {

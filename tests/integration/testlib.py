@@ -66,6 +66,43 @@ def sim_control(path, line, check=True, timeout=10):
             data += chunk
 
 
+_reserved_ports = {}  # port -> the open lock file that reserves it, held until exit
+
+
+def reserve_port():
+    """A loopback TCP port no other test (of any build, in any process on this machine) is
+    given while this process lives, for a server that cannot listen on port 0 itself.
+
+    The kernel picks a port nothing is bound to (bind to port 0), and an exclusive lock on
+    $TMPDIR/axpert-test-ports/PORT (released by the kernel when this process ends, however it
+    ends) keeps every other reserve_port() off it. A program outside the tests may still take
+    it in between: a server that then fails to listen is retried on another port by its
+    caller (mqttlib.Broker, the dashboard's axpert-web)."""
+    import fcntl
+    lockdir = os.path.join(tempfile.gettempdir(), 'axpert-test-ports')
+    os.makedirs(lockdir, exist_ok=True)
+    try:
+        os.chmod(lockdir, 0o1777)
+    except PermissionError:
+        pass  # another user's directory, already shared
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+            if port in _reserved_ports:
+                continue
+            fd = os.open(os.path.join(lockdir, str(port)), os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC,
+                         0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            _reserved_ports[port] = fd
+            return port
+    raise RuntimeError('no free loopback port could be reserved')
+
+
 SYSTEM_BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
@@ -257,5 +294,80 @@ class BusTestCase(unittest.TestCase):
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
-def main():
+def _case_ids(module):
+    """The ids (Class.test_name) of every test case of module, in unittest's order."""
+    def flatten(suite):
+        for t in suite:
+            if isinstance(t, unittest.TestSuite):
+                yield from flatten(t)
+            else:
+                yield t
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    return [t.id().split('.', 1)[1] for t in flatten(suite)]
+
+
+def _run_parallel(jobs, first):
+    """Runs every test case of __main__ in a process of its own, jobs at a time: the cases in
+    first (method names or Class.method ids, longest first) start first, the rest in unittest's
+    order. Each case's output is printed whole when it ends. Exit status: 0 when every case
+    passed (or was skipped), 1 otherwise."""
+    script = os.path.abspath(sys.argv[0])
+    ids = _case_ids(sys.modules['__main__'])
+    rank = {}
+    for i, name in enumerate(first):
+        matches = [c for c in ids if c == name or c.endswith('.' + name)]
+        if not matches:
+            raise SystemExit(f'testlib.main: no test case {name!r} in {script} (first=)')
+        for c in matches:
+            rank.setdefault(c, i)
+    order = sorted(ids, key=lambda c: (rank.get(c, len(first)), ids.index(c)))
+    pending = list(order)
+    running = {}  # Popen -> (case id, output file, start time)
+    failed = []
+    t0 = time.monotonic()
+    sys.stdout.write(f'{len(order)} test cases, {jobs} at a time, each in its own process\n')
+    sys.stdout.flush()
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                case = pending.pop(0)
+                out = tempfile.TemporaryFile()
+                proc = subprocess.Popen([sys.executable, script, case], stdout=out,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                running[proc] = (case, out, time.monotonic())
+            pid, status = os.wait()
+            proc = next((p for p in running if p.pid == pid), None)
+            if proc is None:
+                continue
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            case, out, started = running.pop(proc)
+            out.seek(0)
+            text = out.read().decode('utf-8', 'replace')
+            out.close()
+            verdict = 'ok' if proc.returncode == 0 else f'FAILED (exit status {proc.returncode})'
+            if proc.returncode != 0:
+                failed.append(case)
+            sys.stdout.write(f'===== {case}: {verdict}, {time.monotonic() - started:.1f} s '
+                             f'=====\n{text}')
+            sys.stdout.flush()
+    finally:
+        for proc in running:
+            proc.kill()
+            proc.wait()
+    sys.stdout.write(f'\n{len(order)} test cases in {time.monotonic() - t0:.1f} s, '
+                     f'{len(failed)} failed{": " + ", ".join(failed) if failed else ""}\n')
+    sys.exit(1 if failed else 0)
+
+
+def main(jobs=1, first=()):
+    """Runs the test cases of the calling module (__main__).
+
+    jobs > 1: every case in a process of its own, jobs of them at a time (each case has its own
+    temporary directory, bus, simulator and ports already; see reserve_port()); first: the
+    longest cases, started first so that the run does not end waiting for one of them.
+    AXPERT_TEST_JOBS overrides jobs (1: all in this process, as unittest.main() does); test
+    names on the command line run in this process too."""
+    jobs = int(os.environ.get('AXPERT_TEST_JOBS', jobs))
+    if jobs > 1 and len(sys.argv) == 1:
+        _run_parallel(jobs, first)
     unittest.main(verbosity=2)

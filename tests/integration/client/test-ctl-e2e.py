@@ -252,4 +252,4 @@ class ParallelTest(ctltest.E2ETestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_monitor_offline_in_words', 'test_monitor_json_and_offline'))

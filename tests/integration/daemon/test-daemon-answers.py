@@ -195,4 +195,6 @@ class SeqpacketTest(AnswersMixin, daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_sigstop_sigcont', 'test_think_time_longer_than_the_timeout',
+                                'test_late_answer_is_not_the_next_commands',
+                                'test_stale_fault_then_replug'))

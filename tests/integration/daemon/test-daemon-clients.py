@@ -77,4 +77,4 @@ class ClientsTest(daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_many_concurrent_getall_add_no_device_traffic',))

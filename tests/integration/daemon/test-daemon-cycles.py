@@ -136,4 +136,4 @@ class ShutdownTest(daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=3, first=('test_partial_cycles_never_leak', 'test_one_nak_after_reconnect'))

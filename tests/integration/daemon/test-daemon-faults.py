@@ -142,4 +142,5 @@ class SeqpacketTest(FaultsMixin, daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_garbage', 'test_silence', 'test_wedge', 'test_unplug_replug',
+                                'test_bad_crc'))

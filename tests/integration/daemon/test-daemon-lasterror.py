@@ -72,4 +72,4 @@ class LastErrorTest(LastErrorMixin, daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=2, first=('test_garbage_serial',))

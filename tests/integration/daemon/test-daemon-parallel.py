@@ -53,4 +53,4 @@ class ParallelTest(daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=2, first=('test_units_vanish_and_come_back',))

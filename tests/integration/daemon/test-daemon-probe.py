@@ -113,4 +113,4 @@ class ProbeTest(daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_silent_device_is_left_alone',))

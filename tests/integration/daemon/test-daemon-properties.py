@@ -99,4 +99,4 @@ class SeqpacketTest(PropertiesMixin, daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=3)

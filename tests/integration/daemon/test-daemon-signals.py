@@ -79,4 +79,4 @@ class SignalsTest(daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4)

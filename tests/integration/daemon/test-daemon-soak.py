@@ -246,4 +246,4 @@ class SoakReports(SoakMixin, daemonlib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=2)

@@ -111,4 +111,4 @@ class Bus(historylib.HistoryTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=3, first=('test_counters_do_not_signal_every_cycle',))

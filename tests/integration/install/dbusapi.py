@@ -27,7 +27,9 @@ ADDITIONS = {
                             'LoadEnergyTotal': 'd', 'LoadEnergyToday': 'd',
                             # QPIGS fields 18, 19, 21 for godenerg's mask_b, mask_c, mask_d
                             'BatteryVoltageOffsetForFans': 'd', 'EepromVersion': 'u',
-                            'DeviceStatus2': 's'},
+                            'DeviceStatus2': 's',
+                            # issue 14: the USB recovery ladder's resets
+                            'UsbResets': 'u'},
     'org.axpert.Inverter.Unit': {'Pv2InputVoltage': 'd', 'Pv2InputCurrent': 'd'},
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """70-axpert.rules: every line parses as udev rule syntax (udev 252 has no `udevadm verify`),
 and the rule gives the inverters' USB bridge (0665:5161) hidraw nodes to group axpert with
-mode 0660, tags them for systemd and pulls in axpertd.service."""
+mode 0660, tags them for systemd and pulls in axpertd.service; the bridge's USB device node
+(/dev/bus/usb/BBB/DDD, for USBDEVFS_RESET) gets exactly the group and mode, nothing else."""
 import os
 import re
 import sys
@@ -101,6 +102,65 @@ class UdevRule(unittest.TestCase):
             any(('SUBSYSTEM', None, '!=', 'hidraw') in t and
                 any(k == 'GOTO' for k, _, _, _ in t) for _, t in self.rules)
         self.assertTrue(hidraw_only)
+
+    def test_usb_device_rule(self):
+        matching = [t for _, t in self.rules
+                    if ('ATTR', 'idVendor', '==', '0665') in t
+                    and ('ATTR', 'idProduct', '==', '5161') in t]
+        self.assertEqual(len(matching), 1, 'one rule for the usb_device node of 0665:5161')
+        self.assertEqual(sorted(matching[0]), sorted([
+            ('SUBSYSTEM', None, '==', 'usb'), ('ENV', 'DEVTYPE', '==', 'usb_device'),
+            ('ATTR', 'idVendor', '==', '0665'), ('ATTR', 'idProduct', '==', '5161'),
+            ('GROUP', None, '=', 'axpert'), ('MODE', None, '=', '0660')]),
+            'the USB device node gets the group and mode, nothing more')
+        # Before the hidraw-only jump, or it would never be reached.
+        numbers = {n for n, t in self.rules if t is matching[0]}
+        jump = [n for n, t in self.rules if ('SUBSYSTEM', None, '!=', 'hidraw') in t]
+        self.assertTrue(jump and min(numbers) < min(jump))
+
+    def test_rules_apply_as_udev_would(self):
+        """A small evaluation of the rules for the three devices the bridge makes: the hidraw
+        node and the usb_device node get group axpert, the interface and other ids nothing."""
+        def run(props, attrs, parent_attrs=None):
+            # ATTR: the device's own attributes; ATTRS: its own or a parent's.
+            parents = dict(parent_attrs or {}, **attrs)
+            out, label = {}, None
+            for _, tokens in self.rules:
+                if label is not None:
+                    if ('LABEL', None, '=', label) in tokens:
+                        label = None
+                    continue
+                ok = True
+                for key, attr, op, value in tokens:
+                    have = {'SUBSYSTEM': props.get('SUBSYSTEM'), 'ACTION': props.get('ACTION'),
+                            'ENV': props.get(attr), 'ATTR': attrs.get(attr),
+                            'SUBSYSTEMS': 'usb' if 'usb' in props.get('PARENTS', ()) else None,
+                            'ATTRS': parents.get(attr)}.get(key, ...)
+                    if have is ... or op not in MATCH_OPS:
+                        continue
+                    if (have == value) != (op == '=='):
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                for key, attr, op, value in tokens:
+                    if key == 'GOTO':
+                        label = value
+                    elif op in ASSIGN_OPS and key in ('GROUP', 'MODE'):
+                        out[key] = value
+            return out
+        ids = {'idVendor': '0665', 'idProduct': '5161'}
+        axpert = {'GROUP': 'axpert', 'MODE': '0660'}
+        self.assertEqual(run({'ACTION': 'add', 'SUBSYSTEM': 'hidraw', 'PARENTS': ('usb',)}, {},
+                             ids), axpert)
+        self.assertEqual(run({'ACTION': 'add', 'SUBSYSTEM': 'usb', 'DEVTYPE': 'usb_device'},
+                             ids), axpert)
+        self.assertEqual(run({'ACTION': 'add', 'SUBSYSTEM': 'usb', 'DEVTYPE': 'usb_interface',
+                              'PARENTS': ('usb',)}, {}, ids), {})
+        self.assertEqual(run({'ACTION': 'add', 'SUBSYSTEM': 'usb', 'DEVTYPE': 'usb_device'},
+                             {'idVendor': '0665', 'idProduct': '5160'}), {})
+        self.assertEqual(run({'ACTION': 'remove', 'SUBSYSTEM': 'usb', 'DEVTYPE': 'usb_device'},
+                             ids), {})
 
     def test_file_name_orders_before_uaccess_and_systemd(self):
         # 73-seat-late.rules applies uaccess, 99-systemd.rules reads TAG+="systemd".

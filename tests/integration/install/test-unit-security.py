@@ -66,7 +66,7 @@ class UnitSecurity(unittest.TestCase):
                          'PrivateDevices= would hide the inverter')
         self.assertEqual(sorted(unitfile.values(unit, s, 'DeviceAllow')),
                          sorted(['char-hidraw rw', 'char-ttyUSB rw', 'char-ttyACM rw',
-                                 'char-ttyS rw']))
+                                 'char-ttyS rw', 'char-usb_device rw']))
         self.assertIn('@system-service', unitfile.values(unit, s, 'SystemCallFilter'))
         watchdog = unitfile.value(unit, s, 'WatchdogSec')
         self.assertIsNotNone(watchdog)

@@ -23,9 +23,9 @@ SERIAL = '92931701100123'
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+    """A port reserved for this process (testlib.reserve_port): no concurrent test, of this
+    module or another one, is given it."""
+    return testlib.reserve_port()
 
 
 def port_open(port):
@@ -41,17 +41,41 @@ class Broker:
 
     def __init__(self, testcase, port=None, extra=''):
         self.testcase = testcase
+        self.chosen = port is None  # ours to change when something else took it
+        self.extra = extra
         self.port = port or free_port()
-        self.conf = os.path.join(testcase.tmpdir, f'mosquitto-{self.port}.conf')
-        with open(self.conf, 'w') as f:
-            f.write(f'listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n'
-                    f'{extra}')
         self.process = None
+        self.write_conf()
+
+    def write_conf(self):
+        self.conf = os.path.join(self.testcase.tmpdir, f'mosquitto-{self.port}.conf')
+        self.default_conf = (f'listener {self.port} 127.0.0.1\nallow_anonymous true\n'
+                             f'persistence false\n{self.extra}')
+        with open(self.conf, 'w') as f:
+            f.write(self.default_conf)
 
     def start(self):
-        self.process = self.testcase.spawn(f'mosquitto-{self.port}',
-                                           ['mosquitto', '-c', self.conf])
-        wait_for(lambda: port_open(self.port), 10, what='mosquitto listening')
+        for attempt in range(5):
+            self.process = self.testcase.spawn(f'mosquitto-{self.port}',
+                                               ['mosquitto', '-c', self.conf])
+            # Listening, and it is this mosquitto that listens (it exits when the port is
+            # taken; the port is reserved against every other test).
+            wait_for(lambda: not self.process.running() or port_open(self.port), 10,
+                     what='mosquitto listening')
+            if self.process.running():
+                return self
+            log = self.process.output()
+            if 'Address already in use' not in log or attempt == 4:
+                raise AssertionError(f'mosquitto exited:\n{log}')
+            # Something outside the tests took the port in between (a client's ephemeral
+            # port): another one, when the port and configuration are ours to change.
+            with open(self.conf) as f:
+                own = f.read() == self.default_conf
+            if self.chosen and own:
+                self.port = free_port()
+                self.write_conf()
+            else:
+                time.sleep(0.5)
         return self
 
     def stop(self, sig=None):
@@ -273,10 +297,17 @@ class EndToEndTestCase(MqttTestCase):
         assert self.sim.running(), self.sim.output()
         return self.sim
 
-    def start_daemon(self, poll_interval=1):
-        self.daemon = self.spawn('axpertd', [testlib.build_path('daemon', 'axpertd'),
-                                             f'--device=serial:{self.link}',
-                                             f'--poll-interval={poll_interval}'])
+    def start_daemon(self, poll_interval=1, settings_interval=None):
+        """axpertd on the simulator; settings_interval: seconds between its polls of the
+        settings (QPIRI and the like; the daemon's default is a minute)."""
+        argv = [testlib.build_path('daemon', 'axpertd'), f'--device=serial:{self.link}',
+                f'--poll-interval={poll_interval}']
+        if settings_interval is not None:
+            conf = os.path.join(self.tmpdir, 'axpertd.conf')
+            with open(conf, 'w') as f:
+                f.write(f'[Daemon]\nSettingsInterval={settings_interval}\n')
+            argv.append(f'--config={conf}')
+        self.daemon = self.spawn('axpertd', argv)
         wait_for(lambda: self.bus_has_name('org.axpert.Inverter'), 15,
                  what='axpertd on the bus')
         return self.daemon

@@ -444,4 +444,4 @@ class DiscoveryTest(mqttlib.MqttTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4)

@@ -284,4 +284,4 @@ class Max48(LimitsCase):
 del LimitsCase  # the base runs only through its subclasses
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4)

@@ -123,9 +123,9 @@ def expected(raw, kind):
 
 class EndToEndTest(mqttlib.EndToEndTestCase):
 
-    def up(self, *sim_args, **groups):
+    def up(self, *sim_args, settings_interval=None, **groups):
         self.start_sim(*sim_args)
-        self.start_daemon()
+        self.start_daemon(settings_interval=settings_interval)
         self.start_bridge(**groups)
         self.serial = self.wait_serial()
         self.recorder.wait(f'axpert/{self.serial}/availability', lambda p: p == b'online')
@@ -183,7 +183,9 @@ class EndToEndTest(mqttlib.EndToEndTestCase):
         self.assertGreater(n, 100)
 
     def test_state_follows_change(self):
-        serial = self.up()
+        # A setting reaches the state with the daemon's next settings poll: every 5 s here,
+        # not the default minute.
+        serial = self.up(settings_interval=5)
         self.control('set BatteryVoltage 50.1')
         state = self.recorder.wait_json(f'axpert/{serial}/state',
                                         lambda s: s['battery_voltage'] == 50.1, timeout=10)
@@ -334,4 +336,5 @@ class DeniedTest(mqttlib.EndToEndTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_inverter_goes_silent', 'test_state_follows_change',
+                                'test_broker_restart'))

@@ -336,4 +336,5 @@ class NativeTest(mqttlib.MqttTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_broker_absent_at_start', 'test_broker_restart',
+                                'test_one_state_message_per_cycle'))

@@ -683,4 +683,6 @@ class ParallelKilled(SetterTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_killed_midway_leaves_the_intent_in_the_journal',
+                                'test_denied_sends_nothing', 'test_second_unit_refuses',
+                                'test_priorities_action_does_not_cover_battery_voltages'))

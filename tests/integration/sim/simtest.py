@@ -1,7 +1,6 @@
 """Helpers for the axpert-sim tests: start the simulator, talk to its control socket."""
 import os
 import socket
-import unittest
 
 import testlib
 
@@ -65,5 +64,5 @@ def run_sim(*args, timeout=10):
     return p.returncode, p.stdout.decode(errors='replace'), p.stderr.decode(errors='replace')
 
 
-def main():
-    unittest.main(verbosity=2)
+def main(jobs=1, first=()):
+    testlib.main(jobs, first)

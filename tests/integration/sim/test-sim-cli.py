@@ -99,6 +99,8 @@ class CliTest(simtest.SimTestCase):
         self.control_ok('nak-next QPIGS 2')
         self.control_ok('late-time 700')
         before = self.control_ok('status'), self.control_ok('next')
+        # The USB resets a gadget saw (none without one).
+        self.assertIn('usb-resets=0', before[0])
         cases = [
             ('late-time abc', 'usage: late-time [MSEC]'),
             ('late-time 60001', '0-60000'),
@@ -120,6 +122,8 @@ class CliTest(simtest.SimTestCase):
             ('next forget', 'usage: next [clear]'),
             ('flush now', 'flush takes no arguments'),
             ('status now', 'status takes no arguments'),
+            ('renumber', 'renumber needs --hidg-gadget=NAME'),
+            ('renumber now', 'renumber takes no arguments'),
             ('dump now', 'dump takes no arguments'),
             ('unit 0 dump now', 'dump takes no arguments'),
             ('unit 2 dump', 'unit 2 does not exist'),

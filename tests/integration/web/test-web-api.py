@@ -200,4 +200,4 @@ class WebApiTest(weblib.WebMixin, weblib.DaemonTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=3, first=('test_charge_source_and_mode_follow_the_sim',))

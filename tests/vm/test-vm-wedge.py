@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""In the test guest: the simulated bridge wedges (stops delivering input reports until a USB
+reset). axpertd resets the USB device, recovers within a bounded time without a restart
+(UsbResets 1, the simulator saw the reset) and answers the bus all the while: GetAll p99
+<= 100 ms during the wedge. Prints the wedge-to-online time and whether a hidraw write() (a
+SET_REPORT control transfer: no OUT endpoint) stalls. Needs root and QEMU, else SKIPPED (77)."""
+import json
+import math
+
+import vmscenario
+
+# Detection (3 silent requests: 2 attempts of 1 s and the guard each), the reset, the identity
+# cycle at 2400 baud under TCG; the issue asks for a bound, this is it.
+RECOVERY_BOUND_S = 60
+
+
+def percentile(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, math.ceil(p / 100 * len(v)) - 1)]
+
+
+class Wedge(vmscenario.VMTestCase):
+    scenario = 'wedge'
+    timeout = 400
+    files = {'/etc/axpert/axpertd.conf': '[Daemon]\nPollInterval=1\n'}
+
+    def test_recovered_by_a_usb_reset(self):
+        f = self.facts
+        self.assertEqual(f.get('resets_before'), '0')
+        self.assertEqual(f.get('resets_after'), '1')
+        self.assertIn('usb-resets=1', f.get('sim_status', ''))
+        self.assertIn('wedged=false', f.get('sim_status', ''))
+        self.assertIn('resetting its USB device /dev/bus/usb/', f.get('reset_entry', ''))
+        self.assertIn('reset in', f.get('reset_done', ''))
+        self.assertIn('no valid answer to 3 requests in a row', f.get('offline_error', ''))
+        self.assertEqual(f.get('last_error'), '""')
+        recovery = float(f['recovery'])
+        print(f'vm: wedge -> Online=true again after {recovery:.1f} s '
+              f'({f.get("reset_done")})')
+        self.assertLess(recovery, RECOVERY_BOUND_S)
+
+    def test_no_restart(self):
+        f = self.facts
+        self.assertEqual(f.get('pid_before'), f.get('pid_after'))
+        self.assertEqual(f.get('restarts'), '0')
+
+    def test_bus_answers_during_the_wedge(self):
+        f = self.facts
+        samples = json.loads(self.result.read('getall.json') or '[]')
+        t0, t1 = float(f['wedge_at']), float(f['online_at'])
+        during = [s for s in samples if t0 <= s['t'] <= t1]
+        self.assertGreater(len(during), 20, 'too few GetAll calls during the wedge')
+        self.assertEqual([s for s in during if s['error']], [])
+        ms = [s['ms'] for s in during]
+        p99 = percentile(ms, 99)
+        print(f'vm: GetAll during the wedge: {len(ms)} calls, median '
+              f'{percentile(ms, 50):.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms')
+        self.assertLessEqual(p99, 100.0)
+
+    def test_zz_write_stall(self):
+        healthy = json.loads(self.result.read('write-healthy.json') or '[]')
+        wedged = json.loads(self.result.read('write-wedged.json') or '[]')
+        self.assertTrue(healthy and wedged)
+        self.assertEqual([x for x in healthy + wedged if not isinstance(x, float)], [],
+                         'a write() failed')
+        print(f'vm: hidraw write() (SET_REPORT): healthy max {max(healthy):.2f} ms, wedged '
+              f'max {max(wedged):.2f} ms; axpertd logged '
+              f'{self.facts.get("slow_writes")} request writes of 50 ms or more (on its writer thread)')
+
+
+if __name__ == '__main__':
+    vmscenario.main()
