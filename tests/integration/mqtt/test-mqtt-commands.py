@@ -219,4 +219,4 @@ class CommandsTest(mqttlib.MqttTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_allowed',))

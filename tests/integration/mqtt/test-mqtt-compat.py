@@ -258,4 +258,4 @@ class CompatTest(mqttlib.MqttTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_not_retained_like_the_add_on',))

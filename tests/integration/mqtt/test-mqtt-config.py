@@ -267,4 +267,4 @@ class ConfigTest(mqttlib.MqttTestCase):
 
 
 if __name__ == '__main__':
-    testlib.main()
+    testlib.main(jobs=4, first=('test_password_credential', 'test_tls'))
