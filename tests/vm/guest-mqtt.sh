@@ -3,7 +3,7 @@
 SRC=$1
 usb_modules
 systemctl start mosquitto.service
-sim_start
+sim_start --baud=0
 wait_until 60 hidraw_node
 wait_until 90 online
 systemctl start axpert-mqtt.service

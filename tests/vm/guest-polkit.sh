@@ -3,7 +3,7 @@
 SRC=$1
 usb_modules
 add_user
-sim_start
+sim_start --baud=0
 wait_until 60 hidraw_node
 wait_until 90 online
 RULE=/usr/share/doc/axpert/examples/50-axpert-mqtt.rules.example

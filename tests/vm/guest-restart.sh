@@ -2,7 +2,7 @@
 SRC=$1
 usb_modules
 add_user
-sim_start
+sim_start --baud=0
 wait_until 60 hidraw_node
 wait_until 90 online
 OLD=$(systemctl show -p MainPID --value axpertd.service)
