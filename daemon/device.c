@@ -120,8 +120,8 @@ static void device_learn_refusal(Device *d, Pi30Command cmd, int result)
                 return; /* without QPI there is no inverter: never "unsupported" */
         if (c->refusals < DEVICE_REFUSALS_UNSUPPORTED) {
                 /* A lost or mangled report makes the inverter refuse a request it supports
-                 * (TESTBED.md: a USB bridge that drops the first report of two): one refusal
-                 * says nothing about the model, answered before or not. */
+                 * (seen in the test guest: a USB bridge that drops the first report of two):
+                 * one refusal says nothing about the model, answered before or not. */
                 log_debug("%s: %s %s (%u of %d before it counts as unsupported).", d->id, name, how,
                           c->refusals, DEVICE_REFUSALS_UNSUPPORTED);
                 return;

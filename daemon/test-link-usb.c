@@ -45,8 +45,7 @@ static int n_whys;
 
 static int fake_identify(int fd, UsbIdentity *ret)
 {
-        *ret = (UsbIdentity){.node = FAKE_NODE, .port = "1-1", .vendor = 0x0665,
-                             .product = 0x5161};
+        *ret = (UsbIdentity){.node = FAKE_NODE, .port = "1-1", .vendor = 0x0665, .product = 0x5161};
         return 0;
 }
 
@@ -258,8 +257,7 @@ static void test_writer(void)
         assert(link_writer_new(event, on_writer_done, NULL, &w) == 0);
         assert(sd_event_add_time_relative(event, &tick, CLOCK_MONOTONIC, 10000, 1000,
                                           on_writer_tick, NULL) >= 0);
-        assert(link_writer_submit(w, TRANSPORT_SERIAL, p[1], (const uint8_t *)"QPI\r", 4, 42) ==
-               0);
+        assert(link_writer_submit(w, TRANSPORT_SERIAL, p[1], (const uint8_t *)"QPI\r", 4, 42) == 0);
         /* The writer's own duplicate: closing ours changes nothing. */
         close(p[1]);
         uint64_t end = now_usec() + 300000;
@@ -320,7 +318,7 @@ int main(void)
         assert(streq(reset_node, FAKE_NODE));
         assert(atomic_load(&reset_off_loop));
         fprintf(stderr, "reset: %d loop ticks during it, longest gap %llu ms\n", ticks_in_reset,
-               (unsigned long long)tick_max_gap / 1000);
+                (unsigned long long)tick_max_gap / 1000);
         assert(ticks_in_reset >= 10); /* 280 ms at one tick per 10 ms */
         assert(tick_max_gap < 100000);
         assert(link_usb_resets(link) == 1);

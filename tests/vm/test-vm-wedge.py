@@ -85,7 +85,8 @@ class Wedge(vmscenario.VMTestCase):
                          'a write() failed')
         print(f'vm: hidraw write() (SET_REPORT): healthy max {max(healthy):.2f} ms, wedged '
               f'max {max(wedged):.2f} ms; axpertd logged '
-              f'{self.facts.get("slow_writes")} request writes of 50 ms or more (on its writer thread)')
+              f'{self.facts.get("slow_writes")} request writes of 50 ms or more '
+              f'(on its writer thread)')
 
 
 if __name__ == '__main__':

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """A refusal (NAK) of a command the inverter supports — what a lost or mangled HID report causes
-(TESTBED.md: a bridge dropped the first report of QMCHGCR, the inverter NAKed the rest) — does
-not remove the capability: a command is unsupported only after 3 refusals in separate cycles,
-whether it ever answered before or not, and an unsupported one is asked again at the re-probe
-(every 10th settings cycle), which brings it back. Over the seqpacket HID stand-in and the pty."""
+(seen in the test guest: a bridge dropped the first report of QMCHGCR, the inverter NAKed the
+rest) — does not remove the capability: a command is unsupported only after 3 refusals in
+separate cycles, whether it ever answered before or not, and an unsupported one is asked again
+at the re-probe (every 10th settings cycle), which brings it back. Over the seqpacket HID stand-in and the pty."""
 import math
 import re
 
