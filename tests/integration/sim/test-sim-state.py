@@ -100,7 +100,7 @@ class StateTest(simtest.SimTestCase):
         s = self.status()
         self.assertEqual(s, {'fault': 'none', 'plugged': 'true', 'wedged': 'false',
                              'late-time': '700', 'trickle-time': '50', 'queued': '0',
-                             'rules': '0', 'requests': '0'})
+                             'rules': '0', 'requests': '0', 'usb-resets': '0'})
         self.control_ok('fault late')
         c.write(request('QPI'))
         testlib.wait_for(lambda: self.status()['queued'] == '1', 5, what='late answer queued')
